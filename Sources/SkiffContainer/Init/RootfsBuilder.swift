@@ -1,0 +1,211 @@
+import CSkiffShim
+import Glibc
+import SkiffCgroups
+import SkiffOCI
+import SkiffSystem
+
+/// Builds the container's root filesystem inside its new mount namespace, then pivots into it.
+struct RootfsBuilder {
+    let request: InitRequest
+    let rootfs: String
+    let inUserNamespace: Bool
+
+    init(request: InitRequest) {
+        self.request = request
+        self.rootfs = request.rootfs
+        self.inUserNamespace = request.namespaces.contains { $0.type == "user" }
+    }
+
+    var spec: RuntimeSpec { request.spec }
+
+    mutating func mountAll() throws {
+        // Nothing we mount may propagate back to the host.
+        let propagation = MountOptions.propagation[spec.linux?.rootfsPropagation ?? ""] ?? UInt(MS_SLAVE | MS_REC)
+        try LinuxCalls.remount("/", flags: propagation == UInt(MS_SHARED | MS_REC) ? UInt(MS_SLAVE | MS_REC) : propagation)
+        // pivot_root needs the new root to be a mount point.
+        try LinuxCalls.mount(rootfs, rootfs, type: "bind", flags: UInt(MS_BIND | MS_REC))
+        for (index, mount) in (spec.mounts ?? []).enumerated() {
+            do {
+                try self.mount(mount)
+            } catch {
+                throw RuntimeError("mounts[\(index)] (\(mount.destination)): \(error)")
+            }
+        }
+        if (spec.mounts ?? []).contains(where: { $0.destination == "/dev" }) {
+            try createDevices()
+        }
+    }
+
+    func target(_ destination: String) throws -> String {
+        try SecurePath.resolve(destination, in: rootfs)
+    }
+
+    func mount(_ mount: RuntimeSpec.Mount) throws {
+        let options = MountOptions(mount.options ?? [])
+        let destination = try target(mount.destination)
+        let type = mount.type ?? (options.isBind ? "bind" : "none")
+        if type == "bind" || options.isBind {
+            try bindMount(mount, options: options, destination: destination)
+            return
+        }
+        if type == "cgroup" || type == "cgroup2" {
+            try mountCgroups(destination, options: options)
+            return
+        }
+        try FileSystem.makeDirectories(destination)
+        try LinuxCalls.mount(mount.source ?? type, destination, type: type, flags: options.flags,
+                             data: options.data.joined(separator: ","))
+        for propagation in options.propagation { try LinuxCalls.remount(destination, flags: propagation) }
+    }
+
+    func bindMount(_ mount: RuntimeSpec.Mount, options: MountOptions, destination: String) throws {
+        var source = mount.source ?? ""
+        if !source.hasPrefix("/") { source = request.bundle + "/" + source }
+        let mode = try FileSystem.fileMode(source, followSymlinks: true)
+        if (mode & S_IFMT) == S_IFDIR {
+            try FileSystem.makeDirectories(destination)
+        } else {
+            try FileSystem.makeDirectories(String(destination[..<(destination.lastIndex(of: "/") ?? destination.endIndex)]))
+            if !FileSystem.exists(destination) { try LinuxCalls.touch(destination) }
+        }
+        try LinuxCalls.mount(source, destination, type: "bind", flags: UInt(MS_BIND) | (options.flags & UInt(MS_REC)))
+        // Flags other than bind/rec only take effect on a remount.
+        let extra = options.flags & ~UInt(MS_BIND | MS_REC | MS_REMOUNT)
+        if extra != 0 {
+            try LinuxCalls.remount(destination, flags: UInt(MS_BIND | MS_REMOUNT) | extra | LinuxCalls.lockedFlags(destination))
+        }
+        for propagation in options.propagation { try LinuxCalls.remount(destination, flags: propagation) }
+    }
+
+    /// The container's view of its own cgroup at `destination`.
+    func mountCgroups(_ destination: String, options: MountOptions) throws {
+        try FileSystem.makeDirectories(destination)
+        let flags = options.flags & ~UInt(MS_RDONLY)
+        let newCgroupNamespace = request.namespaces.contains { $0.type == "cgroup" && ($0.path ?? "").isEmpty }
+        switch request.hierarchy {
+        case .unified(let mountPoint):
+            if newCgroupNamespace {
+                try LinuxCalls.mount("cgroup2", destination, type: "cgroup2", flags: options.flags)
+            } else {
+                try LinuxCalls.mount(mountPoint + request.cgroupPath, destination, type: "bind", flags: UInt(MS_BIND | MS_REC))
+                if options.isReadOnly {
+                    try LinuxCalls.remount(destination, flags: UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | flags | LinuxCalls.lockedFlags(destination))
+                }
+            }
+        case .legacy(let mountPoints):
+            // A tmpfs with one directory per hierarchy, each showing only the container's cgroup.
+            try LinuxCalls.mount("tmpfs", destination, type: "tmpfs", flags: flags, data: "mode=755")
+            var byMount: [String: [String]] = [:]
+            for (controller, mountPoint) in mountPoints { byMount[mountPoint, default: []].append(controller) }
+            for (mountPoint, controllers) in byMount.sorted(by: { $0.key < $1.key }) {
+                let name = controllers.sorted().joined(separator: ",")
+                let directory = destination + "/" + (name.hasPrefix("name=") ? String(name.dropFirst(5)) : name)
+                try FileSystem.makeDirectories(directory)
+                if newCgroupNamespace {
+                    try LinuxCalls.mount("cgroup", directory, type: "cgroup", flags: options.flags, data: name)
+                } else {
+                    try LinuxCalls.mount(mountPoint + request.cgroupPath, directory, type: "bind", flags: UInt(MS_BIND | MS_REC))
+                    if options.isReadOnly {
+                        try LinuxCalls.remount(directory, flags: UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | flags | LinuxCalls.lockedFlags(directory))
+                    }
+                }
+            }
+            if options.isReadOnly {
+                try LinuxCalls.remount(destination, flags: UInt(MS_REMOUNT | MS_RDONLY) | flags, data: "mode=755")
+            }
+        }
+    }
+
+    /// Default devices every container gets, plus linux.devices; symlinks for /dev/fd & co.
+    func createDevices() throws {
+        var devices: [RuntimeSpec.Device] = [
+            .init(type: "c", path: "/dev/null", major: 1, minor: 3), .init(type: "c", path: "/dev/zero", major: 1, minor: 5),
+            .init(type: "c", path: "/dev/full", major: 1, minor: 7), .init(type: "c", path: "/dev/tty", major: 5, minor: 0),
+            .init(type: "c", path: "/dev/random", major: 1, minor: 8), .init(type: "c", path: "/dev/urandom", major: 1, minor: 9),
+        ]
+        for device in spec.linux?.devices ?? [] {
+            devices.removeAll { $0.path == device.path }
+            devices.append(device)
+        }
+        let oldMask = umask(0)
+        defer { umask(oldMask) }
+        for device in devices {
+            let path = try target(device.path)
+            try FileSystem.makeDirectories(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
+            if inUserNamespace {
+                // mknod is not allowed in a user namespace: bind the host's node instead.
+                if !FileSystem.exists(path) { try LinuxCalls.touch(path) }
+                try LinuxCalls.mount(device.path, path, type: "bind", flags: UInt(MS_BIND))
+                continue
+            }
+            let kind: mode_t = switch device.type {
+            case "b": S_IFBLK
+            case "p": S_IFIFO
+            default: S_IFCHR
+            }
+            _ = unlink(path)
+            try shim("mknod", path.quoted) {
+                skiff_mknod(path, kind | mode_t(device.fileMode ?? 0o666), UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
+            }
+            try sys("chown", path.quoted) { chown(path, device.uid ?? 0, device.gid ?? 0) }
+        }
+        for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                               ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")] {
+            let path = rootfs + "/dev/" + link
+            if !FileSystem.exists(path) {
+                try sys("symlink", "\(target.quoted) -> \(path.quoted)") { symlink(target, path) }
+            }
+        }
+        if FileSystem.exists("/proc/kcore") && !FileSystem.exists(rootfs + "/dev/core") {
+            _ = symlink("/proc/kcore", rootfs + "/dev/core")
+        }
+    }
+
+    /// Moves into the new root and detaches the old one.
+    func pivot() throws {
+        try sys("chdir", rootfs.quoted) { chdir(rootfs) }
+        if request.noPivot {
+            try LinuxCalls.mount(rootfs, "/", type: "", flags: UInt(MS_MOVE))
+            try sys("chroot", ".") { chroot(".") }
+        } else {
+            // pivot_root(".", ".") stacks the old root on top of the new one; unmounting "."
+            // then drops the old root without needing a directory for it.
+            try shim("pivot_root", rootfs.quoted) { skiff_pivot_root(".", ".") }
+            try LinuxCalls.remount(".", flags: UInt(MS_SLAVE | MS_REC))
+            try LinuxCalls.unmount(".", flags: Int32(MNT_DETACH))
+        }
+        try sys("chdir", "/") { chdir("/") }
+    }
+
+    /// Read-only root, masked and read-only paths, and the root's final propagation; after
+    /// sysctls are written, since /proc/sys is usually one of the read-only paths.
+    func finishRoot() throws {
+        for path in spec.linux?.maskedPaths ?? [] {
+            guard FileSystem.exists(path) else { continue }
+            if FileSystem.isDirectory(path) {
+                try LinuxCalls.mount("tmpfs", path, type: "tmpfs", flags: UInt(MS_RDONLY), data: "size=0k")
+            } else {
+                try LinuxCalls.mount("/dev/null", path, type: "bind", flags: UInt(MS_BIND))
+            }
+        }
+        for path in spec.linux?.readonlyPaths ?? [] {
+            guard FileSystem.exists(path) else { continue }
+            try LinuxCalls.mount(path, path, type: "bind", flags: UInt(MS_BIND | MS_REC))
+            try LinuxCalls.remount(path, flags: UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC) | LinuxCalls.lockedFlags(path))
+        }
+        if spec.root?.readonly == true {
+            try LinuxCalls.remount("/", flags: UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | LinuxCalls.lockedFlags("/"))
+        }
+        if let name = spec.linux?.rootfsPropagation, let propagation = MountOptions.propagation[name] {
+            try LinuxCalls.remount("/", flags: propagation)
+        }
+    }
+
+    /// Binds the terminal's slave over /dev/console, as runc does.
+    func bindConsole() throws {
+        guard let name = ttyname(0) else { return }
+        let slave = String(cString: name)
+        if !FileSystem.exists("/dev/console") { try LinuxCalls.touch("/dev/console") }
+        try LinuxCalls.mount(slave, "/dev/console", type: "bind", flags: UInt(MS_BIND))
+    }
+}

@@ -1,0 +1,62 @@
+import Glibc
+import SkiffCgroups
+import SkiffOCI
+import SkiffSystem
+
+extension Runtime {
+    public struct ExecOptions: Sendable {
+        public var pidFile: String?
+        public var consoleSocket: String?
+        public var preserveFDs: Int32 = 0
+        public init() {}
+    }
+
+    /// Starts `process` inside a running container: its namespaces, cgroup and seccomp filter.
+    /// Returns the new process's host pid.
+    public func exec(_ id: String, process: RuntimeSpec.Process, options: ExecOptions) throws -> pid_t {
+        let record = try store.load(id)
+        switch record.status(stateDirectory: store.directory(id)) {
+        case .stopped: throw RuntimeError("cannot exec in a stopped container")
+        case .paused: throw RuntimeError("cannot exec in a paused container")
+        default: break
+        }
+        do {
+            try RuntimeSpec.validate(process: process, field: "process")
+        } catch {
+            throw RuntimeError("\(error.field): \(error.problem)")
+        }
+        if process.terminal == true && options.consoleSocket == nil {
+            throw RuntimeError("cannot allocate tty if runc will detach without setting console socket")
+        }
+        var spec = record.spec
+        spec.process = process
+        var fds: [Int32] = []
+        defer { for fd in fds { closeFD(fd) } }
+        var consoleFD: Int32?
+        if let socketPath = options.consoleSocket {
+            consoleFD = try connectUnixSocket(socketPath)
+            fds.append(consoleFD ?? -1)
+        }
+        let request = InitRequest(
+            mode: .exec, id: id, bundle: record.bundle, rootfs: record.rootfs, spec: spec,
+            namespaces: Self.namespacesToJoin(pid: record.pid), execFifoFD: nil, consoleSocketFD: consoleFD,
+            preserveFDs: options.preserveFDs, noPivot: false, cgroupPath: record.cgroupPath, hierarchy: record.hierarchy)
+        let pid = try launchInit(request, cgroup: record.cgroup, passing: fds, preserveFDs: options.preserveFDs)
+        if let pidFile = options.pidFile { try FileSystem.writeAtomically(absolutePath(pidFile), "\(pid)", mode: 0o644) }
+        return pid
+    }
+
+    /// Every namespace of `pid` that differs from ours, as paths to join.
+    static func namespacesToJoin(pid: pid_t) -> [InitRequest.NamespacePlan] {
+        LinuxNames.namespaces.compactMap { namespace in
+            let theirs = "/proc/\(pid)/ns/\(namespace.procName)"
+            var mine = stat()
+            var other = stat()
+            guard stat(theirs, &other) == 0 else { return nil }
+            if stat("/proc/self/ns/\(namespace.procName)", &mine) == 0 && mine.st_ino == other.st_ino && mine.st_dev == other.st_dev {
+                return nil
+            }
+            return InitRequest.NamespacePlan(type: namespace.type, path: theirs)
+        }
+    }
+}

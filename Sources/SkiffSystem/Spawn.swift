@@ -1,0 +1,86 @@
+import CSkiffShim
+import Glibc
+
+/// How a process ended.
+public enum ExitStatus: Equatable, Sendable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public init(waitStatus status: Int32) {
+        if status & 0x7f == 0 {
+            self = .exited((status >> 8) & 0xff)
+        } else {
+            self = .signaled(status & 0x7f)
+        }
+    }
+
+    /// The exit code a shell would report: 128 + signal for a killed process.
+    public var code: Int32 {
+        switch self {
+        case .exited(let code): code
+        case .signaled(let signal): 128 + signal
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exit status \(code)"
+        case .signaled(let signal): "killed by signal \(signal)"
+        }
+    }
+}
+
+/// Starts programs with the C shim's clone+exec, never fork, so it is safe from any thread.
+public enum Spawn {
+    /// Starts `path` with `arguments` (argv[0] included). `keep` lists descriptors to pass on:
+    /// (from, to) pairs; stdin, stdout and stderr are always inherited.
+    public static func start(
+        _ path: String, _ arguments: [String], environment: [String],
+        keep: [(from: Int32, to: Int32)] = [], newSession: Bool = false, directory: String? = nil
+    ) throws(SystemError) -> pid_t {
+        var fdMap: [Int32] = []
+        for pair in keep { fdMap += [pair.from, pair.to] }
+        let pid = withCStringArray(arguments) { argv in
+            withCStringArray(environment) { envp in
+                fdMap.withUnsafeBufferPointer { map in
+                    if let directory {
+                        return skiff_spawn(path, argv, envp, map.baseAddress, Int32(keep.count), newSession ? 1 : 0, directory)
+                    }
+                    return skiff_spawn(path, argv, envp, map.baseAddress, Int32(keep.count), newSession ? 1 : 0, nil)
+                }
+            }
+        }
+        return try shim("execve", path.quoted) { pid }
+    }
+
+    /// Waits for a child to end.
+    public static func wait(_ pid: pid_t) throws(SystemError) -> ExitStatus {
+        var status: Int32 = 0
+        try sys("waitpid", "\(pid)") { waitpid(pid, &status, 0) }
+        return ExitStatus(waitStatus: status)
+    }
+
+    /// Runs a program to completion and returns its status.
+    public static func run(_ path: String, _ arguments: [String], environment: [String]) throws(SystemError) -> ExitStatus {
+        try wait(try start(path, arguments, environment: environment))
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings, freed afterwards.
+public func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { for pointer in pointers { free(pointer) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// The current process's environment as KEY=VALUE strings.
+public func currentEnvironment() -> [String] {
+    var result: [String] = []
+    var pointer = environ
+    while let entry = pointer.pointee {
+        result.append(String(cString: entry))
+        pointer += 1
+    }
+    return result
+}

@@ -1,0 +1,93 @@
+import FoundationEssentials
+import SkiffOCI
+import Testing
+
+@Suite("config.json model and validation")
+struct RuntimeSpecTests {
+    func decode(_ json: String) throws -> RuntimeSpec {
+        try RuntimeSpec.decode(Data(json.utf8), what: "config.json")
+    }
+
+    @Test func defaultSpecRoundTripsThroughJSON() throws {
+        let spec = RuntimeSpec.defaultSpec()
+        let decoded = try decode(try spec.encoded())
+        #expect(decoded == spec)
+        #expect(decoded.process?.args == ["sh"])
+        #expect(decoded.linux?.namespaces?.map(\.type) == ["pid", "network", "ipc", "uts", "mount"])
+    }
+
+    @Test func unknownFieldsAreIgnored() throws {
+        let spec = try decode(#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"somethingNew":{"x":1}}"#)
+        #expect(spec.root?.path == "rootfs")
+    }
+
+    @Test func badJSONNamesTheProblem() {
+        #expect {
+            _ = try decode(#"{"ociVersion": "1.0.2", "root": "#)
+        } throws: { error in
+            "\(error)".contains("config.json: invalid JSON")
+        }
+    }
+
+    @Test func wrongTypeNamesTheField() {
+        #expect {
+            _ = try decode(#"{"ociVersion":"1","process":{"cwd":"/","user":{"uid":0,"gid":0},"rlimits":[{"type":"RLIMIT_NOFILE","hard":"x","soft":1}]}}"#)
+        } throws: { error in
+            "\(error)".contains("process.rlimits[0].hard")
+        }
+    }
+
+    static let invalid: [(String, @Sendable (inout RuntimeSpec) -> Void, String)] = [
+        ("missing root", { $0.root = nil }, "root: required"),
+        ("missing process", { $0.process = nil }, "process: required"),
+        ("empty args", { $0.process?.args = [] }, "process.args"),
+        ("relative cwd", { $0.process?.cwd = "tmp" }, "process.cwd \"tmp\""),
+        ("unknown rlimit", { $0.process?.rlimits = [.init(type: "RLIMIT_FOO", hard: 1, soft: 1)] }, "process.rlimits[0].type \"RLIMIT_FOO\": unknown rlimit"),
+        ("soft above hard", { $0.process?.rlimits = [.init(type: "RLIMIT_NOFILE", hard: 1, soft: 2)] }, "soft limit 2 is above hard limit 1"),
+        ("unknown capability", { $0.process?.capabilities?.bounding = ["CAP_FLY"] }, "capabilities.bounding[0] \"CAP_FLY\": unknown capability"),
+        ("unknown namespace", { $0.linux?.namespaces?.append(.init(type: "foo")) }, "linux.namespaces[5].type \"foo\": unknown namespace type"),
+        ("duplicate namespace", { $0.linux?.namespaces?.append(.init(type: "pid")) }, "listed twice"),
+        ("missing namespace path", { $0.linux?.namespaces = [.init(type: "network", path: "/nonexistent/ns")] ; $0.hostname = nil }, "no such namespace file"),
+        ("hostname without uts", { $0.linux?.namespaces = [.init(type: "mount")] }, "hostname: needs a uts namespace"),
+        ("user namespace without mappings", { $0.linux?.namespaces?.append(.init(type: "user")) }, "linux.uidMappings: required"),
+        ("relative mount destination", { $0.mounts?.append(.init(destination: "data", type: "tmpfs")) }, "must be an absolute path"),
+        ("bind without source", { $0.mounts?.append(.init(destination: "/data", type: "bind")) }, "source: required for a bind mount"),
+        ("bad seccomp action", { $0.linux?.seccomp = .init(defaultAction: "SCMP_ACT_MAYBE") }, "defaultAction \"SCMP_ACT_MAYBE\": unknown action"),
+        ("zero memory limit", { $0.linux?.resources?.memory = .init(limit: 0) }, "memory.limit"),
+        ("relative hook path", { $0.hooks = .init(prestart: [.init(path: "hook")]) }, "hooks.prestart[0].path"),
+    ]
+
+    @Test("invalid configs are rejected naming the field", arguments: 0..<invalid.count)
+    func invalidConfigIsRejectedNamingTheField(_ index: Int) throws {
+        let (_, edit, message) = Self.invalid[index]
+        var spec = RuntimeSpec.defaultSpec(terminal: false)
+        spec.root = .init(path: "/")
+        edit(&spec)
+        #expect {
+            try spec.validate(bundle: "/")
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test func validDefaultSpecPasses() throws {
+        var spec = RuntimeSpec.defaultSpec(terminal: false)
+        spec.root = .init(path: "/")
+        try spec.validate(bundle: "/")
+    }
+}
+
+@Suite("mount options")
+struct MountOptionsTests {
+    @Test func flagsPropagationAndDataAreSeparated() {
+        let options = MountOptions(["rbind", "ro", "nosuid", "rslave", "mode=755", "size=1m"])
+        #expect(options.isBind && options.isRecursive && options.isReadOnly)
+        #expect(options.propagation.count == 1)
+        #expect(options.data == ["mode=755", "size=1m"])
+    }
+
+    @Test func laterOptionsWin() {
+        #expect(!MountOptions(["ro", "rw"]).isReadOnly)
+        #expect(MountOptions(["rw", "ro"]).isReadOnly)
+    }
+}
