@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -50,6 +51,10 @@ static int spawn_child(void *raw) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     if (a->new_session) setsid();
+    // Pass on only what was asked for: every other descriptor a multithreaded parent holds
+    // (another thread's pipes, say) would otherwise leak into the program and keep its peers
+    // waiting for EOF. The fd_map loop below clears close-on-exec on the ones to keep.
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     // Move sources out of the way of targets first so a later dup2 cannot clobber an earlier source.
     int moved[128];
     int n = a->fd_map_pairs < 64 ? a->fd_map_pairs : 64;

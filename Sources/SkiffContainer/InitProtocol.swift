@@ -55,30 +55,43 @@ struct InitMessage: Codable {
     }
 }
 
-/// Newline-delimited JSON over a socket, read a byte at a time so nothing meant for a later
-/// reader (the other end may change hands across fork) is consumed early.
+/// Length-prefixed JSON over a socket: a 4-byte little-endian length, then the message. Reads
+/// take exactly one message, so nothing meant for a later reader (the socket changes hands
+/// across the init's fork) is consumed early, without reading a byte at a time.
 struct SyncChannel {
     let fd: Int32
 
     func send<T: Encodable>(_ value: T) throws {
-        var bytes = Array(try JSONEncoder().encode(value))
-        bytes.append(UInt8(ascii: "\n"))
-        try FileSystem.writeAll(fd: fd, bytes, name: "sync socket")
+        let body = Array(try JSONEncoder().encode(value))
+        let length = UInt32(body.count)
+        let header = (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
+        try FileSystem.writeAll(fd: fd, header + body, name: "sync socket")
     }
 
     /// The next message, or nil at end of stream (the other side exited).
     func receive<T: Decodable>(_ type: T.Type = InitMessage.self) throws -> T? {
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = try sys("read", "sync socket") { read(fd, &byte, 1) }
-            if n == 0 { return line.isEmpty ? nil : try decode(line) }
-            if byte == UInt8(ascii: "\n") { return try decode(line) }
-            line.append(byte)
+        guard let header = try readExactly(4) else { return nil }
+        let length = header.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        guard length <= 64 << 20, let body = try readExactly(length) else {
+            throw RuntimeError("sync socket: truncated message")
         }
+        return try JSONDecoder().decode(T.self, from: Data(body))
     }
 
-    private func decode<T: Decodable>(_ line: [UInt8]) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(line))
+    /// nil if the stream ends before the first byte.
+    private func readExactly(_ count: Int) throws -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = try sys("read", "sync socket") {
+                buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
+            }
+            if n == 0 {
+                if filled == 0 { return nil }
+                throw RuntimeError("sync socket: truncated message")
+            }
+            filled += n
+        }
+        return buffer
     }
 }

@@ -109,8 +109,12 @@ extension Runtime {
         var containerPID: pid_t = 0
         var initReaped = false
         do {
-            try cgroup.add(pid: initPID)
+            // The request first: joining a v1 cgroup waits for an RCU grace period (several ms),
+            // and the init decodes its request meanwhile; it waits for the second message before
+            // it unshares or forks, so everything it makes starts inside the cgroup.
             try channel.send(request)
+            try cgroup.add(pid: initPID)
+            try channel.send(InitMessage(.proceed))
             while true {
                 guard let message = try channel.receive() else {
                     throw RuntimeError("container init exited before it was ready")

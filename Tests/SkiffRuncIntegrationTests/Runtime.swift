@@ -17,9 +17,15 @@ struct RuntimeCLI: Sendable {
     /// `run --detach` with the container's stdio on /dev/null: a detached container inherits
     /// the caller's stdio, and a pipe would keep our reader waiting until it exits.
     func runDetached(_ bundle: Bundle, _ id: String) -> Harness.Result {
-        let errors = Harness.scratch + "/" + id + ".err"
-        var result = Harness.run("/bin/sh", ["-c", "exec \"$0\" --root \"$1\" run --detach --bundle \"$2\" \"$3\" </dev/null >/dev/null 2>\"$4\"",
-                                             binary, root, bundle.path, id, errors])
+        detached("run", "--detach", "--bundle", bundle.path, id)
+    }
+
+    /// Runs a verb whose container outlives it (run --detach, create, exec --detach) with the
+    /// container's stdio on /dev/null; stderr of the runtime itself is returned.
+    func detached(_ arguments: String...) -> Harness.Result {
+        let errors = Harness.scratch + "/" + Harness.uniqueID("stderr")
+        var result = Harness.run("/bin/sh", ["-c", "b=$1; r=$2; e=$3; shift 3; exec \"$b\" --root \"$r\" \"$@\" </dev/null >/dev/null 2>\"$e\"",
+                                             "sh", binary, root, errors] + arguments)
         result.stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: errors)
         return result

@@ -72,8 +72,9 @@ struct ContainerSetup {
         closeFD(fifo)
         _ = skiff_close_range_from(UInt32(3 + request.preserveFDs))
 
+        // The user process has not started yet: the state still says created (as runc's does).
         var started = state
-        started.status = .running
+        started.status = .created
         try Hooks.run(spec.hooks?.startContainer ?? [], stage: "startContainer", state: started)
         try setup.loadSeccompLast()
         try setup.exec(program)

@@ -14,6 +14,7 @@ public enum InitProcess {
         let channel = SyncChannel(fd: syncFD)
         do {
             guard let request = try channel.receive(InitRequest.self) else { _exit(1) }
+            guard let joined = try channel.receive(), joined.kind == .proceed else { _exit(1) }
             try enterNamespaces(request, channel: channel)
             let child = try shim("fork", "init") { skiff_fork() }
             if child > 0 {
