@@ -10,9 +10,19 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "skiff-runc", targets: ["skiff-runc"]),
+        .executable(name: "skiff", targets: ["skiff"]),
     ],
     dependencies: [
         // [server] dependencies go here
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // MARK: runtime (skiff-runc)
@@ -31,8 +41,69 @@ let package = Package(
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
         .testTarget(name: "SkiffRuncIntegrationTests", dependencies: ["SkiffSystem"], swiftSettings: strict),
 
-
         // MARK: test hosts (VM)
         .testTarget(name: "VMTests", swiftSettings: strict),
+
+        // MARK: control plane (skiff server)
+        // The system SQLite (libsqlite3-dev) keeps the store free of a vendored amalgamation build.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SkiffAPI", swiftSettings: strict),
+        .target(
+            name: "SkiffStore",
+            dependencies: [
+                "CSQLite", "SkiffAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SkiffScheduler",
+            dependencies: ["SkiffAPI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "SkiffAPIServer",
+            dependencies: [
+                "SkiffAPI", "SkiffStore", "SkiffScheduler",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SkiffServerCommand",
+            dependencies: [
+                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "skiff",
+            dependencies: ["SkiffServerCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        // Helpers for tests only (a throwaway etcd-server); no product ships it.
+        .target(name: "SkiffTestSupport", swiftSettings: strict),
+        .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffAPI", "SkiffTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffAPIServerTests",
+            dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore", "SkiffScheduler"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SkiffServerIntegrationTests",
+            dependencies: ["SkiffAPI", "SkiffTestSupport", "skiff"],
+            swiftSettings: strict),
     ]
 )

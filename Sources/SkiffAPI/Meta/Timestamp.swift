@@ -1,0 +1,26 @@
+import Foundation
+
+/// RFC 3339 timestamps with second precision, the `metav1.Time` wire format.
+public enum Timestamp {
+    public static func string(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
+    }
+
+    public static func now() -> String { string(Date()) }
+
+    public static func parse(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle().parse(text)
+    }
+
+    /// kubectl-style ages: `45s`, `12m`, `5h`, `3d`.
+    public static func age(since text: String?, now: Date = Date()) -> String {
+        guard let text, let date = parse(text) else { return "<unknown>" }
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        switch seconds {
+        case ..<120: return "\(seconds)s"
+        case ..<(60 * 60): return "\(seconds / 60)m"
+        case ..<(48 * 3600): return "\(seconds / 3600)h"
+        default: return "\(seconds / 86400)d"
+        }
+    }
+}

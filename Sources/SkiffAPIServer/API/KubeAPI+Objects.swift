@@ -1,0 +1,76 @@
+import Foundation
+import SkiffAPI
+import SkiffStore
+
+/// Moving objects between the wire and the store: the store holds JSON without
+/// `resourceVersion`; reads put the key's modRevision back in.
+extension KubeAPI {
+    func decode(_ stored: KeyValue) throws -> JSON {
+        var object = try JSON(parsing: stored.value)
+        object["metadata"]["resourceVersion"] = .string(String(stored.modRevision))
+        return object
+    }
+
+    func decode(_ bytes: [UInt8], revision: Int64) throws -> JSON {
+        var object = try JSON(parsing: bytes)
+        object["metadata"]["resourceVersion"] = .string(String(revision))
+        return object
+    }
+
+    static func encodeForStore(_ object: JSON) -> [UInt8] {
+        var copy = object
+        copy["metadata"]["resourceVersion"] = .null
+        return copy.bytes
+    }
+
+    func storeGet(_ key: String) async throws -> KeyValue? {
+        do { return try await store.get(key) } catch { throw Self.map(error, nil, name: nil) }
+    }
+
+    /// Maps backend failures to Status errors for one resource.
+    static func map(_ error: StoreError, _ definition: ResourceDefinition?, name: String?) -> APIError {
+        let naming = definition?.naming ?? ResourceNaming(group: "", version: "v1", kind: "", plural: "")
+        switch error {
+        case .keyExists: return .alreadyExists(naming, name: name ?? "")
+        case .notFound: return .notFound(naming, name: name ?? "")
+        case .conflict: return .conflict(naming, name: name ?? "")
+        case .compacted(let revision):
+            return .gone("The resourceVersion for the provided watch is too old (compacted at \(revision)).")
+        case .backend(let message): return .internalError("storage: \(message)")
+        }
+    }
+
+    /// Loads one object or throws 404.
+    func load(_ target: Target) async throws -> (KeyValue, JSON) {
+        guard let name = target.name else { throw Self.pathNotFound }
+        guard let stored = try await storeGet(target.definition.key(namespace: target.namespace, name: name)) else {
+            throw APIError.notFound(target.definition.naming, name: name)
+        }
+        return (stored, try decode(stored))
+    }
+
+    /// Parses a request body; YAML other than JSON is not accepted yet.
+    static func parseBody(_ request: APIRequest) throws -> JSON {
+        if request.body.count > maximumBodySize { throw APIError.tooLarge(limit: maximumBodySize) }
+        guard !request.body.isEmpty else { throw APIError.badRequest("the request body is empty") }
+        if request.contentType == "application/vnd.kubernetes.protobuf" { return try KubeProtobuf.decode(request.body) }
+        if request.contentType.contains("protobuf") || request.contentType.contains("cbor") {
+            throw APIError.unsupportedMediaType(request.contentType)
+        }
+        do {
+            return try JSON(parsing: request.body)
+        } catch {
+            let type = request.contentType
+            if type.contains("yaml") {
+                throw APIError.unsupportedMediaType("\(type) that is not JSON (only the JSON subset of YAML is supported)")
+            }
+            throw APIError.badRequest("error decoding body as JSON: \(error)")
+        }
+    }
+
+    static func randomSuffix(length: Int = 5) -> String {
+        let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+}

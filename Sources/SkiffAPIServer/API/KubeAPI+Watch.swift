@@ -1,0 +1,117 @@
+import Foundation
+import SkiffAPI
+import SkiffStore
+
+extension KubeAPI {
+    enum WatchItem: Sendable {
+        case event(StoreEvent)
+        case bookmark
+    }
+
+    /// `?watch=true`: newline-delimited `{"type":…,"object":…}` events from `resourceVersion` on.
+    /// No (or "0") resourceVersion starts with ADDED events for the current state. A compacted
+    /// resourceVersion gets a 410 `Expired` ERROR event, after which clients relist.
+    func watch(_ target: Target, _ request: APIRequest) async throws -> APIResponse {
+        let selection = try selection(target, request)
+        let definition = target.definition
+        let prefix = definition.prefix(namespace: target.namespace)
+        let requested = request.query["resourceVersion"] ?? ""
+        var initial: [JSON] = []
+        let after: Int64
+        if requested.isEmpty || requested == "0" {
+            let current = try await store.list(prefix: prefix, startAfter: nil, limit: nil, revision: nil)
+            initial = try current.items.map(decode).filter(selection.matches)
+            after = current.revision
+        } else {
+            guard let revision = Int64(requested), revision >= 0 else {
+                throw APIError.badRequest("invalid resourceVersion \"\(requested)\"")
+            }
+            after = revision
+        }
+        let stream: AsyncStream<StoreEvent>
+        do {
+            stream = try await store.watch(prefix: prefix, afterRevision: after)
+        } catch .compacted(let compactRevision) {
+            let status = APIError.gone("too old resource version: \(after) (\(compactRevision))").status
+            return APIResponse(status: 200, body: .bytes(Self.eventLine("ERROR", status)))
+        } catch {
+            throw Self.map(error, definition, name: nil)
+        }
+        // Like the Kubernetes API server, a watch without timeoutSeconds ends after 30–60 minutes,
+        // which also bounds how long a silently disconnected client's watch can linger.
+        let timeout = request.query["timeoutSeconds"].flatMap(Int.init) ?? Int.random(in: 1800...3600)
+        let bookmarks = request.flag("allowWatchBookmarks")
+        let interval = bookmarkInterval
+        let wantsTable = request.wantsTable
+        let initialObjects = initial
+        return APIResponse(status: 200, body: .stream { writer in
+            var lastRevision = after
+            for object in initialObjects {
+                try await writer.write(Self.eventLine("ADDED", self.render(object, definition, wantsTable, request)))
+            }
+            let (items, continuation) = AsyncStream<WatchItem>.makeStream()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in stream { continuation.yield(.event(event)) }
+                    continuation.finish()
+                }
+                if bookmarks {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: interval)
+                            continuation.yield(.bookmark)
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(timeout))
+                    continuation.finish()
+                }
+                for await item in items {
+                    switch item {
+                    case .bookmark:
+                        let bookmark: JSON = [
+                            "kind": .string(definition.kind), "apiVersion": .string(definition.naming.apiVersion),
+                            "metadata": ["resourceVersion": .string(String(lastRevision))],
+                        ]
+                        try await writer.write(Self.eventLine("BOOKMARK", bookmark))
+                    case .event(let event):
+                        lastRevision = event.revision
+                        guard let (type, object) = try self.watchEvent(event, selection) else { continue }
+                        try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
+                    }
+                }
+                group.cancelAll()
+            }
+        })
+    }
+
+    func render(_ object: JSON, _ definition: ResourceDefinition, _ wantsTable: Bool, _ request: APIRequest) -> JSON {
+        guard wantsTable else { return object }
+        return table(definition, objects: [object], request: request, listMeta: ["resourceVersion": object["metadata"]["resourceVersion"]])
+    }
+
+    static func eventLine(_ type: String, _ object: JSON) -> [UInt8] {
+        JSON.object(["type": .string(type), "object": object]).bytes + [UInt8(ascii: "\n")]
+    }
+
+    /// Maps a store event to a watch event, turning selector transitions into ADDED/DELETED.
+    func watchEvent(_ event: StoreEvent, _ selection: Selection) throws -> (String, JSON)? {
+        let object = try decode(event.value, revision: event.revision)
+        switch event.kind {
+        case .created:
+            return selection.matches(object) ? ("ADDED", object) : nil
+        case .deleted:
+            return selection.matches(object) ? ("DELETED", object) : nil
+        case .updated:
+            let matchesNow = selection.matches(object)
+            let matchedBefore = try event.previousValue.map { try selection.matches(decode($0, revision: event.revision)) } ?? false
+            switch (matchedBefore, matchesNow) {
+            case (true, true): return ("MODIFIED", object)
+            case (false, true): return ("ADDED", object)
+            case (true, false): return ("DELETED", object)
+            case (false, false): return nil
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import ServiceLifecycle
+import SkiffAPI
+import SkiffScheduler
+import SkiffStore
+
+/// Settings of `skiff server`.
+public struct ControlPlaneConfiguration: Sendable {
+    public var dataDirectory: String
+    public var bindAddress: String
+    public var port: Int
+    /// Host names or IPs (besides localhost) to put in the serving certificate and kubeconfig.
+    public var advertiseAddress: String?
+
+    public init(dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil) {
+        self.dataDirectory = dataDirectory
+        self.bindAddress = bindAddress
+        self.port = port
+        self.advertiseAddress = advertiseAddress
+    }
+}
+
+/// Assembles the API server: PKI, tokens, default objects, and the HTTPS application. Its
+/// `services` go into the process's ServiceGroup.
+public struct ControlPlane: Sendable {
+    public let api: KubeAPI
+    public let services: [any Service]
+    public let credentials: Credentials
+
+    public static func make(configuration: ControlPlaneConfiguration, store: any Store, logger: Logger) async throws -> ControlPlane {
+        let directory = configuration.dataDirectory
+        let pki = try ClusterPKI.loadOrCreate(directory: directory + "/pki", hostnames: [configuration.advertiseAddress ?? ""])
+        let credentials = try Credentials.loadOrCreate(directory: directory)
+        let api = KubeAPI(store: store, authenticator: Authenticator(adminToken: credentials.adminToken, joinToken: credentials.joinToken), logger: logger)
+        try await Bootstrap.ensureDefaults(api)
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.serverKeyPEM.utf8), format: .pem)))
+        let advertised = configuration.advertiseAddress ?? "127.0.0.1"
+        let application = Application(
+            responder: HummingbirdAdapter(api: api),
+            server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                do {
+                    try Kubeconfig.write(
+                        to: directory + "/admin.kubeconfig", server: "https://\(advertised):\(port)", caPEM: pki.caCertificatePEM,
+                        token: credentials.adminToken)
+                    logger.info("skiff server ready", metadata: [
+                        "url": "https://\(advertised):\(port)", "kubeconfig": "\(directory)/admin.kubeconfig",
+                        "join": "skiff agent --server https://\(advertised):\(port) --token-file \(directory)/node-token",
+                    ])
+                } catch {
+                    logger.error("could not write admin.kubeconfig", metadata: ["error": "\(error)"])
+                }
+            },
+            logger: logger)
+        let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: credentials.adminToken), logger: logger)
+        // ServiceGroup shuts services down in reverse order: the scheduler stops before the API.
+        return ControlPlane(
+            api: api, services: [application, Compactor(store: store, logger: logger), SchedulerRunner(scheduler: scheduler)],
+            credentials: credentials)
+    }
+}

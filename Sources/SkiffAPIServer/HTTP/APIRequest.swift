@@ -1,0 +1,40 @@
+import Foundation
+import SkiffAPI
+
+/// An HTTP request as the API logic sees it, independent of the HTTP server library.
+public struct APIRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+    }
+
+    /// Splits `a=1&b=x%2Cy` into decoded pairs (`+` is a space, as Go's url.ParseQuery has it).
+    public static func parseQuery(_ query: String?) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in (query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            result[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return result
+    }
+
+    var accept: String { headers["accept"] ?? "" }
+    var contentType: String { (headers["content-type"] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+    var wantsTable: Bool { accept.contains("as=Table") }
+
+    func flag(_ name: String) -> Bool { query[name] == "true" || query[name] == "1" }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import SkiffAPI
+
+/// Bridges Hummingbird requests to `KubeAPI` and its responses (including streamed watches) back.
+struct HummingbirdAdapter: HTTPResponder {
+    typealias Context = SkiffRequestContext
+    let api: KubeAPI
+
+    func respond(to request: Request, context: SkiffRequestContext) async throws -> Response {
+        var request = request
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: KubeAPI.maximumBodySize)
+        } catch {
+            return Self.response(.error(.tooLarge(limit: KubeAPI.maximumBodySize)))
+        }
+        let apiRequest = APIRequest(
+            method: request.method.rawValue, path: request.uri.path.removingPercentEncoding ?? request.uri.path,
+            query: APIRequest.parseQuery(request.uri.query), headers: headers, body: Array(buffer: body))
+        return Self.response(await api.handle(apiRequest), closed: context.channel.closeFuture)
+    }
+
+    static func response(_ response: APIResponse, closed: EventLoopFuture<Void>? = nil) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = response.contentType
+        for (name, value) in response.headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: response.status)
+        switch response.body {
+        case .bytes(let bytes):
+            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .stream(let produce):
+            fields[.cacheControl] = "no-cache, private"
+            return Response(status: status, headers: fields, body: ResponseBody { writer in
+                let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+                // Hummingbird does not cancel a handler when its client goes away; ending the
+                // chunk stream on channel close stops an idle watch at once.
+                closed?.whenComplete { _ in continuation.finish() }
+                // The producer runs as a child task so the writer (not Sendable) stays in this task.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        defer { continuation.finish() }
+                        // Streams (watches) end when the server shuts down gracefully; otherwise an
+                        // idle watch would hold the shutdown open.
+                        try await cancelWhenGracefulShutdown {
+                            try await produce(StreamWriter { bytes in
+                                if case .terminated = continuation.yield(bytes) { throw CancellationError() }
+                            })
+                        }
+                    }
+                    for await chunk in chunks {
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                    }
+                    group.cancelAll()
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import SkiffAPI
+import SkiffScheduler
+
+/// The scheduler's API client inside the server process: it calls `KubeAPI` directly with the
+/// admin identity, through the same handlers (and so the same binding subresource) as any client.
+public struct InProcessSchedulerClient: SchedulerClient {
+    let api: KubeAPI
+    let token: String
+
+    public init(api: KubeAPI, token: String) {
+        self.api = api
+        self.token = token
+    }
+
+    func request(_ method: String, _ path: String, query: [String: String] = [:], body: JSON? = nil) async -> APIResponse {
+        await api.handle(APIRequest(
+            method: method, path: path, query: query,
+            headers: ["authorization": "Bearer \(token)", "content-type": "application/json", "accept": "application/json"],
+            body: body?.bytes ?? []))
+    }
+
+    static func path(_ resource: ScheduledResource) -> String { resource == .pods ? "/api/v1/pods" : "/api/v1/nodes" }
+
+    public func list(_ resource: ScheduledResource) async throws -> (items: [JSON], resourceVersion: String) {
+        let response = await request("GET", Self.path(resource))
+        let list = try JSON(parsing: response.bodyBytes)
+        guard response.status == 200 else { throw APIError.internalError("list failed: \(list.serialized)") }
+        return (list["items"].array ?? [], list["metadata"]["resourceVersion"].string ?? "0")
+    }
+
+    public func watch(_ resource: ScheduledResource, from resourceVersion: String) async throws -> AsyncStream<(type: String, object: JSON)> {
+        let response = await request("GET", Self.path(resource), query: ["watch": "true", "resourceVersion": resourceVersion, "allowWatchBookmarks": "true"])
+        let (stream, continuation) = AsyncStream<(type: String, object: JSON)>.makeStream()
+        guard case .stream(let produce) = response.body else {
+            continuation.finish()
+            return stream
+        }
+        // The watch body runs in its own task, feeding the stream until it ends or the consumer goes.
+        let task = Task {
+            defer { continuation.finish() }
+            try await produce(StreamWriter { bytes in
+                for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                    guard let event = try? JSON(parsing: Array(line)), let type = event["type"].string else { continue }
+                    if type == "ERROR" { throw CancellationError() }
+                    if case .terminated = continuation.yield((type, event["object"])) { throw CancellationError() }
+                }
+            })
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    public func bind(namespace: String, name: String, uid: String, node: String) async throws {
+        let binding: JSON = [
+            "apiVersion": "v1", "kind": "Binding", "metadata": ["name": .string(name), "namespace": .string(namespace), "uid": .string(uid)],
+            "target": ["apiVersion": "v1", "kind": "Node", "name": .string(node)],
+        ]
+        let response = await request("POST", "/api/v1/namespaces/\(namespace)/pods/\(name)/binding", body: binding)
+        guard response.status == 201 else { throw APIError.internalError("binding failed with \(response.status)") }
+    }
+
+    public func createEvent(namespace: String, _ event: JSON) async throws {
+        _ = await request("POST", "/api/v1/namespaces/\(namespace)/events", body: event)
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SkiffAPI
+import SkiffAPIServer
+import SkiffScheduler
+import SkiffStore
+
+/// `skiff bench api|scheduler`: the control plane's reference figures (docs/performance.md).
+public struct BenchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure the control plane.", subcommands: [API.self, SchedulerBench.self])
+
+    public init() {}
+
+    static let token = "bench-admin"
+
+    /// Pod create then get latency: `clients` keep-alive HTTPS connections against a server
+    /// started in this process on SQLite (or, with --handlers-only, the API handlers without HTTP).
+    struct API: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "api", abstract: "Pod create/get latency with concurrent clients on SQLite.")
+
+        @Option(help: "Concurrent clients.") var clients = 50
+        @Option(help: "Requests per client for each of create and get.") var requests = 40
+        @Flag(help: "Call the API handlers directly (no HTTP/TLS).") var handlersOnly = false
+
+        func run() async throws {
+            let directory = NSTemporaryDirectory() + "skiff-bench-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try ClusterPKI.writeToken(BenchCommand.token, directory: directory)
+            let store = try SQLiteStore(path: directory + "/state.db")
+            var logger = Logger(label: "skiff.bench")
+            logger.logLevel = .error
+            let controlPlane = try await ControlPlane.make(
+                configuration: ControlPlaneConfiguration(dataDirectory: directory, bindAddress: "127.0.0.1", port: 0), store: store, logger: logger)
+            let group = ServiceGroup(configuration: .init(services: controlPlane.services, logger: logger))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                do {
+                    let endpoint = try await Self.waitForKubeconfig(directory + "/admin.kubeconfig")
+                    for phase in ["create", "get"] {
+                        try await measure(phase: phase, api: controlPlane.api, endpoint: endpoint)
+                    }
+                } catch {
+                    tasks.cancelAll()
+                    throw error
+                }
+                await group.triggerGracefulShutdown()
+                try await tasks.next()
+            }
+        }
+
+        static func waitForKubeconfig(_ path: String) async throws -> (port: Int, ca: String) {
+            for _ in 0..<200 {
+                if let text = try? String(contentsOfFile: path, encoding: .utf8), let config = try? JSON(parsing: text),
+                    let server = config["clusters"][0]["cluster"]["server"].string, let port = server.split(separator: ":").last.flatMap({ Int($0) }),
+                    let ca = config["clusters"][0]["cluster"]["certificate-authority-data"].string.flatMap(Base64.decode)
+                {
+                    return (port, String(decoding: ca, as: UTF8.self))
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw ValidationError("the benchmark server did not start")
+        }
+
+        func measure(phase: String, api: KubeAPI, endpoint: (port: Int, ca: String)) async throws {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+                for client in 0..<clients {
+                    group.addTask {
+                        var samples: [Duration] = []
+                        func request(_ index: Int) -> (String, String, [UInt8]) {
+                            let name = "bench-\(client)-\(index)"
+                            if phase == "create" {
+                                let pod: JSON = ["metadata": ["name": .string(name)], "spec": ["containers": [["name": "c", "image": "busybox"]]]]
+                                return ("POST", "/api/v1/namespaces/default/pods", pod.bytes)
+                            }
+                            return ("GET", "/api/v1/namespaces/default/pods/\(name)", [])
+                        }
+                        if handlersOnly {
+                            for index in 0..<requests {
+                                let (method, path, body) = request(index)
+                                let before = clock.now
+                                let response = await api.handle(APIRequest(method: method, path: path, headers: [
+                                    "authorization": "Bearer \(BenchCommand.token)", "content-type": "application/json"], body: body))
+                                samples.append(clock.now - before)
+                                guard response.status < 300 else { throw ValidationError("\(phase) failed with \(response.status)") }
+                            }
+                            return samples
+                        }
+                        let connection = try await BenchHTTPSClient.connect(host: "127.0.0.1", port: endpoint.port, caPEM: endpoint.ca)
+                        try await connection.session { send in
+                            for index in 0..<requests {
+                                let (method, path, body) = request(index)
+                                let before = clock.now
+                                let status = try await send(method, path, body)
+                                samples.append(clock.now - before)
+                                guard status < 300 else { throw ValidationError("\(phase) failed with \(status)") }
+                            }
+                        }
+                        return samples
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }.sorted()
+            let elapsed = clock.now - start
+            func percentile(_ p: Double) -> String {
+                String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
+            }
+            let mode = handlersOnly ? "handlers" : "HTTPS"
+            print("\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s")
+        }
+    }
+
+    /// The scheduling algorithm alone (filters + scoring + assume) on a synthetic cluster.
+    struct SchedulerBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "scheduler", abstract: "Place pods onto simulated nodes.")
+
+        @Option(help: "Simulated nodes.") var nodes = 1000
+        @Option(help: "Pods to place.") var pods = 10000
+        @Flag(help: "Run the real scheduler loop against the API on SQLite, binding through pods/binding.") var endToEnd = false
+
+        func run() async throws {
+            if endToEnd { return try await runEndToEnd() }
+            var scheduler = Scheduler()
+            for index in 0..<nodes {
+                scheduler.upsertNode(NodeInfo([
+                    "metadata": ["name": .string("node-\(index)"), "labels": ["kubernetes.io/hostname": .string("node-\(index)"), "zone": .string("z\(index % 3)")]],
+                    "status": ["conditions": [["type": "Ready", "status": "True"]], "allocatable": ["cpu": "16", "memory": "64Gi", "pods": "110"]],
+                ]))
+            }
+            let infos = (0..<pods).map { index in
+                PodInfo([
+                    "metadata": ["name": .string("pod-\(index)"), "namespace": "default", "uid": .string("u\(index)"),
+                                 "ownerReferences": [["uid": .string("rs-\(index % 50)"), "controller": true]]],
+                    "spec": ["containers": [["name": "c", "image": "busybox", "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]]]],
+                             "nodeSelector": index % 10 == 0 ? ["zone": "z1"] : .emptyObject],
+                ])
+            }
+            let clock = ContinuousClock()
+            let start = clock.now
+            var placed = 0
+            for pod in infos {
+                if case .bind = scheduler.schedule(pod) { placed += 1 }
+            }
+            let elapsed = clock.now - start
+            let seconds = elapsed.seconds
+            print("scheduler: \(placed)/\(pods) pods onto \(nodes) nodes in \(String(format: "%.2f", seconds)) s = \(Int(Double(placed) / seconds)) pods/s")
+        }
+
+        /// Nodes and pending pods are stored first; then the clock runs from starting the
+        /// SchedulerService until every pod's binding is in the store.
+        func runEndToEnd() async throws {
+            let directory = NSTemporaryDirectory() + "skiff-bench-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let store = try SQLiteStore(path: directory + "/state.db")
+            let api = KubeAPI(store: store, authenticator: Authenticator(adminToken: BenchCommand.token, joinToken: "join"))
+            try await api.bootstrap()
+            let headers = ["authorization": "Bearer \(BenchCommand.token)", "content-type": "application/json"]
+            for index in 0..<nodes {
+                let node: JSON = [
+                    "metadata": ["name": .string("node-\(index)")],
+                    "status": ["conditions": [["type": "Ready", "status": "True"]], "allocatable": ["cpu": "16", "memory": "64Gi", "pods": "110"]],
+                ]
+                _ = await api.handle(APIRequest(method: "POST", path: "/api/v1/nodes", headers: headers, body: node.bytes))
+            }
+            for index in 0..<pods {
+                let pod: JSON = [
+                    "metadata": ["name": .string("pod-\(index)")],
+                    "spec": ["containers": [["name": "c", "image": "busybox", "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]]]]],
+                ]
+                _ = await api.handle(APIRequest(method: "POST", path: "/api/v1/namespaces/default/pods", headers: headers, body: pod.bytes))
+            }
+            let bindings = try store.watch(prefix: "/registry/core/pods/", afterRevision: try store.currentRevision())
+            var logger = Logger(label: "skiff.bench")
+            logger.logLevel = .error
+            let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: BenchCommand.token), logger: logger)
+            let clock = ContinuousClock()
+            let start = clock.now
+            var bound = 0
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await scheduler.run() }
+                for await event in bindings where event.kind == .updated {
+                    bound += 1
+                    if bound == pods { break }
+                }
+                group.cancelAll()
+            }
+            let elapsed = clock.now - start
+            let seconds = elapsed.seconds
+            print("scheduler end-to-end: \(bound)/\(pods) pods bound onto \(nodes) nodes in \(String(format: "%.2f", seconds)) s = \(Int(Double(bound) / seconds)) pods/s (SQLite, binding + Scheduled event per pod)")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) seconds, for reporting.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

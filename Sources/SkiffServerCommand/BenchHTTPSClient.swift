@@ -1,0 +1,52 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// One keep-alive HTTPS/1.1 connection that sends requests one after another, as a kubectl or
+/// client-go connection does. Used only by `skiff bench api`.
+struct BenchHTTPSClient {
+    let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    static func connect(host: String, port: Int, caPEM: String) async throws -> BenchHTTPSClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        let context = try NIOSSLContext(configuration: tls)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return BenchHTTPSClient(channel: channel)
+    }
+
+    /// Runs `body` with request/response access over the one connection, then closes it.
+    func session(_ body: (_ send: (String, String, [UInt8]) async throws -> Int) async throws -> Void) async throws {
+        try await channel.executeThenClose { inbound, outbound in
+            var responses = inbound.makeAsyncIterator()
+            try await body { method, path, bytes in
+                var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
+                head.headers.add(name: "Host", value: "127.0.0.1")
+                head.headers.add(name: "Authorization", value: "Bearer \(BenchCommand.token)")
+                head.headers.add(name: "Content-Type", value: "application/json")
+                head.headers.add(name: "Accept", value: "application/json")
+                head.headers.add(name: "Content-Length", value: String(bytes.count))
+                try await outbound.write(.head(head))
+                if !bytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
+                try await outbound.write(.end(nil))
+                var status = 0
+                while let part = try await responses.next() {
+                    switch part {
+                    case .head(let response): status = Int(response.status.code)
+                    case .body: continue
+                    case .end: return status
+                    }
+                }
+                return status
+            }
+        }
+    }
+}

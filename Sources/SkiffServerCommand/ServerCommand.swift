@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SkiffAPIServer
+import SkiffStore
+
+/// `skiff server`: the control plane (API server, store, and — later — scheduler).
+public struct ServerCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "server", abstract: "Run the Skiff control plane (Kubernetes API server on an embedded SQLite store).")
+
+    @Option(help: "Directory for the store, certificates, admin.kubeconfig and node-token.")
+    var dataDir = "/var/lib/skiff"
+
+    @Option(help: "HTTPS port to listen on (0 picks a free port).")
+    var port = 6443
+
+    @Option(help: "Address to bind.")
+    var bindAddress = "0.0.0.0"
+
+    @Option(help: "Address clients use to reach this server (kubeconfig and certificate).")
+    var advertiseAddress: String?
+
+    @Option(help: "Use etcd v3 at this URL (http://HOST:PORT, via its JSON gateway) instead of the embedded SQLite store.")
+    var datastoreEndpoint: String?
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    public func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
+    }
+
+    public func run() async throws {
+        var logger = Logger(label: "skiff.server")
+        logger.logLevel = logLevel
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let sqlite: SQLiteStore?
+        let store: any Store
+        if let datastoreEndpoint {
+            store = try EtcdStore(endpoint: datastoreEndpoint)
+            sqlite = nil
+        } else {
+            let file = try SQLiteStore(path: dataDir + "/state.db")
+            store = file
+            sqlite = file
+        }
+        let controlPlane = try await ControlPlane.make(
+            configuration: ControlPlaneConfiguration(dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress),
+            store: store, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: controlPlane.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        sqlite?.closeWatches()
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

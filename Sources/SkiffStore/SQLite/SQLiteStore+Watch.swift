@@ -1,0 +1,65 @@
+import Synchronization
+
+extension SQLiteStore {
+    public func watch(prefix: String, afterRevision: Int64) throws(StoreError) -> AsyncStream<StoreEvent> {
+        let (stream, continuation) = AsyncStream<StoreEvent>.makeStream()
+        let id = try state.withLock { state throws(StoreError) -> Int in
+            if afterRevision < state.compactRevision { throw .compacted(compactRevision: state.compactRevision) }
+            // Replay history and register under one lock: writers wait, so nothing is missed or doubled.
+            let rows = try state.database.query(
+                "SELECT id, name, created, deleted, value, old_value FROM kine WHERE id > ? AND name >= ? AND name < ? ORDER BY id",
+                [.integer(afterRevision), .text(prefix), .text(Self.rangeEnd(ofPrefix: prefix))])
+            for row in rows {
+                let kind: StoreEvent.Kind = row[3].integer != 0 ? .deleted : (row[2].integer != 0 ? .created : .updated)
+                let oldValue: [UInt8]? = row[5] == .null ? nil : row[5].blob
+                continuation.yield(StoreEvent(kind: kind, key: row[1].text, value: row[4].blob, previousValue: oldValue, revision: row[0].integer))
+            }
+            let id = state.nextWatcherID
+            state.nextWatcherID += 1
+            state.watchers[id] = Watcher(prefix: prefix, continuation: continuation)
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.removeWatcher(id)
+        }
+        return stream
+    }
+
+    func removeWatcher(_ id: Int) {
+        state.withLock { _ = $0.watchers.removeValue(forKey: id) }
+    }
+
+    /// Deletes rows superseded at or before the compaction revision, and tombstones, keeping
+    /// what a read at any revision ≥ that point needs.
+    public func compact(keepingRecent keep: Int64) throws(StoreError) {
+        try state.withLock { state throws(StoreError) in
+            let target = state.revision - keep
+            guard target > state.compactRevision else { return }
+            try state.database.execute("BEGIN IMMEDIATE")
+            do throws(StoreError) {
+                try state.database.query(
+                    "DELETE FROM kine WHERE id <= ? AND id NOT IN (SELECT MAX(id) FROM kine WHERE id <= ? GROUP BY name)",
+                    [.integer(target), .integer(target)])
+                try state.database.query("DELETE FROM kine WHERE id <= ? AND deleted = 1", [.integer(target)])
+                try state.database.query(
+                    "INSERT INTO skiff_meta (key, value) VALUES ('compact_revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [.integer(target)])
+                try state.database.execute("COMMIT")
+            } catch {
+                try? state.database.execute("ROLLBACK")
+                throw error
+            }
+            state.compactRevision = target
+        }
+    }
+
+    /// Ends every watch stream (server shutdown).
+    public func closeWatches() {
+        let watchers = state.withLock { state in
+            let watchers = Array(state.watchers.values)
+            state.watchers.removeAll()
+            return watchers
+        }
+        for watcher in watchers { watcher.continuation.finish() }
+    }
+}
