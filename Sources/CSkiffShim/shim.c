@@ -170,13 +170,13 @@ int skiff_send_fd(int socket, int fd, const char *payload) {
     return sent < 0 ? -errno : 0;
 }
 
-int skiff_recv_fd(int socket) {
+int skiff_recv_fd(int socket, int nonblocking) {
     char control[CMSG_SPACE(sizeof(int))];
     char buf[256];
     struct iovec iov = {buf, sizeof buf};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
     ssize_t got;
-    do { got = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC); } while (got < 0 && errno == EINTR);
+    do { got = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC | (nonblocking ? MSG_DONTWAIT : 0)); } while (got < 0 && errno == EINTR);
     if (got < 0) return -errno;
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
     if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return -EBADMSG;
@@ -202,3 +202,10 @@ const int SKIFF_PR_SET_KEEPCAPS = PR_SET_KEEPCAPS, SKIFF_PR_SET_NO_NEW_PRIVS = P
           SKIFF_PR_SET_DUMPABLE = PR_SET_DUMPABLE;
 int skiff_pipe_cloexec(int fds[2]) { RET(pipe2(fds, O_CLOEXEC)); }
 const int SKIFF_O_PATH = O_PATH;
+int skiff_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -errno;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}

@@ -12,10 +12,11 @@ extension Runtime {
         try StateStore.validate(id: id)
         let bundle = absolutePath(options.bundle)
         let spec = try RuntimeSpec.load(bundle: bundle)
-        if spec.process?.terminal == true && options.consoleSocket == nil {
+        let wantsTerminal = spec.process?.terminal == true
+        if wantsTerminal && options.consoleSocket == nil && options.foregroundConsole == nil {
             throw RuntimeError("cannot allocate tty if runc will detach without setting console socket")
         }
-        if spec.process?.terminal != true && options.consoleSocket != nil {
+        if !wantsTerminal && options.consoleSocket != nil {
             throw RuntimeError("cannot use console socket if runc will not detach or allocate tty")
         }
         let rootfs = realPath(spec.resolvedRootPath(bundle: bundle))
@@ -48,9 +49,14 @@ extension Runtime {
             let fifoFD = try sys("open", fifo.quoted) { open(fifo, SKIFF_O_PATH | O_CLOEXEC) }
             openFDs.append(fifoFD)
             var consoleFD: Int32?
-            if let socketPath = options.consoleSocket {
+            var passing = openFDs
+            if wantsTerminal, let socketPath = options.consoleSocket {
                 consoleFD = try connectUnixSocket(socketPath)
                 openFDs.append(consoleFD ?? -1)
+                passing.append(consoleFD ?? -1)
+            } else if wantsTerminal, let foreground = options.foregroundConsole {
+                consoleFD = foreground
+                passing.append(foreground)
             }
             let request = InitRequest(
                 mode: .create, id: id, bundle: bundle, rootfs: rootfs, spec: spec,
@@ -58,7 +64,7 @@ extension Runtime {
                 preserveFDs: options.preserveFDs, noPivot: options.noPivot, cgroupPath: cgroupPath,
                 hierarchy: ContainerRecord.Hierarchy(hierarchy))
             let created = now()
-            let pid = try launchInit(request, cgroup: cgroup, passing: openFDs, preserveFDs: options.preserveFDs) { pid in
+            let pid = try launchInit(request, cgroup: cgroup, passing: passing, preserveFDs: options.preserveFDs) { pid in
                 let state = ContainerStateReport(id: id, pid: pid, status: .creating, bundle: bundle, rootfs: rootfs,
                                                  created: created, annotations: spec.annotations)
                 try Hooks.run(spec.hooks?.prestart ?? [], stage: "prestart", state: state)
@@ -109,12 +115,7 @@ extension Runtime {
         var containerPID: pid_t = 0
         var initReaped = false
         do {
-            // The request first: joining a v1 cgroup waits for an RCU grace period (several ms),
-            // and the init decodes its request meanwhile; it waits for the second message before
-            // it unshares or forks, so everything it makes starts inside the cgroup.
             try channel.send(request)
-            try cgroup.add(pid: initPID)
-            try channel.send(InitMessage(.proceed))
             while true {
                 guard let message = try channel.receive() else {
                     throw RuntimeError("container init exited before it was ready")
@@ -127,6 +128,11 @@ extension Runtime {
                     containerPID = message.pid ?? 0
                     _ = try? Spawn.wait(initPID)
                     initReaped = true
+                    // The container process joins its cgroup now, while it builds its root
+                    // filesystem: the first write to a cgroup.procs waits out an RCU grace period
+                    // (most of a container start on v1), and this overlaps the two. It waits for
+                    // this message before it runs anything else or execs.
+                    try cgroup.add(pid: containerPID)
                     try channel.send(InitMessage(.proceed, pid: containerPID))
                 case .runHooks:
                     try runHooks(containerPID)
@@ -145,6 +151,14 @@ extension Runtime {
                 _ = Glibc.kill(initPID, SIGKILL)
                 _ = try? Spawn.wait(initPID)
             }
+            // A failure on our side (EPIPE, ESRCH) is often the init dying of its own error,
+            // which it sent first: report that one. Bounded, in case a stray holder keeps the
+            // socket open.
+            var timeout = timeval(tv_sec: 1, tv_usec: 0)
+            _ = setsockopt(parentEnd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            while let message = try? channel.receive() {
+                if message.kind == .error, let text = message.message { throw RuntimeError(text) }
+            }
             throw error
         }
     }
@@ -162,7 +176,7 @@ func absolutePath(_ path: String) -> String {
     if path.hasPrefix("/") { return path }
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
     guard getcwd(&buffer, buffer.count) != nil else { return path }
-    let cwd = String(cString: buffer)
+    let cwd = String(nulTerminated: buffer)
     return path == "." || path.isEmpty ? cwd : cwd + "/" + path
 }
 

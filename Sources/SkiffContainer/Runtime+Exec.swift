@@ -7,6 +7,8 @@ extension Runtime {
     public struct ExecOptions: Sendable {
         public var pidFile: String?
         public var consoleSocket: String?
+        /// As in `CreateOptions`: where the foreground `exec` reads the pty master from.
+        public var foregroundConsole: Int32?
         public var preserveFDs: Int32 = 0
         public init() {}
     }
@@ -25,7 +27,7 @@ extension Runtime {
         } catch {
             throw RuntimeError("\(error.field): \(error.problem)")
         }
-        if process.terminal == true && options.consoleSocket == nil {
+        if process.terminal == true && options.consoleSocket == nil && options.foregroundConsole == nil {
             throw RuntimeError("cannot allocate tty if runc will detach without setting console socket")
         }
         var spec = record.spec
@@ -33,15 +35,20 @@ extension Runtime {
         var fds: [Int32] = []
         defer { for fd in fds { closeFD(fd) } }
         var consoleFD: Int32?
-        if let socketPath = options.consoleSocket {
+        var passing = fds
+        if process.terminal == true, let socketPath = options.consoleSocket {
             consoleFD = try connectUnixSocket(socketPath)
             fds.append(consoleFD ?? -1)
+            passing.append(consoleFD ?? -1)
+        } else if process.terminal == true, let foreground = options.foregroundConsole {
+            consoleFD = foreground
+            passing.append(foreground)
         }
         let request = InitRequest(
             mode: .exec, id: id, bundle: record.bundle, rootfs: record.rootfs, spec: spec,
             namespaces: Self.namespacesToJoin(pid: record.pid), execFifoFD: nil, consoleSocketFD: consoleFD,
             preserveFDs: options.preserveFDs, noPivot: false, cgroupPath: record.cgroupPath, hierarchy: record.hierarchy)
-        let pid = try launchInit(request, cgroup: record.cgroup, passing: fds, preserveFDs: options.preserveFDs)
+        let pid = try launchInit(request, cgroup: record.cgroup, passing: passing, preserveFDs: options.preserveFDs)
         if let pidFile = options.pidFile { try FileSystem.writeAtomically(absolutePath(pidFile), "\(pid)", mode: 0o644) }
         return pid
     }

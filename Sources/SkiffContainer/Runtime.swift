@@ -20,6 +20,9 @@ public struct Runtime: Sendable {
         public var bundle: String
         public var pidFile: String?
         public var consoleSocket: String?
+        /// One end of a socket the caller reads the pty master from, used when the process asks
+        /// for a terminal and no console socket was given (`run` in the foreground).
+        public var foregroundConsole: Int32?
         public var noPivot = false
         public var preserveFDs: Int32 = 0
 

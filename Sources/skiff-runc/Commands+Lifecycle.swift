@@ -36,8 +36,17 @@ extension Commands {
         let args = try Arguments(arguments, valued: Self.createFlags, switches: Self.createSwitches)
         let id = try args.id("run")
         let detach = args.flag("detach")
-        if !detach { Foreground.becomeSubreaper() }
-        let pid = try runtime.create(id, options: try createOptions(args))
+        var options = try createOptions(args)
+        var console: Foreground.Console?
+        if !detach {
+            Foreground.becomeSubreaper()
+            if options.consoleSocket == nil {
+                console = try Foreground.Console()
+                options.foregroundConsole = console?.theirs
+            }
+        }
+        let pid = try runtime.create(id, options: options)
+        let master = console?.receiveMaster()
         do {
             try runtime.start(id)
         } catch {
@@ -45,7 +54,7 @@ extension Commands {
             throw error
         }
         if detach { return 0 }
-        let status = Foreground.wait(for: pid)
+        let status = Foreground.wait(for: pid, console: master)
         if !args.flag("keep") { try runtime.delete(id, force: true) }
         return status
     }

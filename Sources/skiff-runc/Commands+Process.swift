@@ -53,9 +53,17 @@ extension Commands {
         options.consoleSocket = args.value("console-socket")
         options.preserveFDs = Int32(try args.int("preserve-fds") ?? 0)
         let detach = args.flag("detach")
-        if !detach { Foreground.becomeSubreaper() }
+        var console: Foreground.Console?
+        if !detach {
+            Foreground.becomeSubreaper()
+            if options.consoleSocket == nil && process.terminal == true {
+                console = try Foreground.Console()
+                options.foregroundConsole = console?.theirs
+            }
+        }
         let pid = try runtime.exec(id, process: process, options: options)
-        return detach ? 0 : Foreground.wait(for: pid)
+        let master = console?.receiveMaster()
+        return detach ? 0 : Foreground.wait(for: pid, console: master)
     }
 
     func ps(_ arguments: ArraySlice<String>) throws -> Int32 {

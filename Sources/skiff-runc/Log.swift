@@ -55,7 +55,7 @@ func currentTimestamp() -> String {
     gmtime_r(&time, &parts)
     var buffer = [CChar](repeating: 0, count: 32)
     strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-    return String(cString: buffer)
+    return String(nulTerminated: buffer)
 }
 
 extension FileSystem {

@@ -9,6 +9,8 @@ if argv.count > 1, argv[1] == "init", let fd = getenv("_SKIFF_INIT_SYNC").flatMa
     InitProcess.main(syncFD: fd)
 }
 
+// A write to a container init that died must fail with EPIPE, not kill us before we clean up.
+signal(SIGPIPE, SIG_IGN)
 var log = Log()
 do {
     let global = try Arguments(

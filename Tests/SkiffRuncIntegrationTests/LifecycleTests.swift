@@ -119,3 +119,26 @@ struct LifecycleTests {
         #expect(result.stdout == "example.org\n" && result.status == 0, "\(result)")
     }
 }
+
+/// `run` with `terminal: true` and no --console-socket: the runtime makes the pty and carries
+/// the bytes, as runc does. `script` gives both runtimes a real terminal to start from.
+@Suite("terminal (root, real kernel)")
+struct TerminalTests {
+    @Test func foregroundRunWithTerminalProxiesThePtyLikeRunc() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script (bsdutils) is missing")
+        let bundle = try Bundle(specFrom: .runc) { c in
+            c.set(["process", "terminal"], true)
+            c.setArgs(["sh", "-c", "read line; echo got:$line; test -t 0 && echo stdin-is-a-tty"])
+        }
+        defer { bundle.remove() }
+        func run(_ cli: RuntimeCLI) -> Harness.Result {
+            let command = "\(cli.binary) --root \(cli.root) run \(Harness.uniqueID("tty"))"
+            return Harness.run("/bin/sh", ["-c", "(sleep 0.5; echo hi) | script -qfec \"$0\" /dev/null", command], directory: bundle.path)
+        }
+        let skiff = run(.skiff())
+        let runc = run(.runc())
+        #expect(runc.stdout.contains("got:hi\r\nstdin-is-a-tty\r\n"), "runc: \(runc)")
+        #expect(skiff.stdout == runc.stdout, "skiff: \(skiff) runc: \(runc)")
+        #expect(skiff.status == runc.status)
+    }
+}

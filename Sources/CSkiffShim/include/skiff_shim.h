@@ -33,7 +33,8 @@ int skiff_close_range_from(unsigned int first);
 int skiff_set_controlling_tty(int fd);
 int skiff_openpt(char *slave_name, size_t len);
 int skiff_send_fd(int socket, int fd, const char *payload);
-int skiff_recv_fd(int socket);
+/// Receives one fd sent with skiff_send_fd; `nonblocking` returns -EAGAIN if none is queued.
+int skiff_recv_fd(int socket, int nonblocking);
 int skiff_set_winsize(int fd, unsigned short rows, unsigned short cols);
 /// The symbolic name of an errno value ("EPERM"), or NULL for an unknown one.
 const char *skiff_errno_name(int err);
@@ -46,3 +47,5 @@ extern const int SKIFF_PR_SET_KEEPCAPS, SKIFF_PR_SET_NO_NEW_PRIVS, SKIFF_PR_SET_
 /// pipe2(fds, O_CLOEXEC); returns 0 or -errno.
 int skiff_pipe_cloexec(int fds[2]);
 extern const int SKIFF_O_PATH;
+/// The terminal size of `fd` (a tty); returns 0 or -errno.
+int skiff_get_winsize(int fd, unsigned short *rows, unsigned short *cols);

@@ -7,7 +7,6 @@ import SkiffSystem
 struct ContainerSetup {
     let request: InitRequest
     let channel: SyncChannel
-    let hostPID: Int32
 
     var spec: RuntimeSpec { request.spec }
     var linux: RuntimeSpec.Linux { spec.linux ?? RuntimeSpec.Linux() }
@@ -21,7 +20,12 @@ struct ContainerSetup {
         let setup = ProcessSetup(process: process, seccomp: linux.seccomp, consoleSocketFD: request.consoleSocketFD)
         let newMountNamespace = has("mount", new: true)
         var rootfs = RootfsBuilder(request: request)
+        // Mounts overlap the runtime's cgroup attach, except that a new cgroup namespace must
+        // exist before the cgroup filesystem is mounted.
+        var hostPID: Int32 = 0
+        if has("cgroup", new: true) { hostPID = try InitProcess.awaitCgroup(request, channel: channel) }
         if newMountNamespace { try rootfs.mountAll() }
+        if !has("cgroup", new: true) { hostPID = try InitProcess.awaitCgroup(request, channel: channel) }
 
         // The runtime runs prestart and createRuntime hooks now: namespaces exist, root not yet pivoted.
         try channel.send(InitMessage(.runHooks))
@@ -87,6 +91,7 @@ struct ExecSetup {
     let channel: SyncChannel
 
     func run() throws -> Never {
+        _ = try InitProcess.awaitCgroup(request, channel: channel)
         guard let process = request.spec.process else { throw RuntimeError("exec: no process") }
         let setup = ProcessSetup(process: process, seccomp: request.spec.linux?.seccomp, consoleSocketFD: request.consoleSocketFD)
         try setup.applyLimits()

@@ -14,18 +14,14 @@ public enum InitProcess {
         let channel = SyncChannel(fd: syncFD)
         do {
             guard let request = try channel.receive(InitRequest.self) else { _exit(1) }
-            guard let joined = try channel.receive(), joined.kind == .proceed else { _exit(1) }
             try enterNamespaces(request, channel: channel)
             let child = try shim("fork", "init") { skiff_fork() }
             if child > 0 {
                 try channel.send(InitMessage(.pid, pid: child))
                 _exit(0)
             }
-            // The parent answers the pid message with the pid it recorded, so the two stages'
-            // messages never interleave on the socket.
-            guard let go = try channel.receive(), go.kind == .proceed else { _exit(1) }
             switch request.mode {
-            case .create: try ContainerSetup(request: request, channel: channel, hostPID: go.pid ?? 0).run()
+            case .create: try ContainerSetup(request: request, channel: channel).run()
             case .exec: try ExecSetup(request: request, channel: channel).run()
             }
         } catch {
@@ -60,9 +56,22 @@ public enum InitProcess {
             try LinuxCalls.setns(join.fd, LinuxCalls.namespaceFlag(join.type), join.path)
         }
         var flags: Int32 = 0
-        for plan in request.namespaces where (plan.path ?? "").isEmpty && plan.type != "user" {
+        // A new cgroup namespace waits for stage 2 (`awaitCgroup`): its root is the cgroup the
+        // process is in when it unshares, and only the container process joins the cgroup.
+        for plan in request.namespaces where (plan.path ?? "").isEmpty && plan.type != "user" && plan.type != "cgroup" {
             flags |= LinuxCalls.namespaceFlag(plan.type)
         }
         if flags != 0 { try LinuxCalls.unshare(flags) }
+    }
+
+    /// Waits until the runtime has put this process (stage 2) in the container's cgroup, which
+    /// happens while stage 2 works; answers the container's host pid. Nothing may run or exec
+    /// before this returns. A new cgroup namespace is made here, rooted at that cgroup.
+    static func awaitCgroup(_ request: InitRequest, channel: SyncChannel) throws -> Int32 {
+        guard let go = try channel.receive(), go.kind == .proceed else { _exit(1) }
+        if request.namespaces.contains(where: { $0.type == "cgroup" && ($0.path ?? "").isEmpty }) {
+            try LinuxCalls.unshare(SKIFF_CLONE_NEWCGROUP)
+        }
+        return go.pid ?? 0
     }
 }

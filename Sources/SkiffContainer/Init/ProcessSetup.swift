@@ -33,7 +33,7 @@ struct ProcessSetup {
         }
         var name = [CChar](repeating: 0, count: 128)
         let master = try shim("posix_openpt", "/dev/ptmx") { skiff_openpt(&name, name.count) }
-        let slavePath = String(cString: name)
+        let slavePath = String(nulTerminated: name)
         let slave = try sys("open", slavePath.quoted) { open(slavePath, O_RDWR | O_NOCTTY) }
         if let size = process.consoleSize { _ = skiff_set_winsize(slave, size.height, size.width) }
         _ = setsid()
