@@ -44,8 +44,6 @@ extension Runtime {
             try sys("mkfifo", fifo.quoted) { mkfifo(fifo, 0o622) }
             // Past the umask: the container's user, whoever it is, must be able to open it.
             try sys("chmod", fifo.quoted) { chmod(fifo, 0o622) }
-            try cgroup.create()
-            try cgroup.apply(spec.linux?.resources ?? RuntimeSpec.Resources())
             let fifoFD = try sys("open", fifo.quoted) { open(fifo, SKIFF_O_PATH | O_CLOEXEC) }
             openFDs.append(fifoFD)
             var consoleFD: Int32?
@@ -64,7 +62,11 @@ extension Runtime {
                 preserveFDs: options.preserveFDs, noPivot: options.noPivot, cgroupPath: cgroupPath,
                 hierarchy: ContainerRecord.Hierarchy(hierarchy))
             let created = now()
-            let pid = try launchInit(request, cgroup: cgroup, passing: passing, preserveFDs: options.preserveFDs) { pid in
+            // The cgroup is made while the init starts up; it joins it only later.
+            let pid = try launchInit(request, cgroup: cgroup, passing: passing, preserveFDs: options.preserveFDs, whileInitStarts: {
+                try cgroup.create()
+                try cgroup.apply(spec.linux?.resources ?? RuntimeSpec.Resources())
+            }) { pid in
                 let state = ContainerStateReport(id: id, pid: pid, status: .creating, bundle: bundle, rootfs: rootfs,
                                                  created: created, annotations: spec.annotations)
                 try Hooks.run(spec.hooks?.prestart ?? [], stage: "prestart", state: state)
@@ -95,7 +97,7 @@ extension Runtime {
     /// through the sync protocol. `runHooks` runs when the root filesystem is mounted.
     func launchInit(
         _ request: InitRequest, cgroup: any Cgroup, passing fds: [Int32], preserveFDs: Int32,
-        runHooks: (Int32) throws -> Void = { _ in }
+        whileInitStarts: () throws -> Void = {}, runHooks: (Int32) throws -> Void = { _ in }
     ) throws -> pid_t {
         var pair: [Int32] = [0, 0]
         try sys("socketpair", "init sync") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) }
@@ -116,6 +118,8 @@ extension Runtime {
         var initReaped = false
         do {
             try channel.send(request)
+            try whileInitStarts()
+            try channel.send(InitMessage(.proceed))
             while true {
                 guard let message = try channel.receive() else {
                     throw RuntimeError("container init exited before it was ready")

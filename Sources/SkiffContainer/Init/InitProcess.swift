@@ -14,6 +14,8 @@ public enum InitProcess {
         let channel = SyncChannel(fd: syncFD)
         do {
             guard let request = try channel.receive(InitRequest.self) else { _exit(1) }
+            // The runtime makes the cgroup while we start; stage 2 bind-mounts it.
+            guard let ready = try channel.receive(), ready.kind == .proceed else { _exit(1) }
             try enterNamespaces(request, channel: channel)
             let child = try shim("fork", "init") { skiff_fork() }
             if child > 0 {
