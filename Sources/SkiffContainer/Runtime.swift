@@ -52,7 +52,12 @@ public struct Runtime: Sendable {
         defer { closeFD(fd) }
         var byte: UInt8 = 0
         while read(fd, &byte, 1) != 1 {
-            guard record.isAlive else { throw RuntimeError("cannot start a container that has stopped") }
+            // A fast process may write its byte, exec and exit between our read and this check:
+            // the byte is still in the fifo, so read once more before calling it stopped.
+            if !record.isAlive {
+                guard read(fd, &byte, 1) == 1 else { throw RuntimeError("cannot start a container that has stopped") }
+                break
+            }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&poller, 1, 5)
         }
