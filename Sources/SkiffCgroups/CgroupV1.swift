@@ -206,7 +206,7 @@ public struct CgroupV1: Cgroup {
     }
 
     public func destroy() throws {
-        if exists || directories.contains(where: FileSystem.isDirectory) {
+        if directories.contains(where: FileSystem.isDirectory) {
             // Frozen processes cannot die; thaw first so SIGKILL lands.
             if isFrozen() { try setFrozen(false) }
             try Cgroups.killAndWait(self)

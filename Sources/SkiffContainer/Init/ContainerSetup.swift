@@ -19,7 +19,7 @@ struct ContainerSetup {
     func run() throws -> Never {
         let setup = ProcessSetup(process: process, seccomp: linux.seccomp, consoleSocketFD: request.consoleSocketFD)
         let newMountNamespace = has("mount", new: true)
-        var rootfs = RootfsBuilder(request: request)
+        let rootfs = RootfsBuilder(request: request)
         // Mounts overlap the runtime's cgroup attach, except that a new cgroup namespace must
         // exist before the cgroup filesystem is mounted.
         var hostPID: Int32 = 0

@@ -18,7 +18,7 @@ struct RootfsBuilder {
 
     var spec: RuntimeSpec { request.spec }
 
-    mutating func mountAll() throws {
+    func mountAll() throws {
         // Nothing we mount may propagate back to the host.
         let propagation = MountOptions.propagation[spec.linux?.rootfsPropagation ?? ""] ?? UInt(MS_SLAVE | MS_REC)
         try LinuxCalls.remount("/", flags: propagation == UInt(MS_SHARED | MS_REC) ? UInt(MS_SLAVE | MS_REC) : propagation)

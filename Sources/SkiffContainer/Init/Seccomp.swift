@@ -71,7 +71,3 @@ enum Seccomp {
         if result < 0 { throw SystemError("seccomp_load", "\(config.syscalls?.count ?? 0) rules", errno: -result) }
     }
 }
-
-extension Substring {
-    func lowercased() -> String { String(self).lowercased() }
-}
