@@ -46,16 +46,13 @@ extension Runtime {
             try sys("chmod", fifo.quoted) { chmod(fifo, 0o622) }
             let fifoFD = try sys("open", fifo.quoted) { open(fifo, SKIFF_O_PATH | O_CLOEXEC) }
             openFDs.append(fifoFD)
-            var consoleFD: Int32?
             var passing = openFDs
-            if wantsTerminal, let socketPath = options.consoleSocket {
-                consoleFD = try connectUnixSocket(socketPath)
-                openFDs.append(consoleFD ?? -1)
-                passing.append(consoleFD ?? -1)
-            } else if wantsTerminal, let foreground = options.foregroundConsole {
-                consoleFD = foreground
-                passing.append(foreground)
+            let console = wantsTerminal ? try consoleSocket(path: options.consoleSocket, foreground: options.foregroundConsole) : nil
+            if let console {
+                passing.append(console.fd)
+                if console.owned { openFDs.append(console.fd) }
             }
+            let consoleFD = console?.fd
             let request = InitRequest(
                 mode: .create, id: id, bundle: bundle, rootfs: rootfs, spec: spec,
                 namespaces: Self.namespacePlan(spec), execFifoFD: fifoFD, consoleSocketFD: consoleFD,
@@ -165,6 +162,13 @@ extension Runtime {
             }
             throw error
         }
+    }
+
+    /// Where the init sends the pty master: the caller's --console-socket, connected here and
+    /// closed by us afterwards (`owned`), or the foreground socket the caller reads itself.
+    func consoleSocket(path: String?, foreground: Int32?) throws -> (fd: Int32, owned: Bool)? {
+        if let path { return (try connectUnixSocket(path), true) }
+        return foreground.map { ($0, false) }
     }
 
     func writeIDMappings(pid: pid_t, spec: RuntimeSpec) throws {

@@ -34,16 +34,13 @@ extension Runtime {
         spec.process = process
         var fds: [Int32] = []
         defer { for fd in fds { closeFD(fd) } }
-        var consoleFD: Int32?
         var passing = fds
-        if process.terminal == true, let socketPath = options.consoleSocket {
-            consoleFD = try connectUnixSocket(socketPath)
-            fds.append(consoleFD ?? -1)
-            passing.append(consoleFD ?? -1)
-        } else if process.terminal == true, let foreground = options.foregroundConsole {
-            consoleFD = foreground
-            passing.append(foreground)
+        let console = process.terminal == true ? try consoleSocket(path: options.consoleSocket, foreground: options.foregroundConsole) : nil
+        if let console {
+            passing.append(console.fd)
+            if console.owned { fds.append(console.fd) }
         }
+        let consoleFD = console?.fd
         let request = InitRequest(
             mode: .exec, id: id, bundle: record.bundle, rootfs: record.rootfs, spec: spec,
             namespaces: Self.namespacesToJoin(pid: record.pid), execFifoFD: nil, consoleSocketFD: consoleFD,
