@@ -23,20 +23,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // [agent] the API client (watch streams over TLS) and the node API's websocket exec
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // MARK: runtime (skiff-runc)
         .target(name: "CSkiffShim"),
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        .target(name: "SkiffJSON", swiftSettings: strict),
         .target(name: "SkiffSystem", dependencies: ["CSkiffShim"], swiftSettings: strict),
-        .target(name: "SkiffOCI", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        .target(name: "SkiffOCI", dependencies: ["SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .target(name: "SkiffCgroups", dependencies: ["SkiffSystem", "SkiffOCI"], swiftSettings: strict),
         .target(
             name: "SkiffContainer",
             dependencies: ["SkiffSystem", "SkiffOCI", "SkiffCgroups", "CSeccomp", "CCap", "CSkiffShim"],
             swiftSettings: strict),
         .executableTarget(name: "skiff-runc", dependencies: ["SkiffContainer"], swiftSettings: strict),
+        .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
         .testTarget(name: "SkiffRuncIntegrationTests", dependencies: ["SkiffSystem"], swiftSettings: strict),
@@ -47,7 +52,7 @@ let package = Package(
         // MARK: control plane (skiff server)
         // The system SQLite (libsqlite3-dev) keeps the store free of a vendored amalgamation build.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "SkiffAPI", swiftSettings: strict),
+        .target(name: "SkiffAPI", dependencies: ["SkiffJSON"], swiftSettings: strict),
         .target(
             name: "SkiffStore",
             dependencies: [
@@ -64,9 +69,10 @@ let package = Package(
         .target(
             name: "SkiffAPIServer",
             dependencies: [
-                "SkiffAPI", "SkiffStore", "SkiffScheduler",
+                "SkiffAPI", "SkiffStore", "SkiffScheduler", "SkiffNodeAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -79,7 +85,7 @@ let package = Package(
         .target(
             name: "SkiffServerCommand",
             dependencies: [
-                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI",
+                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,8 +97,71 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "skiff",
-            dependencies: ["SkiffServerCommand", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "SkiffServerCommand", "SkiffAgentCommand",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
+        // MARK: node agent (skiff agent)
+        // Each piece of the kubelet's job is its own target; SkiffAgent wires them into the loops.
+        .target(name: "SkiffImages", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        .target(name: "SkiffNetwork", dependencies: ["SkiffSystem", "SkiffJSON"], swiftSettings: strict),
+        .target(name: "SkiffLogs", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        .executableTarget(name: "skiff-monitor", dependencies: ["CSkiffShim"]),
+        .target(name: "SkiffStats", dependencies: ["SkiffSystem", "SkiffCgroups", "SkiffJSON"], swiftSettings: strict),
+        .target(name: "SkiffSystemd", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        .target(
+            name: "SkiffNodeAPI",
+            dependencies: [
+                "SkiffAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SkiffAgent",
+            dependencies: [
+                "SkiffAPI", "SkiffSystem", "SkiffOCI", "SkiffCgroups", "SkiffImages", "SkiffNetwork",
+                "SkiffLogs", "SkiffStats", "SkiffSystemd", "SkiffNodeAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SkiffAgentCommand",
+            dependencies: [
+                "SkiffAgent", "SkiffImages", "SkiffStats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffLogsTests", dependencies: ["SkiffLogs", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffSystemdTests", dependencies: ["SkiffSystemd", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffNodeAPITests", dependencies: ["SkiffNodeAPI", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(name: "SkiffAgentTests", dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffAgentIntegrationTests",
+            dependencies: ["SkiffAPI", "SkiffSystem", "SkiffTestSupport", "skiff"],
+            swiftSettings: strict),
+
         // Helpers for tests only (a throwaway etcd-server); no product ships it.
         .target(name: "SkiffTestSupport", swiftSettings: strict),
         .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffAPI", "SkiffTestSupport"], swiftSettings: strict),
@@ -103,7 +172,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffServerIntegrationTests",
-            dependencies: ["SkiffAPI", "SkiffTestSupport", "skiff"],
+            dependencies: ["SkiffAPI", "SkiffTestSupport", "skiff", "SkiffNodeAPI"],
             swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOSSL
 import ServiceLifecycle
@@ -15,8 +16,14 @@ public struct ControlPlaneConfiguration: Sendable {
     public var port: Int
     /// Host names or IPs (besides localhost) to put in the serving certificate and kubeconfig.
     public var advertiseAddress: String?
+    /// The range nodes' pod CIDRs (one /24 each) come from.
+    public var clusterCIDR: String
 
-    public init(dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil) {
+    public init(
+        dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,
+        clusterCIDR: String = PodCIDRAllocator.defaultClusterCIDR
+    ) {
+        self.clusterCIDR = clusterCIDR
         self.dataDirectory = dataDirectory
         self.bindAddress = bindAddress
         self.port = port
@@ -35,7 +42,9 @@ public struct ControlPlane: Sendable {
         let directory = configuration.dataDirectory
         let pki = try ClusterPKI.loadOrCreate(directory: directory + "/pki", hostnames: [configuration.advertiseAddress ?? ""])
         let credentials = try Credentials.loadOrCreate(directory: directory)
-        let api = KubeAPI(store: store, authenticator: Authenticator(adminToken: credentials.adminToken, joinToken: credentials.joinToken), logger: logger)
+        let api = KubeAPI(
+            store: store, authenticator: Authenticator(adminToken: credentials.adminToken, joinToken: credentials.joinToken),
+            podCIDRAllocator: try PodCIDRAllocator(clusterCIDR: configuration.clusterCIDR), logger: logger)
         try await Bootstrap.ensureDefaults(api)
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
@@ -43,7 +52,12 @@ public struct ControlPlane: Sendable {
         let advertised = configuration.advertiseAddress ?? "127.0.0.1"
         let application = Application(
             responder: HummingbirdAdapter(api: api),
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            // Plain HTTP/1.1, plus the websocket upgrade `kubectl exec` asks for.
+            server: try .tls(
+                .http1WebSocketUpgrade(
+                    configuration: .init(ws: .init(maxFrameSize: ExecWebSocketRelay.maximumMessageSize)),
+                    shouldUpgrade: ExecWebSocketRelay(api: api).shouldUpgrade),
+                tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

@@ -13,19 +13,22 @@ public enum CgroupHierarchy: Equatable, Sendable {
         let info = try mountInfo ?? FileSystem.readString("/proc/self/mountinfo")
         var unifiedMount: String?
         var legacy: [String: String] = [:]
-        for line in info.split(separator: "\n") {
+        for line in info.utf8.split(separator: UInt8(ascii: "\n")) {
             // Fields: id parent maj:min root mountpoint options [optional…] - fstype source superoptions
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " ")
-            let right = halves[1].split(separator: " ")
-            guard left.count >= 5, right.count >= 3 else { continue }
-            let mountPoint = unescapeMountInfo(String(left[4]))
-            switch right[0] {
+            // (split as UTF-8: String's generic substring search costs more than the whole file).
+            let fields = line.split(separator: UInt8(ascii: " "))
+            guard let dash = fields.firstIndex(where: { $0.count == 1 && $0.first == UInt8(ascii: "-") }),
+                dash >= 5, fields.count >= dash + 4
+            else { continue }
+            let fstype = String(decoding: fields[dash + 1], as: UTF8.self)
+            guard fstype == "cgroup2" || fstype == "cgroup" else { continue }
+            let mountPoint = unescapeMountInfo(String(decoding: fields[4], as: UTF8.self))
+            switch fstype {
             case "cgroup2":
                 if unifiedMount == nil || mountPoint == "/sys/fs/cgroup" { unifiedMount = mountPoint }
             case "cgroup":
-                for option in right[2].split(separator: ",") where CgroupV1.controllers.contains(String(option)) {
+                let superOptions = String(decoding: fields[dash + 3], as: UTF8.self)
+                for option in superOptions.split(separator: ",") where CgroupV1.controllers.contains(String(option)) {
                     legacy[String(option)] = mountPoint
                 }
             default:
@@ -36,7 +39,7 @@ public enum CgroupHierarchy: Equatable, Sendable {
             let controllers = (try? FileSystem.readString(unifiedMount + "/cgroup.controllers")) ?? ""
             // Hybrid hosts may hand the unified mount a stray controller (hugetlb here); the
             // hierarchy that owns memory is the one that can enforce a container's limits.
-            let unifiedHasMemory = controllers.split(whereSeparator: \.isWhitespace).contains("memory")
+            let unifiedHasMemory = controllers.split(whereSeparator: { $0.isWhitespace }).contains("memory")
             if unifiedHasMemory || legacy["memory"] == nil {
                 return .unified(mountPoint: unifiedMount)
             }
@@ -61,7 +64,7 @@ public enum CgroupHierarchy: Equatable, Sendable {
     }
 
     private static func unescapeMountInfo(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\040", with: " ")
+        s.utf8.contains(UInt8(ascii: "\\")) ? s.replacingOccurrences(of: "\\040", with: " ") : s
     }
 }
 

@@ -1,6 +1,6 @@
 /// A container's resource accounting, read from whichever cgroup version the host has.
 /// Field names follow runc's `events --stats` JSON.
-public struct CgroupStats: Codable, Sendable, Equatable {
+public struct CgroupStats: Sendable, Equatable {
     public var cpu = CPU()
     public var memory = Memory()
     public var pids = Pids()
@@ -8,11 +8,11 @@ public struct CgroupStats: Codable, Sendable, Equatable {
 
     public init() {}
 
-    public struct CPU: Codable, Sendable, Equatable {
+    public struct CPU: Sendable, Equatable {
         public var usage = Usage()
         public var throttling = Throttling()
 
-        public struct Usage: Codable, Sendable, Equatable {
+        public struct Usage: Sendable, Equatable {
             /// Nanoseconds of CPU time.
             public var total: UInt64 = 0
             public var percpu: [UInt64]?
@@ -20,14 +20,14 @@ public struct CgroupStats: Codable, Sendable, Equatable {
             public var user: UInt64 = 0
         }
 
-        public struct Throttling: Codable, Sendable, Equatable {
+        public struct Throttling: Sendable, Equatable {
             public var periods: UInt64?
             public var throttled_periods: UInt64?
             public var throttled_time: UInt64?
         }
     }
 
-    public struct Memory: Codable, Sendable, Equatable {
+    public struct Memory: Sendable, Equatable {
         public var usage = Entry()
         public var swap: Entry?
         /// usage minus inactive file cache: what the kubelet calls the working set.
@@ -38,7 +38,7 @@ public struct CgroupStats: Codable, Sendable, Equatable {
         public var oom_kill: UInt64 = 0
         public var raw: [String: UInt64] = [:]
 
-        public struct Entry: Codable, Sendable, Equatable {
+        public struct Entry: Sendable, Equatable {
             public var usage: UInt64 = 0
             public var max: UInt64?
             /// Bytes; nil when unlimited.
@@ -47,25 +47,25 @@ public struct CgroupStats: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Pids: Codable, Sendable, Equatable {
+    public struct Pids: Sendable, Equatable {
         public var current: UInt64 = 0
         /// nil when unlimited.
         public var limit: UInt64?
     }
 
     /// Pressure stall information (cgroup v2 only): cpu, memory, io.
-    public struct Pressure: Codable, Sendable, Equatable {
+    public struct Pressure: Sendable, Equatable {
         public var cpu: PSI?
         public var memory: PSI?
         public var io: PSI?
     }
 
-    public struct PSI: Codable, Sendable, Equatable {
+    public struct PSI: Sendable, Equatable {
         public var some: PSILine
         public var full: PSILine?
     }
 
-    public struct PSILine: Codable, Sendable, Equatable {
+    public struct PSILine: Sendable, Equatable {
         public var avg10: Double
         public var avg60: Double
         public var avg300: Double

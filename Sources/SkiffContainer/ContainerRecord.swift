@@ -1,9 +1,10 @@
 import SkiffCgroups
+import SkiffJSON
 import SkiffOCI
 import SkiffSystem
 
 /// What the runtime remembers about a container between invocations (state.json).
-public struct ContainerRecord: Codable, Sendable {
+public struct ContainerRecord: Sendable {
     public var id: String
     public var bundle: String
     public var rootfs: String
@@ -17,7 +18,7 @@ public struct ContainerRecord: Codable, Sendable {
     public var spec: RuntimeSpec
 
     /// The cgroup layout recorded at create time, so later commands use the same driver.
-    public enum Hierarchy: Codable, Sendable {
+    public enum Hierarchy: Sendable {
         case unified(mountPoint: String)
         case legacy(mountPoints: [String: String])
 
@@ -53,5 +54,50 @@ public struct ContainerRecord: Codable, Sendable {
         return ContainerStateReport(
             id: id, pid: status == .stopped ? 0 : pid, status: status, bundle: bundle, rootfs: rootfs,
             created: created, annotations: spec.annotations)
+    }
+}
+
+// state.json by hand (no Codable in the runtime: see SkiffOCI/RuntimeSpec+JSON.swift), in the
+// shape the Codable version wrote, so containers created by an older skiff-runc stay readable.
+extension ContainerRecord: JSONDecodable, JSONEncodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        id = try json.required("id")
+        bundle = try json.required("bundle")
+        rootfs = try json.required("rootfs")
+        pid = try json.required("pid")
+        pidStartTime = try json.optional("pidStartTime")
+        created = try json.required("created")
+        cgroupPath = try json.required("cgroupPath")
+        hierarchy = try json.required("hierarchy")
+        spec = try json.required("spec")
+    }
+
+    public var json: JSON {
+        var fields: [String: JSON] = [
+            "id": .string(id), "bundle": .string(bundle), "rootfs": .string(rootfs), "pid": pid.json,
+            "created": .string(created), "cgroupPath": .string(cgroupPath), "hierarchy": hierarchy.json, "spec": spec.json,
+        ]
+        fields["pidStartTime"] = pidStartTime?.json
+        return .object(fields)
+    }
+}
+
+extension ContainerRecord.Hierarchy: JSONDecodable, JSONEncodable {
+    public init(json: JSONField) throws(JSONShapeError) {
+        let fields = try json.fields()
+        if let unified = fields["unified"] {
+            self = .unified(mountPoint: try JSONField(unified, path: json.path + ".unified").required("mountPoint"))
+        } else if let legacy = fields["legacy"] {
+            self = .legacy(mountPoints: try JSONField(legacy, path: json.path + ".legacy").required("mountPoints"))
+        } else {
+            throw json.error("expected \"unified\" or \"legacy\"")
+        }
+    }
+
+    public var json: JSON {
+        switch self {
+        case .unified(let mountPoint): ["unified": ["mountPoint": .string(mountPoint)]]
+        case .legacy(let mountPoints): ["legacy": ["mountPoints": mountPoints.json]]
+        }
     }
 }

@@ -1,6 +1,6 @@
-import FoundationEssentials
 import CSkiffShim
 import Glibc
+import SkiffJSON
 import SkiffOCI
 import SkiffSystem
 
@@ -8,9 +8,7 @@ import SkiffSystem
 enum Hooks {
     static func run(_ hooks: [RuntimeSpec.Hook], stage: String, state: ContainerStateReport) throws {
         guard !hooks.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let json = Array(try encoder.encode(state))
+        let json = state.json.bytes
         for (index, hook) in hooks.enumerated() {
             var pipeFDs: [Int32] = [0, 0]
             try shim("pipe2", "hook stdin") { skiff_pipe_cloexec(&pipeFDs) }

@@ -1,11 +1,11 @@
-import FoundationEssentials
 import Glibc
+import SkiffJSON
 import SkiffOCI
 import SkiffSystem
 
 /// What the runtime asks of its init process, sent as one JSON line over the sync socket.
-struct InitRequest: Codable {
-    enum Mode: String, Codable { case create, exec }
+struct InitRequest {
+    enum Mode: String { case create, exec }
 
     var mode: Mode
     var id: String
@@ -21,15 +21,15 @@ struct InitRequest: Codable {
     var cgroupPath: String
     var hierarchy: ContainerRecord.Hierarchy
 
-    struct NamespacePlan: Codable {
+    struct NamespacePlan {
         var type: String
         var path: String?
     }
 }
 
 /// One message on the sync socket between the runtime (parent) and its init (child).
-struct InitMessage: Codable {
-    enum Kind: String, Codable {
+struct InitMessage {
+    enum Kind: String {
         /// child → parent: the container process's host pid.
         case pid
         /// child → parent: a new user namespace exists; write its id maps.
@@ -55,27 +55,86 @@ struct InitMessage: Codable {
     }
 }
 
+// The sync messages as JSON, by hand (no Codable in the runtime: see SkiffOCI/RuntimeSpec+JSON.swift).
+extension InitRequest: JSONDecodable, JSONEncodable {
+    init(json: JSONField) throws(JSONShapeError) {
+        let modeName: String = try json.required("mode")
+        guard let mode = Mode(rawValue: modeName) else { throw json.error("unknown mode \(modeName.quoted)") }
+        self.mode = mode
+        id = try json.required("id")
+        bundle = try json.required("bundle")
+        rootfs = try json.required("rootfs")
+        spec = try json.required("spec")
+        namespaces = try json.required("namespaces")
+        execFifoFD = try json.optional("execFifoFD")
+        consoleSocketFD = try json.optional("consoleSocketFD")
+        preserveFDs = try json.required("preserveFDs")
+        noPivot = try json.required("noPivot")
+        cgroupPath = try json.required("cgroupPath")
+        hierarchy = try json.required("hierarchy")
+    }
+
+    var json: JSON {
+        var fields: [String: JSON] = [
+            "mode": .string(mode.rawValue), "id": .string(id), "bundle": .string(bundle), "rootfs": .string(rootfs),
+            "spec": spec.json, "namespaces": namespaces.json, "preserveFDs": preserveFDs.json, "noPivot": .bool(noPivot),
+            "cgroupPath": .string(cgroupPath), "hierarchy": hierarchy.json,
+        ]
+        fields["execFifoFD"] = execFifoFD?.json
+        fields["consoleSocketFD"] = consoleSocketFD?.json
+        return .object(fields)
+    }
+}
+
+extension InitRequest.NamespacePlan: JSONDecodable, JSONEncodable {
+    init(json: JSONField) throws(JSONShapeError) {
+        type = try json.required("type")
+        path = try json.optional("path")
+    }
+
+    var json: JSON {
+        var fields: [String: JSON] = ["type": .string(type)]
+        fields["path"] = path?.json
+        return .object(fields)
+    }
+}
+
+extension InitMessage: JSONDecodable, JSONEncodable {
+    init(json: JSONField) throws(JSONShapeError) {
+        let kindName: String = try json.required("kind")
+        guard let kind = Kind(rawValue: kindName) else { throw json.error("unknown message kind \(kindName.quoted)") }
+        self.init(kind, pid: try json.optional("pid"), message: try json.optional("message"))
+    }
+
+    var json: JSON {
+        var fields: [String: JSON] = ["kind": .string(kind.rawValue)]
+        fields["pid"] = pid?.json
+        fields["message"] = message?.json
+        return .object(fields)
+    }
+}
+
 /// Length-prefixed JSON over a socket: a 4-byte little-endian length, then the message. Reads
 /// take exactly one message, so nothing meant for a later reader (the socket changes hands
 /// across the init's fork) is consumed early, without reading a byte at a time.
 struct SyncChannel {
     let fd: Int32
 
-    func send<T: Encodable>(_ value: T) throws {
-        let body = Array(try JSONEncoder().encode(value))
+    func send<T: JSONEncodable>(_ value: T) throws {
+        let body = value.json.bytes
         let length = UInt32(body.count)
         let header = (0..<4).map { UInt8(truncatingIfNeeded: length >> (8 * $0)) }
         try FileSystem.writeAll(fd: fd, header + body, name: "sync socket")
     }
 
     /// The next message, or nil at end of stream (the other side exited).
-    func receive<T: Decodable>(_ type: T.Type = InitMessage.self) throws -> T? {
+    func receive<T: JSONDecodable>(_ type: T.Type = InitMessage.self) throws -> T? {
         guard let header = try readExactly(4) else { return nil }
         let length = header.enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         guard length <= 64 << 20, let body = try readExactly(length) else {
             throw RuntimeError("sync socket: truncated message")
         }
-        return try JSONDecoder().decode(T.self, from: Data(body))
+        return try RuntimeSpec.decode(body, as: T.self, what: "sync message")
     }
 
     /// nil if the stream ends before the first byte.

@@ -7,8 +7,10 @@ import SkiffSystem
 extension Runtime {
     /// Creates a container: state directory, cgroup, namespaces and root filesystem, with its
     /// process blocked on the exec fifo until `start`. On any failure everything made so far is
-    /// undone, so a bad config leaves nothing behind. Returns the container's host pid.
-    public func create(_ id: String, options: CreateOptions) throws -> pid_t {
+    /// undone, so a bad config leaves nothing behind. Returns what state.json now holds (the
+    /// container's host pid is `record.pid`), so `run` need not read it back.
+    @discardableResult
+    public func create(_ id: String, options: CreateOptions) throws -> ContainerRecord {
         try StateStore.validate(id: id)
         let bundle = absolutePath(options.bundle)
         let spec = try RuntimeSpec.load(bundle: bundle)
@@ -74,7 +76,7 @@ extension Runtime {
                 cgroupPath: cgroupPath, hierarchy: ContainerRecord.Hierarchy(hierarchy), spec: spec)
             try store.save(record)
             if let pidFile = options.pidFile { try FileSystem.writeAtomically(absolutePath(pidFile), "\(pid)", mode: 0o644) }
-            return pid
+            return record
         } catch {
             if cgroupExisted { try? Cgroups.killAndWait(cgroup) } else { try? cgroup.destroy() }
             try? store.remove(id)

@@ -39,8 +39,12 @@ public struct Runtime: Sendable {
 
     /// Opens the exec fifo for reading, which releases the container process into execve.
     public func start(_ id: String) throws {
-        let record = try store.load(id)
-        let directory = store.directory(id)
+        try start(try store.load(id))
+    }
+
+    /// `start` of a container whose record the caller already holds (`run` right after `create`).
+    public func start(_ record: ContainerRecord) throws {
+        let directory = store.directory(record.id)
         switch record.status(stateDirectory: directory) {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")
@@ -97,6 +101,12 @@ public struct Runtime: Sendable {
             if force { return }
             throw error
         }
+        try delete(record, force: force)
+    }
+
+    /// `delete` of a container whose record the caller already holds (`run` when it exits).
+    public func delete(_ record: ContainerRecord, force: Bool) throws {
+        let id = record.id
         let directory = store.directory(id)
         let status = record.status(stateDirectory: directory)
         if status == .running || status == .paused {

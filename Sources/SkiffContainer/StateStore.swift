@@ -1,5 +1,5 @@
-import FoundationEssentials
 import Glibc
+import SkiffJSON
 import SkiffOCI
 import SkiffSystem
 
@@ -35,17 +35,14 @@ public struct StateStore: Sendable {
     }
 
     public func save(_ record: ContainerRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        let json = String(decoding: try encoder.encode(record), as: UTF8.self)
-        try FileSystem.writeAtomically(directory(record.id) + "/state.json", json)
+        try FileSystem.writeAtomically(directory(record.id) + "/state.json", record.json.serialized)
     }
 
     public func load(_ id: String) throws -> ContainerRecord {
         try StateStore.validate(id: id)
         let path = directory(id) + "/state.json"
         guard FileSystem.exists(path) else { throw RuntimeError("container \(id.quoted) does not exist") }
-        return try JSONDecoder().decode(ContainerRecord.self, from: Data(try FileSystem.readBytes(path)))
+        return try RuntimeSpec.decode(try FileSystem.readBytes(path), as: ContainerRecord.self, what: path)
     }
 
     public func ids() -> [String] {

@@ -1,10 +1,12 @@
+import SkiffJSON
+
 /// The lifecycle of a container as `state` reports it (OCI runtime spec "state").
-public enum ContainerStatus: String, Codable, Sendable {
+public enum ContainerStatus: String, Sendable {
     case creating, created, running, paused, stopped
 }
 
 /// What `skiff-runc state` prints: runc's JSON shape.
-public struct ContainerStateReport: Codable, Sendable {
+public struct ContainerStateReport: Sendable {
     public var ociVersion: String
     public var id: String
     public var pid: Int32
@@ -28,5 +30,16 @@ public struct ContainerStateReport: Codable, Sendable {
         self.created = created
         self.owner = ""
         self.annotations = annotations
+    }
+}
+
+extension ContainerStateReport: JSONEncodable {
+    public var json: JSON {
+        var fields: [String: JSON] = [
+            "ociVersion": .string(ociVersion), "id": .string(id), "pid": pid.json, "status": .string(status.rawValue),
+            "bundle": .string(bundle), "rootfs": .string(rootfs), "created": .string(created), "owner": .string(owner),
+        ]
+        fields["annotations"] = annotations?.json
+        return .object(fields)
     }
 }

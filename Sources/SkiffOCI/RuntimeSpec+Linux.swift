@@ -1,6 +1,6 @@
 extension RuntimeSpec {
     /// The `linux` section: namespaces, id mappings, cgroups, devices, seccomp and paths to hide.
-    public struct Linux: Codable, Sendable, Equatable {
+    public struct Linux: Sendable, Equatable {
         public var uidMappings: [IDMapping]?
         public var gidMappings: [IDMapping]?
         public var sysctl: [String: String]?
@@ -25,7 +25,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct IDMapping: Codable, Sendable, Equatable {
+    public struct IDMapping: Sendable, Equatable {
         public var containerID: UInt32
         public var hostID: UInt32
         public var size: UInt32
@@ -37,7 +37,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct Namespace: Codable, Sendable, Equatable {
+    public struct Namespace: Sendable, Equatable {
         public var type: String
         public var path: String?
 
@@ -47,7 +47,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct Device: Codable, Sendable, Equatable {
+    public struct Device: Sendable, Equatable {
         public var type: String
         public var path: String
         public var major: Int64?
@@ -67,7 +67,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct Seccomp: Codable, Sendable, Equatable {
+    public struct Seccomp: Sendable, Equatable {
         public var defaultAction: String
         public var defaultErrnoRet: UInt32?
         public var architectures: [String]?
@@ -80,14 +80,14 @@ extension RuntimeSpec {
             self.syscalls = syscalls
         }
 
-        public struct Syscall: Codable, Sendable, Equatable {
+        public struct Syscall: Sendable, Equatable {
             public var names: [String]
             public var action: String
             public var errnoRet: UInt32?
             public var args: [Arg]?
         }
 
-        public struct Arg: Codable, Sendable, Equatable {
+        public struct Arg: Sendable, Equatable {
             public var index: UInt32
             public var value: UInt64
             public var valueTwo: UInt64?

@@ -1,7 +1,7 @@
 extension RuntimeSpec {
     /// `linux.resources`: what the cgroup drivers apply. Values keep the spec's units (bytes,
     /// microseconds, shares) and the drivers translate them per cgroup version.
-    public struct Resources: Codable, Sendable, Equatable {
+    public struct Resources: Sendable, Equatable {
         public var devices: [DeviceRule]?
         public var memory: Memory?
         public var cpu: CPU?
@@ -24,7 +24,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct DeviceRule: Codable, Sendable, Equatable {
+    public struct DeviceRule: Sendable, Equatable {
         public var allow: Bool
         public var type: String?
         public var major: Int64?
@@ -40,7 +40,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct Memory: Codable, Sendable, Equatable {
+    public struct Memory: Sendable, Equatable {
         public var limit: Int64?
         public var reservation: Int64?
         public var swap: Int64?
@@ -54,7 +54,7 @@ extension RuntimeSpec {
         }
     }
 
-    public struct CPU: Codable, Sendable, Equatable {
+    public struct CPU: Sendable, Equatable {
         public var shares: UInt64?
         public var quota: Int64?
         public var burst: UInt64?
@@ -72,12 +72,12 @@ extension RuntimeSpec {
         }
     }
 
-    public struct Pids: Codable, Sendable, Equatable {
+    public struct Pids: Sendable, Equatable {
         public var limit: Int64
         public init(limit: Int64) { self.limit = limit }
     }
 
-    public struct BlockIO: Codable, Sendable, Equatable {
+    public struct BlockIO: Sendable, Equatable {
         public var weight: UInt16?
         public var leafWeight: UInt16?
         public var weightDevice: [WeightDevice]?
@@ -89,20 +89,20 @@ extension RuntimeSpec {
         public init(weight: UInt16? = nil) { self.weight = weight }
     }
 
-    public struct WeightDevice: Codable, Sendable, Equatable {
+    public struct WeightDevice: Sendable, Equatable {
         public var major: Int64
         public var minor: Int64
         public var weight: UInt16?
         public var leafWeight: UInt16?
     }
 
-    public struct ThrottleDevice: Codable, Sendable, Equatable {
+    public struct ThrottleDevice: Sendable, Equatable {
         public var major: Int64
         public var minor: Int64
         public var rate: UInt64
     }
 
-    public struct HugepageLimit: Codable, Sendable, Equatable {
+    public struct HugepageLimit: Sendable, Equatable {
         public var pageSize: String
         public var limit: UInt64
     }

@@ -1,6 +1,6 @@
 /// The OCI runtime specification's config.json (v1.x), the fields Skiff reads.
 /// Unknown fields are ignored when decoding, as the spec asks of runtimes.
-public struct RuntimeSpec: Codable, Sendable, Equatable {
+public struct RuntimeSpec: Sendable, Equatable {
     public var ociVersion: String
     public var process: Process?
     public var root: Root?
@@ -29,7 +29,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
 
     public static let version = "1.0.2-dev"
 
-    public struct Process: Codable, Sendable, Equatable {
+    public struct Process: Sendable, Equatable {
         public var terminal: Bool?
         public var consoleSize: ConsoleSize?
         public var user: User
@@ -60,12 +60,12 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct ConsoleSize: Codable, Sendable, Equatable {
+    public struct ConsoleSize: Sendable, Equatable {
         public var height: UInt16
         public var width: UInt16
     }
 
-    public struct User: Codable, Sendable, Equatable {
+    public struct User: Sendable, Equatable {
         public var uid: UInt32
         public var gid: UInt32
         public var umask: UInt32?
@@ -80,7 +80,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Capabilities: Codable, Sendable, Equatable {
+    public struct Capabilities: Sendable, Equatable {
         public var bounding: [String]?
         public var effective: [String]?
         public var inheritable: [String]?
@@ -99,7 +99,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Rlimit: Codable, Sendable, Equatable {
+    public struct Rlimit: Sendable, Equatable {
         public var type: String
         public var hard: UInt64
         public var soft: UInt64
@@ -111,7 +111,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Root: Codable, Sendable, Equatable {
+    public struct Root: Sendable, Equatable {
         public var path: String
         public var readonly: Bool?
 
@@ -121,7 +121,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Mount: Codable, Sendable, Equatable {
+    public struct Mount: Sendable, Equatable {
         public var destination: String
         public var type: String?
         public var source: String?
@@ -135,7 +135,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Hooks: Codable, Sendable, Equatable {
+    public struct Hooks: Sendable, Equatable {
         public var prestart: [Hook]?
         public var createRuntime: [Hook]?
         public var createContainer: [Hook]?
@@ -156,7 +156,7 @@ public struct RuntimeSpec: Codable, Sendable, Equatable {
         }
     }
 
-    public struct Hook: Codable, Sendable, Equatable {
+    public struct Hook: Sendable, Equatable {
         public var path: String
         public var args: [String]?
         public var env: [String]?

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SkiffAPIServer
 import SkiffStore
+import SkiffSystemd
 
 /// `skiff server`: the control plane (API server, store, and — later — scheduler).
 public struct ServerCommand: AsyncParsableCommand {
@@ -25,6 +26,9 @@ public struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Use etcd v3 at this URL (http://HOST:PORT, via its JSON gateway) instead of the embedded SQLite store.")
     var datastoreEndpoint: String?
 
+    @Option(help: "IPv4 range each node's pod CIDR (a /24) is taken from.")
+    var clusterCIDR = PodCIDRAllocator.defaultClusterCIDR
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: Logger.Level = .info
 
@@ -33,6 +37,7 @@ public struct ServerCommand: AsyncParsableCommand {
     public func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
+        do { _ = try PodCIDRAllocator(clusterCIDR: clusterCIDR) } catch { throw ValidationError("--cluster-cidr: \(error)") }
     }
 
     public func run() async throws {
@@ -49,10 +54,13 @@ public struct ServerCommand: AsyncParsableCommand {
             store = file
             sqlite = file
         }
+        let readiness = SystemdReadiness(
+            notifier: try SystemdNotifier.fromProcessEnvironment(), kubeconfig: dataDir + "/admin.kubeconfig", logger: logger)
         let controlPlane = try await ControlPlane.make(
-            configuration: ControlPlaneConfiguration(dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress),
+            configuration: ControlPlaneConfiguration(
+                dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR),
             store: store, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: controlPlane.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         sqlite?.closeWatches()
     }

@@ -20,7 +20,7 @@ extension Commands {
 
     func create(_ arguments: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(arguments, valued: Self.createFlags, switches: Self.createSwitches)
-        _ = try runtime.create(try args.id("create"), options: try createOptions(args))
+        try runtime.create(try args.id("create"), options: try createOptions(args))
         return 0
     }
 
@@ -45,23 +45,24 @@ extension Commands {
                 options.foregroundConsole = console?.theirs
             }
         }
-        let pid = try runtime.create(id, options: options)
+        // The record create returns serves start and delete too: no state.json read-backs.
+        let record = try runtime.create(id, options: options)
         let master = console?.receiveMaster()
         do {
-            try runtime.start(id)
+            try runtime.start(record)
         } catch {
-            try? runtime.delete(id, force: true)
+            try? runtime.delete(record, force: true)
             throw error
         }
         if detach { return 0 }
-        let status = Foreground.wait(for: pid, console: master)
-        if !args.flag("keep") { try runtime.delete(id, force: true) }
+        let status = Foreground.wait(for: record.pid, console: master)
+        if !args.flag("keep") { try runtime.delete(record, force: true) }
         return status
     }
 
     func state(_ arguments: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(arguments, valued: [], switches: [])
-        FileSystem.standardOutput(try Self.json(try runtime.state(try args.id("state"))) + "\n")
+        FileSystem.standardOutput(Self.json(try runtime.state(try args.id("state"))) + "\n")
         return 0
     }
 
@@ -71,7 +72,7 @@ extension Commands {
         if args.flag("quiet") {
             FileSystem.standardOutput(containers.map { $0.id + "\n" }.joined())
         } else if args.value("format") == "json" {
-            FileSystem.standardOutput(try Self.json(containers, pretty: false) + "\n")
+            FileSystem.standardOutput(Self.json(containers, pretty: false) + "\n")
         } else {
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for c in containers { rows.append([c.id, "\(c.pid)", c.status.rawValue, c.bundle, c.created, "root"]) }

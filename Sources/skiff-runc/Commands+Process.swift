@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 import SkiffContainer
 import SkiffOCI
@@ -16,7 +15,7 @@ extension Commands {
         var process: RuntimeSpec.Process
         if let path = args.value("process") {
             let bytes = path == "-" ? try FileSystem.readAll(fd: 0, name: "stdin") : try FileSystem.readBytes(path)
-            process = try RuntimeSpec.decode(Data(bytes), as: RuntimeSpec.Process.self, what: "process \(path)")
+            process = try RuntimeSpec.decode(bytes, as: RuntimeSpec.Process.self, what: "process \(path)")
         } else {
             let command = Array(args.positionals.dropFirst())
             guard !command.isEmpty else { throw RuntimeError("exec: no command given (usage: skiff-runc exec ID COMMAND [ARGS…])") }

@@ -1,7 +1,7 @@
-import FoundationEssentials
 import Glibc
 import SkiffCgroups
 import SkiffContainer
+import SkiffJSON
 import SkiffOCI
 import SkiffSystem
 
@@ -26,7 +26,7 @@ extension Commands {
         var resources = RuntimeSpec.Resources()
         if let path = args.value("resources") {
             let bytes = path == "-" ? try FileSystem.readAll(fd: 0, name: "stdin") : try FileSystem.readBytes(path)
-            resources = try RuntimeSpec.decode(Data(bytes), as: RuntimeSpec.Resources.self, what: "resources")
+            resources = try RuntimeSpec.decode(bytes, as: RuntimeSpec.Resources.self, what: "resources")
         }
         if let text = args.value("memory") { resources.memory = resources.memory ?? .init(); resources.memory?.limit = try parseBytes(text, flag: "memory") }
         if let text = args.value("memory-swap") { resources.memory = resources.memory ?? .init(); resources.memory?.swap = try parseBytes(text, flag: "memory-swap") }
@@ -51,7 +51,7 @@ extension Commands {
         let args = try Arguments(arguments, valued: [["interval"]], switches: [["stats"]])
         let id = try args.id("events")
         if args.flag("stats") {
-            FileSystem.standardOutput(try Self.json(StatsEvent(type: "stats", id: id, data: try runtime.stats(id)), pretty: false) + "\n")
+            FileSystem.standardOutput(Self.json(StatsEvent(type: "stats", id: id, data: try runtime.stats(id)), pretty: false) + "\n")
             return 0
         }
         let interval = try parseDuration(args.value("interval") ?? "5s")
@@ -63,11 +63,11 @@ extension Commands {
             guard let stats = try? runtime.stats(id) else { return 0 }
             if stats.memory.oom_kill > lastOOM {
                 lastOOM = stats.memory.oom_kill
-                FileSystem.standardOutput(try Self.json(StatsEvent(type: "oom", id: id, data: nil), pretty: false) + "\n")
+                FileSystem.standardOutput(Self.json(StatsEvent(type: "oom", id: id, data: nil), pretty: false) + "\n")
             }
             if elapsed >= interval {
                 elapsed = 0
-                FileSystem.standardOutput(try Self.json(StatsEvent(type: "stats", id: id, data: stats), pretty: false) + "\n")
+                FileSystem.standardOutput(Self.json(StatsEvent(type: "stats", id: id, data: stats), pretty: false) + "\n")
             }
         }
     }
@@ -95,24 +95,30 @@ extension Commands {
             linux.resources = nil
             spec.linux = linux
         }
-        try FileSystem.write(path, try Self.json(spec) + "\n", flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+        try FileSystem.write(path, Self.json(spec) + "\n", flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
         return 0
     }
 
     func features(_ arguments: ArraySlice<String>) throws -> Int32 {
-        FileSystem.standardOutput(try Self.json(Features()) + "\n")
+        FileSystem.standardOutput(Self.json(Features()) + "\n")
         return 0
     }
 }
 
-struct StatsEvent: Encodable {
+struct StatsEvent: JSONEncodable {
     var type: String
     var id: String
     var data: CgroupStats?
+
+    var json: JSON {
+        var fields: [String: JSON] = ["type": .string(type), "id": .string(id)]
+        fields["data"] = data?.json
+        return .object(fields)
+    }
 }
 
 /// `features`: the OCI "features" document (runtime-spec features.md).
-struct Features: Encodable {
+struct Features: JSONEncodable {
     var ociVersionMin = "1.0.0"
     var ociVersionMax = RuntimeSpec.version
     var hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
@@ -122,19 +128,33 @@ struct Features: Encodable {
                         "shared", "slave", "strictatime", "suid", "sync", "unbindable"]
     var linux = Linux()
 
-    struct Linux: Encodable {
+    var json: JSON {
+        ["ociVersionMin": .string(ociVersionMin), "ociVersionMax": .string(ociVersionMax), "hooks": hooks.json,
+         "mountOptions": mountOptions.json, "linux": linux.json]
+    }
+
+    struct Linux: JSONEncodable {
         var namespaces = LinuxNames.namespaces.map(\.type)
         var capabilities = LinuxNames.capabilities
         var cgroup = ["v1": true, "v2": true, "systemd": false, "systemdUser": false]
         var seccomp = Seccomp()
         var apparmor = ["enabled": false]
         var selinux = ["enabled": false]
+
+        var json: JSON {
+            ["namespaces": namespaces.json, "capabilities": capabilities.json, "cgroup": cgroup.json, "seccomp": seccomp.json,
+             "apparmor": apparmor.json, "selinux": selinux.json]
+        }
     }
 
-    struct Seccomp: Encodable {
+    struct Seccomp: JSONEncodable {
         var enabled = true
         var actions = SeccompNames.actions.sorted()
         var operators = SeccompNames.operators.sorted()
         var archs = SeccompNames.architectures.sorted()
+
+        var json: JSON {
+            ["enabled": .bool(enabled), "actions": actions.json, "operators": operators.json, "archs": archs.json]
+        }
     }
 }

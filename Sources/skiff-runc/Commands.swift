@@ -1,6 +1,6 @@
-import FoundationEssentials
 import Glibc
 import SkiffContainer
+import SkiffJSON
 import SkiffOCI
 import SkiffSystem
 
@@ -49,9 +49,7 @@ struct Commands {
         }
     }
 
-    static func json<T: Encodable>(_ value: T, pretty: Bool = true) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    static func json(_ value: some JSONEncodable, pretty: Bool = true) -> String {
+        pretty ? value.json.prettyPrinted : value.json.serialized
     }
 }

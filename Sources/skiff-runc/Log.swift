@@ -1,4 +1,5 @@
 import Glibc
+import SkiffJSON
 import SkiffSystem
 
 /// Where errors and debug lines go: always stderr, and `--log FILE` in text or JSON
@@ -22,31 +23,10 @@ struct Log {
         guard let file else { return }
         let time = currentTimestamp()
         let line = json
-            ? "{\"level\":\"\(level)\",\"msg\":\(jsonString(message)),\"time\":\"\(time)\"}\n"
-            : "time=\"\(time)\" level=\(level) msg=\(jsonString(message))\n"
+            ? "{\"level\":\"\(level)\",\"msg\":\(JSON.quoted(message)),\"time\":\"\(time)\"}\n"
+            : "time=\"\(time)\" level=\(level) msg=\(JSON.quoted(message))\n"
         try? FileSystem.write(file, line, flags: O_WRONLY | O_CREAT | O_APPEND)
     }
-}
-
-func jsonString(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\r": result += "\\r"
-        case "\t": result += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return result + "\""
 }
 
 func currentTimestamp() -> String {

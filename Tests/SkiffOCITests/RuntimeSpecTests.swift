@@ -1,16 +1,15 @@
-import FoundationEssentials
 import SkiffOCI
 import Testing
 
 @Suite("config.json model and validation")
 struct RuntimeSpecTests {
     func decode(_ json: String) throws -> RuntimeSpec {
-        try RuntimeSpec.decode(Data(json.utf8), what: "config.json")
+        try RuntimeSpec.decode(Array(json.utf8), what: "config.json")
     }
 
     @Test func defaultSpecRoundTripsThroughJSON() throws {
         let spec = RuntimeSpec.defaultSpec()
-        let decoded = try decode(try spec.encoded())
+        let decoded = try decode(spec.encoded())
         #expect(decoded == spec)
         #expect(decoded.process?.args == ["sh"])
         #expect(decoded.linux?.namespaces?.map(\.type) == ["pid", "network", "ipc", "uts", "mount"])

@@ -1,4 +1,5 @@
 import Foundation
+import SkiffTestSupport
 import Testing
 
 /// kill -9 of the server in the middle of a stream of writes.

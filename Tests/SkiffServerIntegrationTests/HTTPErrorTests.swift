@@ -1,4 +1,5 @@
 import Foundation
+import SkiffTestSupport
 import Testing
 
 /// Status codes over real HTTPS for requests that must change nothing: no or bad credentials,

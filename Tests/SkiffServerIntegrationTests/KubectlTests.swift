@@ -1,4 +1,5 @@
 import Foundation
+import SkiffTestSupport
 import Testing
 
 /// Real kubectl (v1.32) against a real `skiff server` process on SQLite.

@@ -1,4 +1,5 @@
 import Foundation
+import SkiffTestSupport
 import Testing
 
 /// The Python `kubernetes` client (PyPI; installed by scripts/setup) against a real server.

@@ -1,4 +1,5 @@
 import Foundation
+import SkiffTestSupport
 import Testing
 
 /// The in-process scheduler binding pods to registered (fake) Node objects.

@@ -24,3 +24,10 @@ public enum Timestamp {
         }
     }
 }
+
+extension Timestamp {
+    /// RFC 3339 with microseconds, the `metav1.MicroTime` wire format (Lease renewTime, Events).
+    public static func microseconds(_ date: Date = Date()) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)).replacingOccurrences(of: "Z", with: "000Z")
+    }
+}

@@ -58,6 +58,10 @@ extension KubeAPI {
     func createObject(_ body: JSON, target: Target, dryRun: Bool = false) async throws -> JSON {
         let definition = target.definition
         var object = body
+        // Objects the server makes itself (default namespaces, the kubernetes Service) carry no
+        // type; every stored object must, or single-object GETs come back without a kind.
+        if object["kind"].string == nil { object["kind"] = .string(definition.kind) }
+        if object["apiVersion"].string == nil { object["apiVersion"] = .string(definition.naming.apiVersion) }
         var metadata = object["metadata"]
         if (metadata["name"].string ?? "").isEmpty {
             guard let generateName = metadata["generateName"].string, !generateName.isEmpty else {
@@ -92,6 +96,7 @@ extension KubeAPI {
         definition.defaults(&object)
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }
+        if definition.kind == "Node" { try await assignPodCIDR(&object) }
         if dryRun { return object }
         let key = definition.key(namespace: metadata["namespace"].string, name: name)
         let revision: Int64

@@ -52,7 +52,9 @@ extension KubeAPI {
         switch subresource {
         case .scale: ("autoscaling", "v1", "Scale")
         case .binding: ("", "v1", "Binding")
-        case .log, .exec: ("", "v1", subresource == .log ? "Pod" : "PodExecOptions")
+        case .log: ("", "v1", "Pod")
+        case .exec: ("", "v1", "PodExecOptions")
+        case .attach: ("", "v1", "PodAttachOptions")
         case .status: (definition.naming.group, definition.naming.version, definition.kind)
         }
     }
@@ -62,7 +64,7 @@ extension KubeAPI {
         case .status, .scale: ["get", "patch", "update"]
         case .binding: ["create"]
         case .log: ["get"]
-        case .exec: ["create", "get"]
+        case .exec, .attach: ["create", "get"]
         }
     }
 

@@ -83,6 +83,9 @@ extension KubeAPI {
             if definition.kind == "Pod" {
                 try checkPodUpdate(current: current, next: next)
             }
+            if definition.kind == "Node" {
+                try keepPodCIDR(current: current, next: &next)
+            }
         }
         try validate(next, definition)
         if definition.tracksGeneration, next["spec"] != current["spec"] {

@@ -15,11 +15,19 @@ public struct KubeAPI: Sendable {
     public static let maximumBodySize = 3 * 1024 * 1024
     /// How often a watch that asked for bookmarks gets one.
     public var bookmarkInterval: Duration = .seconds(10)
+    /// Calls to the agents' node API (pods/log, pods/exec, metrics).
+    public let nodeProxy: NodeProxy
+    let podCIDRAllocator: PodCIDRAllocator
 
-    public init(store: any Store, registry: ResourceRegistry = .standard, authenticator: Authenticator, logger: Logger = Logger(label: "skiff.api")) {
+    public init(
+        store: any Store, registry: ResourceRegistry = .standard, authenticator: Authenticator, nodeProxy: NodeProxy = NodeProxy(),
+        podCIDRAllocator: PodCIDRAllocator? = nil, logger: Logger = Logger(label: "skiff.api")
+    ) {
+        self.podCIDRAllocator = podCIDRAllocator ?? PodCIDRAllocator()
         self.store = store
         self.registry = registry
         self.authenticator = authenticator
+        self.nodeProxy = nodeProxy
         self.logger = logger
     }
 
@@ -95,6 +103,9 @@ public struct KubeAPI: Sendable {
 
     func resource(_ request: APIRequest, identity: Identity, group: String, version: String, rest: [String]) async throws -> APIResponse {
         guard !rest.isEmpty else { throw Self.pathNotFound }
+        if group.isEmpty, rest.count >= 4, rest[0] == "nodes", rest[2] == "proxy" {
+            return try await nodeProxy(request, identity: identity, node: rest[1], path: Array(rest[3...]))
+        }
         let target = try parseTarget(group: group, version: version, rest: rest)
         if let subresource = target.subresource {
             guard let known = ResourceDefinition.Subresource(rawValue: subresource), target.definition.subresources.contains(known) else {
@@ -106,14 +117,21 @@ public struct KubeAPI: Sendable {
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
         if case .node(let node) = identity {
+            if let subresource = target.subresource, ["log", "exec", "attach"].contains(subresource) {
+                // Reading logs and running commands in pods is the admin's; agents never need it.
+                throw APIError.forbidden("node \"\(node)\" cannot \(verb) resource \"pods/\(subresource)\"")
+            }
             try await authorize(node: node, verb: verb, target: target, request: request)
         }
+        if target.definition.naming.group == "metrics.k8s.io" { return try await metrics(target, request) }
         switch (request.method, target.name, target.subresource) {
         case ("GET", nil, _):
             return request.flag("watch") ? try await watch(target, request) : try await list(target, request)
         case ("GET", _?, "scale"): return try await getScale(target, request)
-        case ("GET", _?, "log"), ("GET", _?, "exec"), ("POST", _?, "exec"):
-            throw APIError(code: 503, reason: "ServiceUnavailable", message: "pods/\(target.subresource ?? "") needs a connected skiff agent, which is not implemented yet")
+        case ("GET", _?, "log"): return try await podLog(target, request)
+        case ("GET", _?, "exec"), ("POST", _?, "exec"): return try await podExec(target, request)
+        case ("GET", _?, "attach"), ("POST", _?, "attach"):
+            throw APIError.badRequest("pods/attach is not supported by skiff; use kubectl logs -f or kubectl exec")
         case ("GET", _?, _): return try await get(target, request)
         case ("POST", nil, nil): return try await create(target, request)
         case ("POST", _?, "binding"): return try await bind(target, request)

@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import SkiffNodeAPI
 
 /// Who a request comes from: the cluster admin, or one node's agent.
 public enum Identity: Sendable, Equatable {
@@ -28,12 +28,11 @@ public struct Authenticator: Sendable {
 
     /// The bearer token node `nodeName` uses, derived from the join token.
     public static func nodeToken(joinToken: String, nodeName: String) -> String {
-        "skiff-node.\(nodeName).\(signature(joinToken: joinToken, nodeName: nodeName))"
+        NodeCredential.token(joinToken: joinToken, nodeName: nodeName)
     }
 
     static func signature(joinToken: String, nodeName: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data(nodeName.utf8), using: SymmetricKey(data: Data(joinToken.utf8)))
-        return code.map { String(format: "%02x", $0) }.joined()
+        NodeCredential.signature(joinToken: joinToken, nodeName: nodeName)
     }
 
     public func identify(authorization: String?) -> Identity? {
@@ -49,12 +48,5 @@ public struct Authenticator: Sendable {
         return .node(nodeName)
     }
 
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
-    }
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool { NodeCredential.constantTimeEqual(lhs, rhs) }
 }

@@ -27,9 +27,12 @@ struct ContainerSetup {
         if newMountNamespace { try rootfs.mountAll() }
         if !has("cgroup", new: true) { hostPID = try InitProcess.awaitCgroup(request, channel: channel) }
 
-        // The runtime runs prestart and createRuntime hooks now: namespaces exist, root not yet pivoted.
-        try channel.send(InitMessage(.runHooks))
-        guard let reply = try channel.receive(), reply.kind == .proceed else { _exit(1) }
+        // The runtime runs prestart and createRuntime hooks now: namespaces exist, root not yet
+        // pivoted. Without any, the round trip (two process switches) is skipped.
+        if !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty {
+            try channel.send(InitMessage(.runHooks))
+            guard let reply = try channel.receive(), reply.kind == .proceed else { _exit(1) }
+        }
         let state = ContainerStateReport(
             id: request.id, pid: hostPID, status: .creating, bundle: request.bundle, rootfs: request.rootfs,
             created: "", annotations: spec.annotations)

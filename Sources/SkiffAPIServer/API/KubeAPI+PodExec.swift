@@ -1,0 +1,52 @@
+import SkiffAPI
+import SkiffNodeAPI
+
+/// Where a websocket exec goes: the agent's `/exec/…` path on the pod's node.
+public struct ExecPlan: Sendable {
+    public let endpoint: NodeEndpoint
+    /// Path and query on the agent.
+    public let agentPath: String
+    /// `namespace/pod/container`, for logs.
+    public let container: String
+}
+
+extension KubeAPI {
+    static let spdyUnsupported = "Upgrade: SPDY/3.1 is not supported; use a client that speaks websocket (kubectl ≥ 1.30)"
+
+    /// pods/exec without a websocket upgrade (SPDY, or a plain request): the same checks as a
+    /// real exec, so the client learns about a missing pod or container first, then 400.
+    func podExec(_ target: Target, _ request: APIRequest) async throws -> APIResponse {
+        _ = try await containerTarget(namespace: target.namespace ?? "default", pod: target.name ?? "", container: request.query["container"])
+        guard request.query["command"] != nil else { throw APIError.badRequest("you must specify at least 1 command") }
+        if (request.headers["upgrade"] ?? "").lowercased().contains("websocket") {
+            throw APIError.badRequest(
+                "exec over websocket needs the subprotocol \(ExecChannelProtocol.v5) or \(ExecChannelProtocol.v4); got \"\(request.headers["sec-websocket-protocol"] ?? "")\"")
+        }
+        throw APIError.badRequest(Self.spdyUnsupported)
+    }
+
+    /// Checks a websocket exec request (`GET /api/v1/namespaces/NS/pods/P/exec?command=…`) and
+    /// says where to relay it. Throws whatever the plain HTTP request would answer; only the
+    /// admin may exec.
+    public func execPlan(path: String, query: [(name: String, value: String)], headers: [String: String]) async throws -> ExecPlan {
+        let segments = path.split(separator: "/").map(String.init)
+        guard segments.count == 7, segments[0] == "api", segments[1] == "v1", segments[2] == "namespaces", segments[4] == "pods",
+            segments[6] == "exec"
+        else { throw Self.pathNotFound }
+        switch authenticator.identify(authorization: headers["authorization"]) {
+        case nil: throw APIError.unauthorized
+        case .node(let node): throw APIError.forbidden("node \"\(node)\" cannot get resource \"pods/exec\"")
+        case .admin: break
+        }
+        let resolved = try await containerTarget(namespace: segments[3], pod: segments[5], container: QueryString.values("container", in: query).last)
+        let command = QueryString.values("command", in: query)
+        guard !command.isEmpty else { throw APIError.badRequest("you must specify at least 1 command") }
+        var parameters = command.map { "command=\(QueryString.encode($0))" }
+        for flag in ["stdin", "stdout", "stderr", "tty"] {
+            parameters.append("\(flag)=\(QueryString.values(flag, in: query).last ?? "false")")
+        }
+        let agentPath = "/exec/\(QueryString.encode(resolved.namespace))/\(QueryString.encode(resolved.pod))/\(QueryString.encode(resolved.container))?"
+            + parameters.joined(separator: "&")
+        return ExecPlan(endpoint: resolved.endpoint, agentPath: agentPath, container: "\(resolved.namespace)/\(resolved.pod)/\(resolved.container)")
+    }
+}

@@ -1,0 +1,85 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import SkiffAPI
+import SkiffNodeAPI
+
+/// `kubectl exec` over websocket: accepts the upgrade on the API port when `KubeAPI.execPlan`
+/// allows it, then relays channel frames between kubectl and the pod's agent until either
+/// side closes. Requests it declines fall through to `KubeAPI`, which answers with the reason.
+struct ExecWebSocketRelay: Sendable {
+    let api: KubeAPI
+
+    static let maximumMessageSize = 16 << 20
+    /// How long to wait for kubectl's answer to our close frame.
+    static let closeTimeout: Duration = .seconds(5)
+
+    func shouldUpgrade(_ head: HTTPRequest, _ channel: any Channel, _ logger: Logger) async throws
+        -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
+    {
+        let target = head.path ?? ""
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts[0].hasSuffix("/exec") else { return .dontUpgrade }
+        var headers: [String: String] = [:]
+        for field in head.headerFields {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        guard let subprotocol = ExecChannelProtocol.negotiate(headers["sec-websocket-protocol"]),
+            let plan = try? await api.execPlan(
+                path: QueryString.decode(parts[0]), query: parts.count > 1 ? QueryString.parse(parts[1]) : [], headers: headers)
+        else {
+            return .dontUpgrade
+        }
+        var response = HTTPFields()
+        response[.secWebSocketProtocol] = subprotocol
+        let client = api.nodeProxy.client
+        return .upgrade(response) { inbound, outbound, _ in
+            await Self.relay(plan: plan, subprotocol: subprotocol, client: client, inbound: inbound, outbound: outbound, logger: logger)
+        }
+    }
+
+    static func relay(
+        plan: ExecPlan, subprotocol: String, client: NodeAPIClient, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        logger: Logger
+    ) async {
+        do {
+            try await client.webSocket(plan.endpoint, path: plan.agentPath, subprotocol: subprotocol) { agentInbound, agentOutbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // kubectl → agent (stdin, resize, close of stdin) until kubectl closes;
+                        // then closing the agent's side ends (kills) the command.
+                        for try await message in inbound.messages(maxSize: maximumMessageSize) {
+                            try await agentOutbound.write(Self.frame(message))
+                        }
+                        try? await agentOutbound.close(.normalClosure, reason: nil)
+                    }
+                    // agent → kubectl (output, then the status); the agent closes after the status.
+                    for try await message in agentInbound.messages(maxSize: maximumMessageSize) {
+                        try await outbound.write(Self.frame(message))
+                    }
+                    // Close kubectl's side; its answering close frame ends the reader above.
+                    try? await outbound.close(.normalClosure, reason: nil)
+                    group.addTask { try await Task.sleep(for: closeTimeout) }
+                    _ = try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            logger.warning("exec relay failed", metadata: ["container": "\(plan.container)", "error": "\(error)"])
+            let status = ExecChannelProtocol.failureStatus("cannot run the command through the skiff agent of node \(plan.endpoint.nodeName): \(error)")
+            var buffer = ByteBuffer(integer: ExecChannelProtocol.error)
+            buffer.writeBytes(status.bytes)
+            try? await outbound.write(.binary(buffer))
+        }
+    }
+
+    static func frame(_ message: WebSocketMessage) -> WebSocketOutboundWriter.OutboundFrame {
+        switch message {
+        case .binary(let buffer): .binary(buffer)
+        case .text(let text): .text(text)
+        }
+    }
+}

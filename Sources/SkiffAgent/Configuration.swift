@@ -1,0 +1,68 @@
+import SkiffSystem
+
+/// Everything `skiff agent` is told on its command line, with the kubelet's defaults.
+public struct AgentConfiguration: Sendable {
+    /// The API server, e.g. https://127.0.0.1:6443.
+    public var serverURL: String
+    /// The cluster's join secret (the server's `node-token`).
+    public var joinToken: String
+    /// PEM of the cluster CA that signed the server's certificate.
+    public var caCertificatePEM: String
+    public var nodeName: String
+    /// Where the agent keeps pod and container state, images and the node API's certificate.
+    public var dataDirectory: String
+    /// CRI-format container logs, /var/log/pods in Kubernetes.
+    public var podLogDirectory: String
+    /// skiff-runc's state root; separate from a standalone skiff-runc's /run/skiff-runc.
+    public var runtimeRoot: String
+    public var runtimePath: String
+    public var monitorPath: String
+    /// The node API's port (the kubelet's 10250); 0 picks a free one.
+    public var nodeAPIPort: Int
+    /// The address other hosts reach this node at; the first non-loopback IPv4 when nil.
+    public var nodeIP: String?
+    /// The cgroup (relative to each hierarchy's root) that holds every pod.
+    public var cgroupRoot: String
+    /// The bridge the CNI plugins attach pods to.
+    public var bridgeName: String
+    public var cniPluginDirectory: String
+    public var maxPods: Int
+    public var leaseDurationSeconds: Int
+    public var heartbeatSeconds: Double
+    /// First restart waits this long after the second failure, doubling to `maxBackoff`.
+    public var initialBackoffSeconds: Double
+    public var maxBackoffSeconds: Double
+
+    public init(
+        serverURL: String, joinToken: String, caCertificatePEM: String, nodeName: String,
+        dataDirectory: String = "/var/lib/skiff/agent", podLogDirectory: String = "/var/log/pods",
+        runtimeRoot: String = "/run/skiff/runc", runtimePath: String, monitorPath: String,
+        nodeAPIPort: Int = 10250, nodeIP: String? = nil, cgroupRoot: String = "kubepods",
+        bridgeName: String = "skiff0", cniPluginDirectory: String = "/usr/lib/cni", maxPods: Int = 110
+    ) {
+        self.serverURL = serverURL
+        self.joinToken = joinToken
+        self.caCertificatePEM = caCertificatePEM
+        self.nodeName = nodeName
+        self.dataDirectory = dataDirectory
+        self.podLogDirectory = podLogDirectory
+        self.runtimeRoot = runtimeRoot
+        self.runtimePath = runtimePath
+        self.monitorPath = monitorPath
+        self.nodeAPIPort = nodeAPIPort
+        self.nodeIP = nodeIP
+        self.cgroupRoot = cgroupRoot
+        self.bridgeName = bridgeName
+        self.cniPluginDirectory = cniPluginDirectory
+        self.maxPods = maxPods
+        self.leaseDurationSeconds = 40
+        self.heartbeatSeconds = 10
+        self.initialBackoffSeconds = 10
+        self.maxBackoffSeconds = 300
+    }
+
+    var containersDirectory: String { dataDirectory + "/containers" }
+    var podsDirectory: String { dataDirectory + "/pods" }
+    var imagesDirectory: String { dataDirectory + "/images" }
+    var sandboxRuntimeDirectory: String { dataDirectory + "/sandboxes" }
+}

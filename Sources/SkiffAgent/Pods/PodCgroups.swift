@@ -1,0 +1,74 @@
+import SkiffAPI
+import SkiffCgroups
+import SkiffOCI
+
+/// The pod's place in the cgroup tree, `kubepods/{burstable,besteffort}/pod<uid>` (Guaranteed pods
+/// sit directly under kubepods), with pod-level limits from the kubelet's formulas, and the
+/// oom_score_adj each QoS class gets.
+struct PodCgroups: Sendable {
+    let hierarchy: CgroupHierarchy
+    let root: String
+    let memoryCapacity: Int64
+
+    func path(for pod: JSON) -> String {
+        let uid = pod["metadata"]["uid"].string ?? ""
+        switch QoS.classify(pod["spec"]) {
+        case "Guaranteed": return "/\(root)/pod\(uid)"
+        case "BestEffort": return "/\(root)/besteffort/pod\(uid)"
+        default: return "/\(root)/burstable/pod\(uid)"
+        }
+    }
+
+    func containerPath(pod: JSON, containerID: String) -> String {
+        path(for: pod) + "/" + containerID
+    }
+
+    /// Creates the pod cgroup with the sum of its containers' limits (when every container has one).
+    func create(for pod: JSON) throws {
+        let cgroup = Cgroups.open(path: path(for: pod), hierarchy: hierarchy)
+        try cgroup.create()
+        let containers = pod["spec"]["containers"].array ?? []
+        var memory: Int64? = 0
+        var cpuMilli: Int64? = 0
+        var cpuRequestMilli: Int64 = 0
+        for container in containers {
+            let limits = container["resources"]["limits"], requests = container["resources"]["requests"]
+            if let limit = Quantity(json: limits["memory"]), let sum = memory { memory = sum + limit.value } else { memory = nil }
+            if let limit = Quantity(json: limits["cpu"]), let sum = cpuMilli { cpuMilli = sum + limit.milliValue } else { cpuMilli = nil }
+            cpuRequestMilli += (Quantity(json: requests["cpu"]) ?? Quantity(json: limits["cpu"]))?.milliValue ?? 0
+        }
+        var cpu = RuntimeSpec.CPU(shares: UInt64(ContainerSpecBuilder.cpuShares(milliCPU: cpuRequestMilli)))
+        if let cpuMilli, cpuMilli > 0 {
+            cpu.quota = ContainerSpecBuilder.cpuQuota(milliCPU: cpuMilli)
+            cpu.period = 100_000
+        }
+        var resources = RuntimeSpec.Resources(cpu: cpu)
+        if let memory, memory > 0 { resources.memory = RuntimeSpec.Memory(limit: memory) }
+        try cgroup.apply(resources)
+    }
+
+    /// Removes the pod cgroup once its containers are gone (kills stragglers first).
+    func remove(for pod: JSON) {
+        let cgroup = Cgroups.open(path: path(for: pod), hierarchy: hierarchy)
+        if cgroup.exists { try? cgroup.destroy() }
+    }
+
+    /// The kubelet's oom_score_adj policy.
+    func oomScoreAdj(for pod: JSON, container: JSON) -> Int {
+        switch QoS.classify(pod["spec"]) {
+        case "Guaranteed": return -997
+        case "BestEffort": return 1000
+        default:
+            let request = Quantity(json: container["resources"]["requests"]["memory"])?.value ?? 0
+            guard memoryCapacity > 0 else { return 999 }
+            let score = 1000 - (1000 * request) / memoryCapacity
+            return Int(min(max(2, score), 999))
+        }
+    }
+
+    /// How many times the kernel OOM-killed something in this cgroup.
+    func oomKills(path: String) -> UInt64 {
+        let cgroup = Cgroups.open(path: path, hierarchy: hierarchy)
+        return (try? cgroup.stats().memory.oom_kill) ?? 0
+    }
+}

@@ -1,0 +1,77 @@
+import Logging
+import SkiffAPI
+import SkiffSystem
+
+/// Keeps one worker per pod bound to this node: creates workers for new pods, forwards updates
+/// and container exits, and re-adopts pods from the state a previous agent left.
+actor PodManager {
+    let context: AgentContext
+    private var workers: [String: PodWorker] = [:]
+    /// Container id → pod uid, for exit events.
+    private var containerOwners: [String: String] = [:]
+
+    init(context: AgentContext) {
+        self.context = context
+    }
+
+    var podCount: Int { workers.count }
+
+    func worker(uid: String) -> PodWorker? { workers[uid] }
+
+    func allWorkers() -> [PodWorker] { Array(workers.values) }
+
+    /// The pod as the API sent it (ADDED/MODIFIED, or from a list).
+    func apply(_ pod: JSON) async {
+        guard let uid = pod["metadata"]["uid"].string else { return }
+        if let worker = workers[uid] {
+            await worker.update(pod)
+            return
+        }
+        let phase = pod["status"]["phase"].string
+        // A finished pod this agent no longer knows about has nothing left to run.
+        if (phase == "Succeeded" || phase == "Failed") && pod["metadata"]["deletionTimestamp"].string == nil { return }
+        let worker = makeWorker(pod)
+        workers[uid] = worker
+        await worker.update(pod)
+    }
+
+    func remove(uid: String) async {
+        await workers[uid]?.markRemoved()
+    }
+
+    /// After a relist: pods we run that the API no longer has are terminated.
+    func reconcile(present uids: Set<String>) async {
+        for (uid, worker) in workers where !uids.contains(uid) {
+            await worker.markRemoved()
+        }
+    }
+
+    func containerExited(id: String) async {
+        for worker in workers.values {
+            await worker.containerExited(id: id)
+        }
+    }
+
+    private func makeWorker(_ pod: JSON) -> PodWorker {
+        PodWorker(pod: pod, context: context) { [weak self] uid in
+            Task { await self?.forget(uid: uid) }
+        }
+    }
+
+    private func forget(uid: String) {
+        workers.removeValue(forKey: uid)
+    }
+
+    /// Loads every pod's saved state (pods that kept running while the agent was away).
+    func restore() async {
+        let directory = context.configuration.podsDirectory
+        for uid in (try? FileSystem.listDirectory(directory)) ?? [] {
+            guard let text = try? FileSystem.readString("\(directory)/\(uid)/state.json"),
+                  let saved = try? JSON(parsing: text) else { continue }
+            let worker = makeWorker(saved["pod"])
+            workers[uid] = worker
+            await worker.restore(from: saved)
+            context.logger.info("re-adopted pod", metadata: ["uid": "\(uid)"])
+        }
+    }
+}

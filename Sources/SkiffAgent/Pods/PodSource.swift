@@ -1,0 +1,63 @@
+import Logging
+import SkiffAPI
+import Synchronization
+
+/// Lists and watches the pods bound to this node and feeds them to the pod manager; relists
+/// when the watch ends or the server says its resourceVersion is too old.
+struct PodSource: Sendable {
+    let client: APIClient
+    let nodeName: String
+    let manager: PodManager
+    let logger: Logger
+
+    func run() async {
+        let selector = "spec.nodeName%3D\(nodeName)"
+        while !Task.isCancelled {
+            do {
+                let list = try await client.get("/api/v1/pods?fieldSelector=\(selector)")
+                var present: Set<String> = []
+                for pod in list["items"].array ?? [] {
+                    if let uid = pod["metadata"]["uid"].string { present.insert(uid) }
+                    await manager.apply(pod)
+                }
+                await manager.reconcile(present: present)
+                let cursor = WatchCursor(resourceVersion: list["metadata"]["resourceVersion"].string ?? "0")
+                while !Task.isCancelled {
+                    try await client.watch(
+                        "/api/v1/pods?watch=true&allowWatchBookmarks=true&timeoutSeconds=300&fieldSelector=\(selector)&resourceVersion=\(cursor.resourceVersion)"
+                    ) { event in
+                        if let version = event.object["metadata"]["resourceVersion"].string { cursor.resourceVersion = version }
+                        switch event.type {
+                        case "ADDED", "MODIFIED": await manager.apply(event.object)
+                        case "DELETED":
+                            if let uid = event.object["metadata"]["uid"].string { await manager.remove(uid: uid) }
+                        case "ERROR": cursor.expired = true
+                        default: break
+                        }
+                    }
+                    if cursor.expired { break }
+                }
+            } catch {
+                logger.warning("pod watch failed; relisting", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Where a watch resumes: the last resourceVersion seen, and whether the server said it expired.
+private final class WatchCursor: Sendable {
+    private let state: Mutex<(resourceVersion: String, expired: Bool)>
+
+    init(resourceVersion: String) { state = Mutex((resourceVersion, false)) }
+
+    var resourceVersion: String {
+        get { state.withLock { $0.resourceVersion } }
+        set { state.withLock { $0.resourceVersion = newValue } }
+    }
+
+    var expired: Bool {
+        get { state.withLock { $0.expired } }
+        set { state.withLock { $0.expired = newValue } }
+    }
+}

@@ -1,0 +1,238 @@
+import FoundationEssentials
+import Glibc
+import SkiffAPI
+import SkiffSystem
+
+extension PodWorker {
+    /// Creates and starts one container: image, volumes, environment, config.json, monitor,
+    /// `skiff-runc start`, then the postStart hook. Failures become the container's waiting
+    /// reason and an event, and the sync retries later.
+    func startContainer(_ spec: JSON) async {
+        let name = spec["name"].string ?? ""
+        guard var state = containers[name], let sandbox else { return }
+        let imageReference = spec["image"].string ?? ""
+        let id = Self.newContainerID()
+        let directory = context.containerDirectory(id)
+        let hostProcess = imageReference == hostProcessImage
+        state.image = imageReference
+        // A failed create must not leave the runtime's error in the container's log.
+        var attemptLog: String?
+        do {
+            let image: ResolvedImage
+            if hostProcess {
+                image = ResolvedImage(reference: hostProcessImage, imageID: "", rootfs: "/", defaults: ImageDefaults())
+            } else {
+                do {
+                    image = try context.images.resolve(imageReference)
+                } catch {
+                    throw ContainerRuntimeError(
+                        reason: "ErrImageNeverPull",
+                        message: "Container image \"\(imageReference)\" is not present with pull policy of Never: \(error); import it with `skiff image import`")
+                }
+            }
+            state.imageID = image.imageID
+            let volumePaths: [String: String]
+            let mounts: [PreparedMount]
+            let environment: [String]
+            do {
+                volumePaths = try await context.volumes.prepare(pod: pod)
+                mounts = try context.volumes.mounts(container: spec, volumePaths: volumePaths)
+                environment = try await context.environment.resolve(
+                    pod: pod, container: spec, image: image.defaults.env, podIP: sandbox.podIP, hostIP: context.hostIP)
+            } catch let error as VolumeError {
+                throw ContainerRuntimeError(reason: error.reason == "FailedMount" ? "CreateContainerConfigError" : error.reason, message: error.message)
+            }
+            _ = try FileSystem.makeDirectories(directory, mode: 0o700)
+            let rootfs: String
+            if hostProcess {
+                rootfs = directory + "/rootfs"
+                _ = try FileSystem.makeDirectories(rootfs)
+            } else {
+                rootfs = try context.images.mountRootfs(image, containerDirectory: directory)
+            }
+            var allMounts = sandbox.files + mounts
+            let terminationPath = spec["terminationMessagePath"].string ?? "/dev/termination-log"
+            let terminationFile = directory + "/termination-log"
+            try FileSystem.writeAtomically(terminationFile, "", mode: 0o666)
+            allMounts.append(PreparedMount(destination: terminationPath, source: terminationFile))
+            if hostProcess {
+                // A host program sees the host's files read-only, with a /tmp of its own.
+                allMounts.append(PreparedMount(destination: "/tmp", source: "tmpfs", type: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
+            }
+            let user = try resolveUser(spec: spec, image: image)
+            let config = try context.specBuilder.build(.init(
+                pod: pod, container: spec, image: image.defaults, rootfs: rootfs,
+                readonlyRootfs: hostProcess || (spec["securityContext"]["readOnlyRootFilesystem"].bool ?? false),
+                environment: environment, mounts: allMounts, sandbox: sandbox.paths,
+                cgroupsPath: context.cgroups.containerPath(pod: pod, containerID: id),
+                oomScoreAdj: context.cgroups.oomScoreAdj(for: pod, container: spec), hostProcess: hostProcess, user: user))
+            try FileSystem.writeAtomically(directory + "/config.json", config.serialized)
+            let logDirectory = context.podLogDirectory(pod) + "/" + name
+            _ = try FileSystem.makeDirectories(logDirectory)
+            let isRestart = state.termination != nil || state.lastTermination != nil
+            let restartCount = isRestart ? state.restartCount + 1 : 0
+            let logPath = "\(logDirectory)/\(restartCount).log"
+            if !FileSystem.exists(logPath) { attemptLog = logPath }
+            let created = try await context.driver.create(id: id, bundle: directory, stateDirectory: directory, logPath: logPath)
+            state.monitorPID = created.monitor
+            context.events.record(pod: pod, container: name, reason: "Created", message: "Created container \(name)")
+            try context.exitWatcher.watch(containerID: id, directory: directory)
+            try await context.driver.start(id: id)
+            attemptLog = nil
+            if let previous = state.termination { state.lastTermination = previous }
+            state.restartCount = restartCount
+            state.phase = .running(id: id, startedAt: Date())
+            state.ready = false
+            state.started = spec["startupProbe"].isNull
+            state.killReason = nil
+            containers[name] = state
+            persist()
+            context.events.record(pod: pod, container: name, reason: "Started", message: "Started container \(name)")
+            if !spec["lifecycle"]["postStart"].isNull {
+                await runPostStart(spec: spec, containerID: id)
+            }
+            startProbes(for: name)
+        } catch {
+            let failure = error as? ContainerRuntimeError ?? ContainerRuntimeError(reason: "CreateContainerError", message: "\(error)")
+            await context.driver.delete(id: id)
+            if let attemptLog { unlink(attemptLog) }
+            context.images.unmountRootfs(containerDirectory: directory)
+            try? FileSystem.removeTree(directory)
+            state.phase = .waiting(reason: failure.reason, message: failure.message)
+            containers[name] = state
+            context.events.record(pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed", message: failure.message)
+            // A missing image or ConfigMap may appear later; retry as the kubelet does.
+            wake(at: Date().addingTimeInterval(10))
+        }
+    }
+
+    /// runAsUser/runAsGroup from the container or the pod, else the image's USER (numeric, or a
+    /// name looked up in the image's /etc/passwd).
+    func resolveUser(spec: JSON, image: ResolvedImage) throws -> (uid: UInt32, gid: UInt32, additionalGids: [UInt32]) {
+        let container = spec["securityContext"], podSecurity = pod["spec"]["securityContext"]
+        var uid: UInt32 = 0, gid: UInt32 = 0
+        let imageUser = image.defaults.user
+        if !imageUser.isEmpty {
+            let parts = imageUser.split(separator: ":", maxSplits: 1).map(String.init)
+            if let numeric = UInt32(parts[0]) {
+                uid = numeric
+            } else if let entry = Self.passwdEntry(named: parts[0], rootfs: image.rootfs) {
+                (uid, gid) = entry
+            } else {
+                throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "image user \(parts[0]) is not in the image's /etc/passwd")
+            }
+            if parts.count == 2, let numeric = UInt32(parts[1]) { gid = numeric }
+        }
+        if let value = (container["runAsUser"].int ?? podSecurity["runAsUser"].int) {
+            guard value >= 0, value <= Int64(UInt32.max - 1) else {
+                throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "runAsUser \(value) is out of range")
+            }
+            uid = UInt32(value)
+        }
+        if let value = (container["runAsGroup"].int ?? podSecurity["runAsGroup"].int) {
+            guard value >= 0, value <= Int64(UInt32.max - 1) else {
+                throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "runAsGroup \(value) is out of range")
+            }
+            gid = UInt32(value)
+        }
+        if (container["runAsNonRoot"].bool ?? podSecurity["runAsNonRoot"].bool) == true, uid == 0 {
+            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "container has runAsNonRoot and image will run as root")
+        }
+        var groups = (podSecurity["supplementalGroups"].array ?? []).compactMap { $0.int.map { UInt32($0) } }
+        if let fsGroup = podSecurity["fsGroup"].int { groups.append(UInt32(fsGroup)) }
+        return (uid, gid, groups)
+    }
+
+    static func passwdEntry(named name: String, rootfs: String) -> (UInt32, UInt32)? {
+        guard let passwd = try? FileSystem.readString(rootfs + "/etc/passwd") else { return nil }
+        for line in passwd.split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            if fields.count >= 4, fields[0] == name, let uid = UInt32(fields[2]), let gid = UInt32(fields[3]) { return (uid, gid) }
+        }
+        return nil
+    }
+
+    static func newContainerID() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        return bytes.map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }.joined()
+    }
+
+    /// The monitor wrote exit.json: record how the container ended, free its runtime state and
+    /// rootfs, and let the sync decide about a restart.
+    func containerExited(id: String) async {
+        guard !exitsInFlight.contains(id),
+              let name = containers.first(where: { $0.value.runningID == id })?.key, var state = containers[name] else { return }
+        exitsInFlight.insert(id)
+        defer { exitsInFlight.remove(id) }
+        let directory = context.containerDirectory(id)
+        let exit = (try? JSON(parsing: FileSystem.readString(directory + "/exit.json"))) ?? .null
+        guard case .running(_, let startedAt) = state.phase else { return }
+        let code = Int32(exit["exitCode"].int ?? 255)
+        let signal = exit["signal"].int.map { Int32($0) }
+        let finishedAt = exit["finishedAt"].string.flatMap(Self.parseNanoTimestamp) ?? Date()
+        let oomKilled = context.cgroups.oomKills(path: context.cgroups.containerPath(pod: pod, containerID: id)) > 0
+        var reason = code == 0 ? "Completed" : "Error"
+        if oomKilled { reason = "OOMKilled" }
+        var message = (try? FileSystem.readString(directory + "/termination-log")) ?? ""
+        if message.count > 4096 { message = String(message.suffix(4096)) }
+        if message.isEmpty, code != 0, (specFor(name)?["terminationMessagePolicy"].string) == "FallbackToLogsOnError" {
+            message = lastLogLines(container: name, restartCount: state.restartCount)
+        }
+        let termination = Termination(
+            exitCode: code, signal: signal, reason: reason, message: message.isEmpty ? nil : message,
+            startedAt: startedAt, finishedAt: finishedAt, containerID: id)
+        probes[name]?.cancel()
+        probes[name] = nil
+        context.exitWatcher.unwatch(containerID: id)
+        await context.driver.delete(id: id)
+        await RuntimeDriver.reap(monitor: state.monitorPID)
+        context.images.unmountRootfs(containerDirectory: directory)
+        try? FileSystem.removeTree(directory)
+
+        if oomKilled {
+            context.events.record(pod: pod, container: name, type: "Warning", reason: "OOMKilling", message: "Memory cgroup out of memory: killed container \(name)")
+        }
+        state.phase = .terminated(termination)
+        state.ready = false
+        state.started = false
+        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
+        let willRestart = !removed && (restartPolicy == "Always" || (restartPolicy == "OnFailure" && code != 0)
+            || (state.isInit && code != 0 && restartPolicy != "Never"))
+        if willRestart {
+            // The first restart is immediate; after that 10 s doubling to 5 min, reset after
+            // 10 minutes of clean running (the kubelet's back-off).
+            if finishedAt.timeIntervalSince(startedAt) > 600 { state.backoffSeconds = 0 }
+            state.restartAfter = state.backoffSeconds > 0 ? Date().addingTimeInterval(state.backoffSeconds) : nil
+            state.backoffSeconds = state.backoffSeconds == 0
+                ? context.configuration.initialBackoffSeconds
+                : min(state.backoffSeconds * 2, context.configuration.maxBackoffSeconds)
+        }
+        containers[name] = state
+        persist()
+        requestSync()
+    }
+
+    func specFor(_ name: String) -> JSON? {
+        ((pod["spec"]["initContainers"].array ?? []) + (pod["spec"]["containers"].array ?? [])).first { $0["name"].string == name }
+    }
+
+    func lastLogLines(container: String, restartCount: Int) -> String {
+        let path = "\(context.podLogDirectory(pod))/\(container)/\(restartCount).log"
+        let text = (try? FileSystem.readString(path)) ?? ""
+        let lines = text.split(separator: "\n").suffix(80).map { line -> String in
+            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            return fields.count == 4 ? String(fields[3]) : String(line)
+        }
+        return String(lines.joined(separator: "\n").suffix(2048))
+    }
+
+    /// exit.json's RFC 3339 timestamps carry nanoseconds; metav1.Time needs only seconds.
+    static func parseNanoTimestamp(_ text: String) -> Date? {
+        guard let dot = text.firstIndex(of: ".") else { return Timestamp.parse(text) }
+        return Timestamp.parse(String(text[..<dot]) + "Z")
+    }
+}

@@ -1,0 +1,231 @@
+import FoundationEssentials
+import Logging
+import SkiffAPI
+import SkiffSystem
+
+/// Drives one pod to its spec: sandbox, init containers in order, app containers with their
+/// restart policy and back-off, probes, termination, and the status it reports. Every change
+/// funnels through `requestSync`, which runs one sync at a time.
+actor PodWorker {
+    let uid: String
+    let context: AgentContext
+    var pod: JSON
+    /// The pod is gone from the API (or being deleted): terminate and clean up.
+    var removed = false
+    var sandbox: SandboxInfo?
+    var containers: [String: ContainerState] = [:]
+    var startTime: Date?
+    var finished = false
+    var cleanedUp = false
+    private var syncRunning = false
+    private var syncPending = false
+    private var wakeTask: Task<Void, Never>?
+    var reportedStatus: JSON = .null
+    var probes: [String: Task<Void, Never>] = [:]
+    /// Containers whose exit event we are handling, so two events do not race.
+    var exitsInFlight: Set<String> = []
+    let onFinished: @Sendable (String) -> Void
+
+    var logger: Logger {
+        var logger = context.logger
+        logger[metadataKey: "pod"] = "\(pod["metadata"]["namespace"].string ?? "")/\(pod["metadata"]["name"].string ?? "")"
+        return logger
+    }
+
+    init(pod: JSON, context: AgentContext, onFinished: @escaping @Sendable (String) -> Void) {
+        self.uid = pod["metadata"]["uid"].string ?? ""
+        self.pod = pod
+        self.context = context
+        self.onFinished = onFinished
+        for container in pod["spec"]["initContainers"].array ?? [] {
+            let name = container["name"].string ?? ""
+            containers[name] = ContainerState(name: name, isInit: true)
+        }
+        for container in pod["spec"]["containers"].array ?? [] {
+            let name = container["name"].string ?? ""
+            containers[name] = ContainerState(name: name, isInit: false)
+        }
+    }
+
+    var stateFile: String { "\(context.configuration.podsDirectory)/\(uid)/state.json" }
+
+    // MARK: events in
+
+    func update(_ newPod: JSON) {
+        pod = newPod
+        if newPod["metadata"]["deletionTimestamp"].string != nil { removed = true }
+        requestSync()
+    }
+
+    func markRemoved() {
+        removed = true
+        requestSync()
+    }
+
+    func requestSync() {
+        syncPending = true
+        guard !syncRunning else { return }
+        syncRunning = true
+        Task { await self.syncLoop() }
+    }
+
+    private func syncLoop() async {
+        while syncPending {
+            syncPending = false
+            await syncOnce()
+        }
+        syncRunning = false
+    }
+
+    /// Schedules a sync at `date` (back-off expiry, retrying a missing image).
+    func wake(at date: Date) {
+        wakeTask?.cancel()
+        let delay = max(0, date.timeIntervalSinceNow)
+        wakeTask = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(delay))
+            guard !Task.isCancelled else { return }
+            await self?.requestSync()
+        }
+    }
+
+    // MARK: the sync
+
+    private func syncOnce() async {
+        if cleanedUp { return }
+        if removed {
+            await terminatePod()
+            return
+        }
+        if finished {
+            await reportStatus()
+            return
+        }
+        if startTime == nil { startTime = Date() }
+        if sandbox == nil {
+            do {
+                try await setUpSandbox()
+            } catch {
+                context.events.record(pod: pod, container: nil, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
+                await reportStatus()
+                wake(at: Date().addingTimeInterval(10))
+                return
+            }
+        }
+        if await runInitContainers() {
+            await runAppContainers()
+        }
+        persist()
+        await reportStatus()
+        if isFinal() { await finish() }
+    }
+
+    private func setUpSandbox() async throws {
+        try context.cgroups.create(for: pod)
+        var info = try await context.sandboxes.setUp(pod: pod)
+        // hostNetwork pods have the node's address, as in Kubernetes.
+        if info.podIP.isEmpty { info.podIP = context.hostIP }
+        sandbox = info
+        persist()
+    }
+
+    /// Runs init containers one after another; true once all have succeeded.
+    private func runInitContainers() async -> Bool {
+        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
+        for spec in pod["spec"]["initContainers"].array ?? [] {
+            let name = spec["name"].string ?? ""
+            guard let state = containers[name] else { continue }
+            if let termination = state.termination, termination.exitCode == 0 { continue }
+            if state.isRunning { return false }
+            if let termination = state.termination, termination.exitCode != 0, restartPolicy == "Never" { return false }
+            if waitingForBackoff(name) { return false }
+            await startContainer(spec)
+            return false
+        }
+        return true
+    }
+
+    private func runAppContainers() async {
+        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
+        for spec in pod["spec"]["containers"].array ?? [] {
+            let name = spec["name"].string ?? ""
+            guard let state = containers[name], !state.isRunning else { continue }
+            if let termination = state.termination {
+                let restart = restartPolicy == "Always" || (restartPolicy == "OnFailure" && termination.exitCode != 0)
+                guard restart else { continue }
+            }
+            if waitingForBackoff(name) { continue }
+            await startContainer(spec)
+        }
+    }
+
+    /// True while a restart is held back; sets the CrashLoopBackOff waiting state and a wake-up.
+    private func waitingForBackoff(_ name: String) -> Bool {
+        guard let state = containers[name], let after = state.restartAfter, after > Date() else { return false }
+        if case .waiting(let reason, _) = state.phase, reason == "CrashLoopBackOff" {} else {
+            let message = "back-off \(Int(state.backoffSeconds))s restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
+            containers[name]?.lastTermination = state.termination ?? state.lastTermination
+            containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
+            context.events.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
+        }
+        wake(at: after)
+        return true
+    }
+
+    /// The pod is done when no container will run again (restartPolicy Never/OnFailure).
+    func isFinal() -> Bool {
+        let phase = podPhase()
+        return phase == "Succeeded" || phase == "Failed"
+    }
+
+    /// A finished pod keeps its status and logs but gives back its IP and cgroup.
+    private func finish() async {
+        guard !finished else { return }
+        finished = true
+        for task in probes.values { task.cancel() }
+        probes = [:]
+        await context.sandboxes.tearDown(podUID: uid)
+        persist()
+    }
+
+    // MARK: persistence
+
+    func persist() {
+        var containerList: [JSON] = []
+        for state in containers.values { containerList.append(state.persisted) }
+        var object: JSON = ["pod": pod, "containers": .array(containerList), "finished": .bool(finished)]
+        if let startTime { object["startTime"] = .double(startTime.timeIntervalSince1970) }
+        if let sandbox { object["podIP"] = .string(sandbox.podIP) }
+        do {
+            _ = try FileSystem.makeDirectories("\(context.configuration.podsDirectory)/\(uid)", mode: 0o700)
+            try FileSystem.writeAtomically(stateFile, object.serialized)
+        } catch {
+            logger.error("cannot save pod state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Takes back a pod a previous agent ran: its containers' records, and their exits if they
+    /// ended while no agent was watching.
+    func restore(from saved: JSON) async {
+        for entry in saved["containers"].array ?? [] {
+            guard let state = ContainerState(persisted: entry), containers[state.name] != nil else { continue }
+            containers[state.name] = state
+        }
+        finished = saved["finished"].bool ?? false
+        startTime = saved["startTime"].double.map { Date(timeIntervalSince1970: $0) }
+        if let ip = saved["podIP"].string, !finished {
+            // Re-running setUp is idempotent and gives back the same namespaces and files.
+            sandbox = try? await context.sandboxes.setUp(pod: pod)
+            if sandbox?.podIP.isEmpty == true { sandbox?.podIP = context.hostIP }
+            if sandbox == nil { logger.warning("could not re-adopt sandbox", metadata: ["ip": "\(ip)"]) }
+        }
+        for state in containers.values {
+            guard let id = state.runningID else { continue }
+            do {
+                try context.exitWatcher.watch(containerID: id, directory: context.containerDirectory(id))
+            } catch {
+                logger.warning("cannot watch re-adopted container", metadata: ["id": "\(id)", "error": "\(error)"])
+            }
+            startProbes(for: state.name)
+        }
+    }
+}

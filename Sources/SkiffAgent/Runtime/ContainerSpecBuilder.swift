@@ -1,0 +1,239 @@
+import SkiffAPI
+
+/// What the image says about how to run it (OCI image config), or the host for host-process pods.
+struct ImageDefaults: Sendable {
+    var env: [String] = []
+    var entrypoint: [String] = []
+    var cmd: [String] = []
+    var workingDir: String = ""
+    var user: String = ""
+}
+
+/// One bind (or tmpfs) mount the agent prepared for a container.
+struct PreparedMount: Sendable, Equatable {
+    var destination: String
+    var source: String
+    var type: String = "bind"
+    var options: [String] = ["rbind", "rprivate"]
+}
+
+/// The pod-level sandbox a container joins.
+struct SandboxPaths: Sendable {
+    var network: String?
+    var ipc: String?
+    var uts: String?
+}
+
+/// Turns a Kubernetes container (plus what the agent prepared for it) into an OCI config.json,
+/// starting from skiff-runc's own default spec so the runtime's defaults are not restated here.
+struct ContainerSpecBuilder {
+    /// `skiff-runc spec` output: mounts, masked paths, devices, rlimits.
+    var template: JSON
+
+    /// containerd's default capability set for Kubernetes containers (wider than runc's spec).
+    static let defaultCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    ]
+
+    static let allCapabilities = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+        "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
+
+    struct Input {
+        var pod: JSON
+        var container: JSON
+        var image: ImageDefaults
+        var rootfs: String
+        var readonlyRootfs: Bool
+        var environment: [String]
+        var mounts: [PreparedMount]
+        var sandbox: SandboxPaths
+        var cgroupsPath: String
+        var oomScoreAdj: Int
+        var hostProcess: Bool
+        /// uid/gid resolved from the image's /etc/passwd when the image names a user.
+        var user: (uid: UInt32, gid: UInt32, additionalGids: [UInt32])
+    }
+
+    func build(_ input: Input) throws(ContainerRuntimeError) -> JSON {
+        var spec = template
+        let container = input.container
+        let security = container["securityContext"]
+        let privileged = security["privileged"].bool ?? false
+
+        // Kubernetes' rule: command replaces ENTRYPOINT, args replace CMD.
+        let command = container["command"].array?.compactMap(\.string)
+        let args = container["args"].array?.compactMap(\.string)
+        var argv: [String]
+        if let command, !command.isEmpty {
+            argv = command + (args ?? [])
+        } else {
+            argv = input.image.entrypoint + ((args?.isEmpty == false) ? args! : input.image.cmd)
+        }
+        guard !argv.isEmpty else {
+            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "no command specified: the container has no command and the image has no ENTRYPOINT or CMD")
+        }
+        argv = argv.map { Self.expandVariables($0, environment: input.environment) }
+
+        var process = spec["process"]
+        process["terminal"] = false
+        process["args"] = .array(argv.map { .string($0) })
+        process["env"] = .array(input.environment.map { .string($0) })
+        let workingDir = container["workingDir"].string ?? ""
+        process["cwd"] = .string(!workingDir.isEmpty ? workingDir : (input.image.workingDir.isEmpty ? "/" : input.image.workingDir))
+        var user = JSON.emptyObject
+        user["uid"] = .int(Int64(input.user.uid))
+        user["gid"] = .int(Int64(input.user.gid))
+        if !input.user.additionalGids.isEmpty { user["additionalGids"] = .array(input.user.additionalGids.map { .int(Int64($0)) }) }
+        process["user"] = user
+        var capabilities = privileged ? Self.allCapabilities : Self.defaultCapabilities
+        let add = security["capabilities"]["add"].array?.compactMap(\.string).map(Self.capabilityName) ?? []
+        let drop = security["capabilities"]["drop"].array?.compactMap(\.string).map(Self.capabilityName) ?? []
+        for name in add where !capabilities.contains(name) {
+            guard Self.allCapabilities.contains(name) else {
+                throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "unknown capability \(name) in securityContext.capabilities.add")
+            }
+            capabilities.append(name)
+        }
+        if drop.contains("CAP_ALL") { capabilities = add } else { capabilities.removeAll { drop.contains($0) } }
+        let capabilityList = JSON.array(capabilities.map { .string($0) })
+        process["capabilities"] = .object(["bounding": capabilityList, "effective": capabilityList, "permitted": capabilityList])
+        let allowEscalation = security["allowPrivilegeEscalation"].bool ?? true
+        if !allowEscalation && privileged {
+            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "cannot set allowPrivilegeEscalation to false and privileged to true")
+        }
+        process["noNewPrivileges"] = .bool(!allowEscalation)
+        process["oomScoreAdj"] = .int(Int64(input.oomScoreAdj))
+        spec["process"] = process
+
+        spec["root"] = .object(["path": .string(input.rootfs), "readonly": .bool(input.readonlyRootfs)])
+        spec["hostname"] = nil
+
+        var mounts = spec["mounts"].array ?? []
+        if privileged {
+            // Privileged containers see /sys read-write and keep the devices' cgroup open.
+            mounts = mounts.map { mount in
+                var mount = mount
+                if mount["destination"] == "/sys" || mount["destination"] == "/sys/fs/cgroup" {
+                    mount["options"] = .array((mount["options"].array ?? []).filter { $0 != "ro" })
+                }
+                return mount
+            }
+        }
+        let prepared = Set(input.mounts.map(\.destination))
+        mounts.removeAll { prepared.contains($0["destination"].string ?? "") }
+        for mount in input.mounts {
+            mounts.append(.object([
+                "destination": .string(mount.destination), "source": .string(mount.source), "type": .string(mount.type),
+                "options": .array(mount.options.map { .string($0) }),
+            ]))
+        }
+        if input.hostProcess {
+            // The host's root filesystem (not its submounts) under an empty root directory:
+            // pivot_root cannot move "/" onto itself, and a plain bind can be made read-only.
+            mounts.insert(["destination": "/", "source": "/", "type": "bind", "options": ["bind", "ro", "rprivate"]], at: 0)
+        }
+        spec["mounts"] = .array(mounts)
+
+        var linux = spec["linux"]
+        var namespaces: [JSON] = [["type": "pid"], ["type": "mount"], ["type": "cgroup"]]
+        if let ipc = input.sandbox.ipc { namespaces.append(["type": "ipc", "path": .string(ipc)]) }
+        if let uts = input.sandbox.uts { namespaces.append(["type": "uts", "path": .string(uts)]) }
+        if let network = input.sandbox.network { namespaces.append(["type": "network", "path": .string(network)]) }
+        linux["namespaces"] = .array(namespaces)
+        linux["cgroupsPath"] = .string(input.cgroupsPath)
+        linux["resources"] = Self.resources(container["resources"], privileged: privileged, template: linux["resources"])
+        if privileged {
+            linux["maskedPaths"] = nil
+            linux["readonlyPaths"] = nil
+        }
+        switch Self.seccompProfileType(pod: input.pod, container: container) {
+        case "Unconfined":
+            linux["seccomp"] = nil
+        case "RuntimeDefault":
+            if !privileged { linux["seccomp"] = SeccompDefault.profile }
+        case let other:
+            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "seccompProfile type \(other) is not supported (use RuntimeDefault or Unconfined)")
+        }
+        spec["linux"] = linux
+        var annotations = JSON.emptyObject
+        annotations["io.kubernetes.pod.name"] = input.pod["metadata"]["name"]
+        annotations["io.kubernetes.pod.namespace"] = input.pod["metadata"]["namespace"]
+        annotations["io.kubernetes.pod.uid"] = input.pod["metadata"]["uid"]
+        annotations["io.kubernetes.container.name"] = container["name"]
+        spec["annotations"] = annotations
+        return spec
+    }
+
+    /// The container's seccomp type; Kubernetes ≥1.27 with SeccompDefault uses RuntimeDefault when unset.
+    static func seccompProfileType(pod: JSON, container: JSON) -> String {
+        container["securityContext"]["seccompProfile"]["type"].string
+            ?? pod["spec"]["securityContext"]["seccompProfile"]["type"].string ?? "RuntimeDefault"
+    }
+
+    static func capabilityName(_ name: String) -> String {
+        let upper = name.uppercased()
+        return upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
+    }
+
+    /// cgroup limits with the kubelet's formulas (shared/design.md): shares from the CPU request,
+    /// quota from the CPU limit, memory.max from the memory limit.
+    static func resources(_ resources: JSON, privileged: Bool, template: JSON) -> JSON {
+        var result = template
+        if privileged { result["devices"] = [["allow": true, "access": "rwm"]] }
+        let requests = resources["requests"], limits = resources["limits"]
+        let cpuRequest = Quantity(json: requests["cpu"]) ?? Quantity(json: limits["cpu"])
+        var cpu = JSON.emptyObject
+        cpu["shares"] = .int(cpuShares(milliCPU: cpuRequest?.milliValue ?? 0))
+        if let limit = Quantity(json: limits["cpu"]) {
+            cpu["quota"] = .int(cpuQuota(milliCPU: limit.milliValue))
+            cpu["period"] = 100_000
+        }
+        result["cpu"] = cpu
+        if let memory = Quantity(json: limits["memory"]) {
+            result["memory"] = ["limit": .int(memory.value)]
+        }
+        return result
+    }
+
+    static func cpuShares(milliCPU: Int64) -> Int64 {
+        milliCPU == 0 ? 2 : max(2, milliCPU * 1024 / 1000)
+    }
+
+    static func cpuQuota(milliCPU: Int64) -> Int64 {
+        max(1000, milliCPU * 100)
+    }
+
+    /// `$(VAR)` references in command and args, as Kubernetes expands them; `$$(VAR)` escapes.
+    static func expandVariables(_ text: String, environment: [String]) -> String {
+        guard text.contains("$(") else { return text }
+        var values: [String: String] = [:]
+        for entry in environment {
+            if let equals = entry.firstIndex(of: "=") { values[String(entry[..<equals])] = String(entry[entry.index(after: equals)...]) }
+        }
+        var output = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            let rest = text[index...]
+            if rest.hasPrefix("$$(") {
+                output += "$("
+                index = text.index(index, offsetBy: 3)
+            } else if rest.hasPrefix("$("), let close = rest.firstIndex(of: ")") {
+                let name = String(rest[rest.index(index, offsetBy: 2)..<close])
+                output += values[name] ?? "$(\(name))"
+                index = text.index(after: close)
+            } else {
+                output.append(text[index])
+                index = text.index(after: index)
+            }
+        }
+        return output
+    }
+}

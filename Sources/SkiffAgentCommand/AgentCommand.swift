@@ -1,0 +1,87 @@
+import ArgumentParser
+import Glibc
+import Logging
+import ServiceLifecycle
+import SkiffAgent
+import SkiffSystem
+
+/// `skiff agent`: the node agent (Kubernetes' kubelet).
+public struct AgentCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "agent", abstract: "Run the node agent: register this host and run the pods bound to it.")
+
+    @Option(help: "The API server's URL.") var server: String
+    @Option(help: "File holding the cluster's node join token (the server's node-token).") var tokenFile: String
+    @Option(help: "PEM file of the cluster CA (default: pki/ca.crt beside the token file).") var caFile: String?
+    @Option(help: "Directory for pod and container state, images and the node API certificate.") var dataDir = "/var/lib/skiff/agent"
+    @Option(help: "Directory for container logs (CRI format).") var podLogDir = "/var/log/pods"
+    @Option(help: "This node's name (default: the hostname, lowercased).") var nodeName: String?
+    @Option(help: "The address other hosts reach this node at (default: the default route's address).") var nodeIP: String?
+    @Option(help: "Port of the node API the server proxies logs, exec and stats to; 0 picks one.") var nodeAPIPort = 10250
+    @Option(help: "skiff-runc's state directory.") var runtimeRoot = "/run/skiff/runc"
+    @Option(help: "Path of skiff-runc (default: beside this binary, then PATH).") var runtime: String?
+    @Option(help: "Path of skiff-monitor (default: beside this binary, then PATH).") var monitor: String?
+    @Option(help: "Bridge the pods' network attaches to.") var bridge = "skiff0"
+    @Option(help: "Top cgroup for pods.") var cgroupRoot = "kubepods"
+    @Option(help: "Directory of the CNI plugins.") var cniBinDir = "/usr/lib/cni"
+    @Option(help: "Most pods this node accepts.") var maxPods = 110
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    public init() {}
+
+    public func validate() throws {
+        guard server.hasPrefix("https://") else { throw ValidationError("--server must be an https:// URL, got \(server)") }
+        guard FileSystem.exists(tokenFile) else { throw ValidationError("--token-file \(tokenFile) does not exist") }
+        guard (0...65535).contains(nodeAPIPort) else { throw ValidationError("--node-api-port must be 0…65535") }
+        guard maxPods > 0 else { throw ValidationError("--max-pods must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
+        guard getuid() == 0 else { throw ValidationError("skiff agent must run as root (it creates namespaces, cgroups and mounts)") }
+    }
+
+    public func run() async throws {
+        // Pipes to plugins and the runtime may close early; that is an error to report, not a
+        // reason to die.
+        signal(SIGPIPE, SIG_IGN)
+        let token = try FileSystem.readString(tokenFile).split(whereSeparator: \.isWhitespace).first.map(String.init) ?? ""
+        guard !token.isEmpty else { throw ValidationError("--token-file \(tokenFile) is empty") }
+        let caPath = caFile ?? (Self.directory(of: tokenFile) + "/pki/ca.crt")
+        guard let ca = try? FileSystem.readString(caPath) else {
+            throw ValidationError("cannot read the cluster CA at \(caPath); pass --ca-file")
+        }
+        var logger = Logger(label: "skiff.agent")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let name = (nodeName ?? Self.hostname()).lowercased()
+        let configuration = AgentConfiguration(
+            serverURL: server, joinToken: token, caCertificatePEM: ca, nodeName: name, dataDirectory: dataDir,
+            podLogDirectory: podLogDir, runtimeRoot: runtimeRoot, runtimePath: try runtime ?? Self.sibling("skiff-runc"),
+            monitorPath: try monitor ?? Self.sibling("skiff-monitor"), nodeAPIPort: nodeAPIPort, nodeIP: nodeIP,
+            cgroupRoot: cgroupRoot, bridgeName: bridge, cniPluginDirectory: cniBinDir, maxPods: maxPods)
+        let agent = Agent(configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func hostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(nulTerminated: buffer)
+    }
+
+    /// A helper binary installed beside `skiff`, else found on PATH.
+    static func sibling(_ name: String) throws -> String {
+        let own = FileSystem.symlinkTarget("/proc/self/exe") ?? ""
+        let beside = directory(of: own) + "/" + name
+        if access(beside, X_OK) == 0 { return beside }
+        let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"
+        for entry in path.split(separator: ":") {
+            let candidate = "\(entry)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw ValidationError("cannot find \(name) beside \(own) or on PATH; pass its path")
+    }
+}

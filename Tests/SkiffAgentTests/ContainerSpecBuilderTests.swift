@@ -1,0 +1,126 @@
+import SkiffAPI
+import Testing
+
+@testable import SkiffAgent
+
+@Suite("OCI config from a pod's container")
+struct ContainerSpecBuilderTests {
+    static let template: JSON = [
+        "ociVersion": "1.0.2",
+        "process": ["terminal": true, "args": ["sh"], "cwd": "/", "rlimits": [["type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024]]],
+        "root": ["path": "rootfs", "readonly": true],
+        "hostname": "skiff",
+        "mounts": [
+            ["destination": "/proc", "type": "proc", "source": "proc"],
+            ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "ro"]],
+            ["destination": "/etc/hosts", "type": "bind", "source": "/somewhere"],
+        ],
+        "linux": ["namespaces": [["type": "pid"]], "maskedPaths": ["/proc/kcore"], "readonlyPaths": ["/proc/sys"], "resources": ["devices": [["allow": false, "access": "rwm"]]]],
+    ]
+
+    static func input(container: JSON, pod: JSON = ["metadata": ["name": "p", "namespace": "ns", "uid": "u1"], "spec": [:]],
+                      image: ImageDefaults = ImageDefaults(env: ["PATH=/bin"], entrypoint: ["/entry"], cmd: ["default"], workingDir: "/work")) -> ContainerSpecBuilder.Input {
+        ContainerSpecBuilder.Input(
+            pod: pod, container: container, image: image, rootfs: "/merged", readonlyRootfs: false, environment: ["A=1", "B=two"],
+            mounts: [PreparedMount(destination: "/etc/hosts", source: "/pod/hosts")], sandbox: SandboxPaths(network: "/ns/net", ipc: "/ns/ipc", uts: "/ns/uts"),
+            cgroupsPath: "/kubepods/podu1/c1", oomScoreAdj: 1000, hostProcess: false, user: (0, 0, []))
+    }
+
+    let builder = ContainerSpecBuilder(template: Self.template)
+
+    @Test("command replaces the image's ENTRYPOINT and args replace its CMD", arguments: [
+        (["name": "c"] as JSON, ["/entry", "default"]),
+        (["name": "c", "args": ["x", "y"]] as JSON, ["/entry", "x", "y"]),
+        (["name": "c", "command": ["/bin/sh"]] as JSON, ["/bin/sh"]),
+        (["name": "c", "command": ["/bin/sh"], "args": ["-c", "echo $(B)"]] as JSON, ["/bin/sh", "-c", "echo two"]),
+    ])
+    func commandAndArgs(container: JSON, expected: [String]) throws {
+        let spec = try builder.build(Self.input(container: container))
+        #expect(spec["process"]["args"].array?.compactMap(\.string) == expected)
+        #expect(spec["process"]["cwd"] == "/work")
+        #expect(spec["process"]["terminal"] == false)
+    }
+
+    @Test("no command anywhere is a CreateContainerConfigError")
+    func noCommand() {
+        #expect(throws: ContainerRuntimeError.self) {
+            try builder.build(Self.input(container: ["name": "c"], image: ImageDefaults()))
+        }
+    }
+
+    @Test("capabilities start from containerd's defaults; add and drop apply; ALL drops everything")
+    func capabilities() throws {
+        let added = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["add": ["NET_ADMIN"], "drop": ["KILL"]]]]))
+        let bounding = added["process"]["capabilities"]["bounding"].array?.compactMap(\.string) ?? []
+        #expect(bounding.contains("CAP_NET_ADMIN"))
+        #expect(!bounding.contains("CAP_KILL"))
+        #expect(bounding.contains("CAP_CHOWN"))
+        let dropped = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["drop": ["ALL"], "add": ["NET_BIND_SERVICE"]]]]))
+        #expect(dropped["process"]["capabilities"]["effective"].array?.compactMap(\.string) == ["CAP_NET_BIND_SERVICE"])
+        #expect(throws: ContainerRuntimeError.self) {
+            try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["add": ["BOGUS"]]]]))
+        }
+    }
+
+    @Test("privileged gets every capability, no masked paths, no seccomp and a writable /sys")
+    func privileged() throws {
+        let spec = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["privileged": true]]))
+        #expect(spec["process"]["capabilities"]["bounding"].array?.count == ContainerSpecBuilder.allCapabilities.count)
+        #expect(spec["linux"]["maskedPaths"].isNull)
+        #expect(spec["linux"]["seccomp"].isNull)
+        let sys = spec["mounts"].array?.first { $0["destination"] == "/sys" }
+        #expect(sys?["options"].array?.contains("ro") == false)
+        #expect(throws: ContainerRuntimeError.self) {
+            try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["privileged": true, "allowPrivilegeEscalation": false]]))
+        }
+    }
+
+    @Test("RuntimeDefault seccomp is on unless Unconfined; other profile types are refused")
+    func seccomp() throws {
+        let spec = try builder.build(Self.input(container: ["name": "c", "command": ["x"]]))
+        #expect(spec["linux"]["seccomp"]["defaultAction"] == "SCMP_ACT_ALLOW")
+        #expect(spec["linux"]["seccomp"]["syscalls"][0]["names"].array?.contains("kexec_load") == true)
+        let unconfined = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["seccompProfile": ["type": "Unconfined"]]]))
+        #expect(unconfined["linux"]["seccomp"].isNull)
+        #expect(throws: ContainerRuntimeError.self) {
+            try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["seccompProfile": ["type": "Localhost"]]]))
+        }
+    }
+
+    @Test("the container joins the pod's network, IPC and UTS namespaces and gets its own pid, mount and cgroup namespaces")
+    func namespaces() throws {
+        let spec = try builder.build(Self.input(container: ["name": "c", "command": ["x"]]))
+        let namespaces = spec["linux"]["namespaces"].array ?? []
+        #expect(namespaces.contains(["type": "network", "path": "/ns/net"]))
+        #expect(namespaces.contains(["type": "ipc", "path": "/ns/ipc"]))
+        #expect(namespaces.contains(["type": "uts", "path": "/ns/uts"]))
+        #expect(namespaces.contains(["type": "pid"]))
+        #expect(namespaces.contains(["type": "cgroup"]))
+        #expect(spec["hostname"].isNull)
+        #expect(spec["linux"]["cgroupsPath"] == "/kubepods/podu1/c1")
+        // The pod's /etc/hosts replaces the template's mount of the same destination.
+        let hosts = spec["mounts"].array?.filter { $0["destination"] == "/etc/hosts" } ?? []
+        #expect(hosts.count == 1)
+        #expect(hosts.first?["source"] == "/pod/hosts")
+    }
+
+    @Test("resources use the kubelet's formulas: shares from requests, quota from limits, memory.max from the limit")
+    func resources() throws {
+        let spec = try builder.build(Self.input(container: [
+            "name": "c", "command": ["x"],
+            "resources": ["requests": ["cpu": "250m"], "limits": ["cpu": "500m", "memory": "64Mi"]],
+        ]))
+        #expect(spec["linux"]["resources"]["cpu"]["shares"] == 256)
+        #expect(spec["linux"]["resources"]["cpu"]["quota"] == 50000)
+        #expect(spec["linux"]["resources"]["cpu"]["period"] == 100000)
+        #expect(spec["linux"]["resources"]["memory"]["limit"] == .int(64 << 20))
+        #expect(ContainerSpecBuilder.cpuShares(milliCPU: 0) == 2)
+        #expect(ContainerSpecBuilder.cpuShares(milliCPU: 1) == 2)
+        #expect(ContainerSpecBuilder.cpuQuota(milliCPU: 5) == 1000)
+    }
+
+    @Test("$(VAR) expands from the environment, $$(VAR) escapes, unknown names stay")
+    func expansion() {
+        #expect(ContainerSpecBuilder.expandVariables("a $(A) $$(A) $(NOPE)", environment: ["A=1"]) == "a 1 $(A) $(NOPE)")
+    }
+}
