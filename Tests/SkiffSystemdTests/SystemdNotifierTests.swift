@@ -71,8 +71,9 @@ struct SystemdNotifierTests {
         let notifier = try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.address, "WATCHDOG_USEC": "40000"])
         #expect(notifier.watchdogPingInterval == .milliseconds(20))
         let pinging = Task { await notifier.pingWatchdogUntilCancelled() }
-        #expect(try receiver.receive() == "WATCHDOG=1\n")
-        #expect(try receiver.receive() == "WATCHDOG=1\n")
+        // Wait without blocking a cooperative thread: the pinging task needs one to run.
+        #expect(try await receiver.receiveYielding() == "WATCHDOG=1\n")
+        #expect(try await receiver.receiveYielding() == "WATCHDOG=1\n")
         pinging.cancel()
         await pinging.value
     }
@@ -131,6 +132,16 @@ struct NotifyReceiver {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = try sys("recv", address) { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }
         return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    /// One datagram within ten seconds, polling without blocking so other tasks can run.
+    func receiveYielding() async throws -> String {
+        for _ in 0..<1000 {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if try sys("poll", address, { poll(&poller, 1, 0) }) == 1 { return try receive() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw RuntimeError("no datagram on \(address) within 10 s")
     }
 
     func close() {
