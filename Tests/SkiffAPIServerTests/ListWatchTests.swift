@@ -96,7 +96,9 @@ import Testing
         let api = try await TestAPI()
         let created = try await api.call("POST", pods, TestAPI.pod("b"))
         let version = try #require(created.body["metadata"]["resourceVersion"].string)
-        let events = try await api.watch(pods, query: ["resourceVersion": version, "allowWatchBookmarks": "true"], count: 1)
+        // A generous wait: the bookmark is due after 200 ms, but on two cores the whole suite's
+        // root tests can hold the cooperative pool for seconds at a time.
+        let events = try await api.watch(pods, query: ["resourceVersion": version, "allowWatchBookmarks": "true"], count: 1, timeout: .seconds(30))
         #expect(events.first?["type"] == "BOOKMARK")
         #expect(events.first?["object"]["metadata"]["resourceVersion"] == .string(version))
     }
