@@ -19,8 +19,12 @@ extension SQLiteStore {
             state.watchers[id] = Watcher(prefix: prefix, continuation: continuation)
             return id
         }
+        // onTermination runs inside the Swift runtime's cancellation of the consuming task, with
+        // that task's status lock held, while a writer holding `state` may be resuming the same
+        // task through `yield` (which needs that status lock): taking `state` here would deadlock
+        // the whole store. Unregister from a fresh task, outside both locks.
         continuation.onTermination = { [weak self] _ in
-            self?.removeWatcher(id)
+            Task.detached { self?.removeWatcher(id) }
         }
         return stream
     }
