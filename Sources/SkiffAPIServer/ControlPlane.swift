@@ -77,7 +77,11 @@ public struct ControlPlane: Sendable {
         let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: credentials.adminToken), logger: logger)
         // ServiceGroup shuts services down in reverse order: the scheduler stops before the API.
         return ControlPlane(
-            api: api, services: [application, Compactor(store: store, logger: logger), SchedulerRunner(scheduler: scheduler)],
+            api: api,
+            services: [
+                application, Compactor(store: store, logger: logger), SchedulerRunner(scheduler: scheduler),
+                GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
+            ],
             credentials: credentials)
     }
 }

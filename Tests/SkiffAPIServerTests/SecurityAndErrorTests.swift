@@ -43,7 +43,9 @@ import Testing
     @Test(arguments: [
         ("{not json", "application/json", 400),
         ("[1,2]", "application/json", 400),
-        ("apiVersion: v1\nkind: Pod", "application/yaml", 415),
+        ("apiVersion: v1\nkind: Pod\n metadata: x", "application/yaml", 400),
+        ("apiVersion: v1\nkind: Pod\n", "application/yaml", 422),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n", "application/cbor", 415),
         ("", "application/json", 400),
         (#"{"kind":"Service","apiVersion":"v1","metadata":{"name":"x"}}"#, "application/json", 400),
         (#"{"kind":"Pod","apiVersion":"apps/v1","metadata":{"name":"x"}}"#, "application/json", 400),

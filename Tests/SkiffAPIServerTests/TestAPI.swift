@@ -12,7 +12,10 @@ final class TestAPI: Sendable {
     let store: SQLiteStore
     let api: KubeAPI
 
-    init() async throws {
+    /// The garbage collector and namespace controller, when a test asked for them.
+    let controllers: Task<Void, Never>?
+
+    init(controllers: Bool = false) async throws {
         directory = NSTemporaryDirectory() + "skiff-api-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory + "/state.db")
@@ -20,9 +23,32 @@ final class TestAPI: Sendable {
         api.bookmarkInterval = .milliseconds(200)
         self.api = api
         try await api.bootstrap()
+        if controllers {
+            let gc = GarbageCollector(api: api, logger: api.logger, retryInterval: .milliseconds(100))
+            let namespaces = NamespaceController(api: api, logger: api.logger, interval: .milliseconds(100))
+            self.controllers = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await gc.runOnce() }
+                    group.addTask { try? await namespaces.runOnce() }
+                }
+            }
+        } else {
+            self.controllers = nil
+        }
+    }
+
+    /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
     }
 
     deinit {
+        controllers?.cancel()
         store.closeWatches()
         try? FileManager.default.removeItem(atPath: directory)
     }

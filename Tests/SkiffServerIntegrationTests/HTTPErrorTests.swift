@@ -38,6 +38,8 @@ import Testing
             "healthz": call("GET", "/healthz")[0],
             "oversized": call("POST", "/api/v1/namespaces/default/configmaps", b"{" + b" " * (4 * 1024 * 1024) + b"}", token=admin)[0],
             "malformed": call("POST", "/api/v1/namespaces/default/pods", b"{\"kind\":", token=admin)[0],
+            "malformedYAML": call("POST", "/api/v1/namespaces/default/configmaps", b"metadata:\n  name: x\n data: [1", token=admin, content_type="application/yaml")[0],
+            "yamlCreate": call("POST", "/api/v1/namespaces/kube-public/configmaps", b"metadata:\n  name: from-yaml\ndata:\n  mode: fast\n", token=admin, content_type="application/yaml")[0],
             "wrongKind": call("POST", "/api/v1/namespaces/default/pods", pod.replace(b"\"Pod\"", b"\"Service\""), token=admin)[0],
             "badQuantity": call("POST", "/api/v1/namespaces/default/pods", pod.replace(b"\"busybox\"}", b"\"busybox\", \"resources\": {\"limits\": {\"memory\": \"1Qb\"}}}"), token=admin)[0],
             "nodeCreatesOtherNode": call("POST", "/api/v1/nodes", json.dumps({"metadata": {"name": "other"}}).encode(), token=node_token)[0],
@@ -62,7 +64,7 @@ import Testing
         let result = try await Tools.run(try #require(Tools.which("python3")), [server.directory + "/probe.py", server.kubeconfig, nodeToken])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"""
-            {"anonymous": 401, "badQuantity": 422, "badToken": 401, "configmapsAfter": 0, "healthz": 200, "malformed": 400, "nodeCreatesOtherNode": 403, "nodeCreatesOwnNode": 201, "nodeCreatesPod": 403, "nodesAfter": ["n1"], "oversized": 413, "podsAfter": 0, "wrongKind": 400}
+            {"anonymous": 401, "badQuantity": 422, "badToken": 401, "configmapsAfter": 0, "healthz": 200, "malformed": 400, "malformedYAML": 400, "nodeCreatesOtherNode": 403, "nodeCreatesOwnNode": 201, "nodeCreatesPod": 403, "nodesAfter": ["n1"], "oversized": 413, "podsAfter": 0, "wrongKind": 400, "yamlCreate": 201}
             """#)
     }
 

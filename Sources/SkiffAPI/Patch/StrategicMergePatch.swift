@@ -11,7 +11,7 @@ public enum StrategicMergePatch {
     }
 
     /// The merge key of a list field, from the Kubernetes API types' `patchMergeKey` tags.
-    static func mergeKey(field: String, path: [String]) -> String? {
+    public static func mergeKey(field: String, path: [String]) -> String? {
         switch field {
         case "containers", "initContainers", "ephemeralContainers", "volumes", "env", "imagePullSecrets",
             "resourceClaims", "schedulingGates":
@@ -33,7 +33,7 @@ public enum StrategicMergePatch {
     }
 
     /// Primitive lists whose patch strategy is "merge" (set union) rather than replace.
-    static func isMergedPrimitiveList(field: String) -> Bool { field == "finalizers" }
+    public static func isMergedPrimitiveList(field: String) -> Bool { field == "finalizers" }
 
     static func mergeObject(_ original: [String: JSON], _ patch: [String: JSON], path: [String]) throws(PatchError) -> [String: JSON]? {
         switch patch["$patch"]?.string {

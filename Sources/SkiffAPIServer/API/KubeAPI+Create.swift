@@ -6,7 +6,8 @@ extension KubeAPI {
     func create(_ target: Target, _ request: APIRequest) async throws -> APIResponse {
         var warnings: [String] = []
         let body = try Self.parseBody(request)
-        let object = try checkedBody(body, target: target, request: request, warnings: &warnings)
+        var object = try checkedBody(body, target: target, request: request, warnings: &warnings)
+        FieldOwnership.recordUpdate(manager: Self.fieldManager(request), before: nil, after: &object)
         let created = try await createObject(object, target: target, dryRun: request.query["dryRun"] == "All")
         return withWarnings(.json(created, status: 201), warnings)
     }
@@ -94,6 +95,10 @@ extension KubeAPI {
         // Status belongs to its subresource, except that a registering Node reports its status at once.
         if definition.hasStatus && definition.kind != "Node" { object["status"] = .null }
         definition.defaults(&object)
+        if definition.kind == "Namespace" {
+            // As Kubernetes' namespace strategy: the namespace controller's finalizer, always.
+            object["spec"]["finalizers"] = [.string(NamespaceController.finalizer)]
+        }
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }
         if definition.kind == "Node" { try await assignPodCIDR(&object) }

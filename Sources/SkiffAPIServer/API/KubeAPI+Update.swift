@@ -5,8 +5,9 @@ import SkiffStore
 extension KubeAPI {
     func update(_ target: Target, _ request: APIRequest) async throws -> APIResponse {
         var warnings: [String] = []
-        let body = try checkedBody(try Self.parseBody(request), target: target, request: request, warnings: &warnings)
+        var body = try checkedBody(try Self.parseBody(request), target: target, request: request, warnings: &warnings)
         let (stored, current) = try await load(target)
+        FieldOwnership.recordUpdate(manager: Self.fieldManager(request), before: current, after: &body)
         let updated = try await commit(target, stored: stored, current: current, proposed: body, dryRun: request.query["dryRun"] == "All")
         return withWarnings(.json(updated), warnings)
     }
@@ -16,6 +17,16 @@ extension KubeAPI {
         let type = request.contentType
         let dryRun = request.query["dryRun"] == "All"
         var warnings: [String] = []
+        let applying = type == "application/apply-patch+yaml"
+        let manager = Self.fieldManager(request)
+        if applying {
+            guard request.query["fieldManager"].map({ !$0.isEmpty }) == true else {
+                throw APIError.invalid(kind: "PatchOptions", name: "", causes: [("fieldManager", "Required value: is required for apply patch")])
+            }
+            guard patchDocument["metadata"]["managedFields"].isNull else {
+                throw APIError.badRequest("metadata.managedFields must be nil")
+            }
+        }
         // Without a resourceVersion precondition in the patch, a conflicting write is retried
         // against the new state, as the Kubernetes API server does.
         for _ in 0..<5 {
@@ -24,11 +35,15 @@ extension KubeAPI {
                 loaded = try await load(target)
             } catch let error as APIError where error.code == 404 && type == "application/apply-patch+yaml" {
                 // Server-side apply of an absent object creates it.
-                let object = try checkedBody(patchDocument, target: target, request: request, warnings: &warnings)
+                var object = try checkedBody(patchDocument, target: target, request: request, warnings: &warnings)
+                FieldOwnership.store([
+                    .init(manager: manager, operation: "Apply", apiVersion: target.definition.naming.apiVersion, time: Timestamp.now(),
+                        fields: FieldOwnership.fields(of: patchDocument)),
+                ], in: &object)
                 return withWarnings(.json(try await createObject(object, target: target, dryRun: dryRun), status: 201), warnings)
             }
             let (stored, current) = loaded
-            let patched: JSON
+            var patched: JSON
             do {
                 switch type {
                 case "application/json-patch+json": patched = try JSONPatch.apply(patchDocument, to: current)
@@ -37,15 +52,17 @@ extension KubeAPI {
                     guard target.definition.naming.group != "metrics.k8s.io" else { throw APIError.unsupportedMediaType(type) }
                     patched = try StrategicMergePatch.apply(patchDocument, to: current)
                 case "application/apply-patch+yaml":
-                    // Create-or-replace approximation of server-side apply: the applied
-                    // configuration is merged over the live object (no field ownership yet).
-                    patched = MergePatch.apply(patchDocument, to: current)
+                    // The applied configuration merges structurally (keyed lists by their merge
+                    // keys); ownership decides conflicts and which fields the manager dropped.
+                    patched = try StrategicMergePatch.apply(patchDocument, to: current)
+                    try FieldOwnership.apply(manager: manager, applied: patchDocument, live: current, merged: &patched, force: request.flag("force"))
                 default: throw APIError.unsupportedMediaType(type)
                 }
             } catch let error as PatchError {
                 throw APIError(code: 422, reason: "Invalid", message: "the patch could not be applied: \(error.message)")
             }
-            let checked = try checkedBody(patched, target: target, request: request, warnings: &warnings)
+            var checked = try checkedBody(patched, target: target, request: request, warnings: &warnings)
+            if !applying && target.subresource == nil { FieldOwnership.recordUpdate(manager: manager, before: current, after: &checked) }
             do {
                 let updated = try await commit(target, stored: stored, current: current, proposed: checked, dryRun: dryRun)
                 return withWarnings(.json(updated), warnings)
@@ -54,6 +71,15 @@ extension KubeAPI {
             }
         }
         throw APIError.conflict(target.definition.naming, name: target.name ?? "")
+    }
+
+    /// The `fieldManager` query parameter, else the client's name from its User-Agent (as
+    /// Kubernetes: `kubectl/v1.32.0 (linux/amd64) …` → `kubectl`).
+    static func fieldManager(_ request: APIRequest) -> String {
+        if let manager = request.query["fieldManager"], !manager.isEmpty { return manager }
+        let agent = request.headers["user-agent"] ?? ""
+        let name = agent.split(separator: "/").first.map(String.init) ?? ""
+        return name.isEmpty ? "unknown" : String(name.prefix(128))
     }
 
     /// Applies an update (full object, or status only for `/status`) with optimistic concurrency.
@@ -86,6 +112,10 @@ extension KubeAPI {
             if definition.kind == "Node" {
                 try keepPodCIDR(current: current, next: &next)
             }
+            if definition.kind == "Namespace" {
+                // Only the namespace controller changes these (Kubernetes: the finalize subresource).
+                next["spec"]["finalizers"] = current["spec"]["finalizers"]
+            }
         }
         try validate(next, definition)
         if definition.tracksGeneration, next["spec"] != current["spec"] {
@@ -95,7 +125,7 @@ extension KubeAPI {
         if next == current { return current }
         if dryRun { return next }
         let key = definition.key(namespace: target.namespace, name: name)
-        if !next["metadata"]["deletionTimestamp"].isNull, (next["metadata"]["finalizers"].array ?? []).isEmpty, definition.kind != "Pod" {
+        if Self.finalized(next, definition) {
             // The last finalizer is gone from an object being deleted: it can go now.
             do { _ = try await store.delete(key, expectedRevision: stored.modRevision) } catch { throw Self.map(error, definition, name: name) }
             return next
@@ -106,6 +136,18 @@ extension KubeAPI {
             return next
         } catch {
             throw Self.map(error, definition, name: name)
+        }
+    }
+
+    /// Whether an object being deleted has nothing left holding it: no finalizers, a namespace
+    /// also no `spec.finalizers`, and a pod also stopped by its agent (grace period 0).
+    static func finalized(_ object: JSON, _ definition: ResourceDefinition) -> Bool {
+        let metadata = object["metadata"]
+        guard !metadata["deletionTimestamp"].isNull, (metadata["finalizers"].array ?? []).isEmpty else { return false }
+        switch definition.kind {
+        case "Pod": return metadata["deletionGracePeriodSeconds"].int == 0
+        case "Namespace": return (object["spec"]["finalizers"].array ?? []).isEmpty
+        default: return true
         }
     }
 

@@ -1,0 +1,60 @@
+import SkiffAPI
+import SkiffStore
+
+/// What wakes a controller: a store change under its prefix, or a periodic tick for retries and
+/// for waiting on things no event announces (a pod's grace period running out).
+enum ControllerInput: Sendable {
+    case event(StoreEvent)
+    case tick
+}
+
+extension ControllerInput {
+    /// The store's watch from `revision` on, merged with a tick every `interval`. The stream ends
+    /// when the watch ends (store closed) or the consuming task is cancelled.
+    static func stream(store: any Store, prefix: String, after revision: Int64, tick interval: Duration) async throws -> AsyncStream<ControllerInput> {
+        let events = try await store.watch(prefix: prefix, afterRevision: revision)
+        let (stream, continuation) = AsyncStream<ControllerInput>.makeStream()
+        let watcher = Task {
+            for await event in events { continuation.yield(.event(event)) }
+            continuation.finish()
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                continuation.yield(.tick)
+            }
+        }
+        continuation.onTermination = { _ in
+            watcher.cancel()
+            ticker.cancel()
+        }
+        return stream
+    }
+
+    /// Every object under `prefix` at `revision`, page by page.
+    static func listAll(store: any Store, prefix: String, revision: Int64) async throws -> [KeyValue] {
+        var items: [KeyValue] = []
+        var after: String? = nil
+        while true {
+            let page = try await store.list(prefix: prefix, startAfter: after, limit: 500, revision: revision)
+            items += page.items
+            guard page.hasMore, let last = page.items.last else { return items }
+            after = last.key
+        }
+    }
+}
+
+extension KubeAPI {
+    /// The resource and name a store key belongs to (`/registry/<group>/<plural>/[<ns>/]<name>`).
+    func target(forKey key: String) -> Target? {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard parts.count >= 4, parts[0] == "registry" else { return nil }
+        let group = parts[1] == "core" ? "" : parts[1]
+        guard let definition = registry.definitions.first(where: { $0.naming.group == group && $0.plural == parts[2] }) else { return nil }
+        if definition.namespaced {
+            guard parts.count == 5 else { return nil }
+            return Target(definition: definition, namespace: parts[3], name: parts[4], subresource: nil)
+        }
+        return parts.count == 4 ? Target(definition: definition, namespace: nil, name: parts[3], subresource: nil) : nil
+    }
+}
