@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "SkiffServerCommand",
             dependencies: [
-                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystemd",
+                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystemd", "SkiffSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

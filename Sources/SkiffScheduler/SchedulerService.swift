@@ -77,14 +77,16 @@ public struct SchedulerService: Sendable {
         var scheduler = Scheduler()
         /// Unbound pods waiting for a decision, by namespace/name.
         var pending: [String: PodInfo] = [:]
+        /// Pending pods not tried since they arrived or changed (kube-scheduler's active queue),
+        /// so a round costs what changed, not every pending pod.
+        var active: Set<String> = []
         /// Pods that did not fit, with the message last reported for them.
         var unschedulable: [String: String] = [:]
         var retryUnschedulable = false
 
         mutating func observe(pod: PodInfo, deleted: Bool) {
             if deleted {
-                pending.removeValue(forKey: pod.key)
-                unschedulable.removeValue(forKey: pod.key)
+                forget(pod.key)
                 if let node = pod.nodeName {
                     scheduler.removePod(key: pod.key, node: node)
                     retryUnschedulable = true
@@ -92,43 +94,96 @@ public struct SchedulerService: Sendable {
                 return
             }
             if pod.nodeName != nil {
-                pending.removeValue(forKey: pod.key)
-                unschedulable.removeValue(forKey: pod.key)
+                forget(pod.key)
                 scheduler.addPod(pod)
             } else if pod.schedulerName == "default-scheduler" && !pod.terminating {
                 pending[pod.key] = pod
+                if unschedulable[pod.key] == nil { active.insert(pod.key) }
             }
+        }
+
+        mutating func forget(_ key: String) {
+            pending.removeValue(forKey: key)
+            active.remove(key)
+            unschedulable.removeValue(forKey: key)
+        }
+
+        /// The pods to try this round, in a stable order: the active ones, or every pending pod
+        /// when something (a node, a freed pod) may have made room for the unschedulable ones.
+        mutating func takeCandidates() -> [PodInfo] {
+            let keys = retryUnschedulable ? Array(pending.keys) : Array(active)
+            retryUnschedulable = false
+            active.removeAll(keepingCapacity: true)
+            return keys.sorted().compactMap { pending[$0] }
         }
     }
 
+    /// Bindings (each a binding write then a Scheduled event) allowed in flight at once.
+    /// kube-scheduler likewise binds in goroutines after the synchronous scheduling cycle; with
+    /// the store's group commit, concurrent bindings share fsyncs instead of queueing for one each.
+    static let bindingsInFlight = 64
+
+    /// One finished binding: the pod, the node it was assumed on, and the error if it failed.
+    struct BindingOutcome: Sendable {
+        let pod: PodInfo
+        let node: String
+        let error: (any Error)?
+    }
+
+    /// Decides every candidate in turn (each decision assumes the pod on its node, so the next
+    /// decision sees it) and binds them concurrently; failed bindings are forgotten at the end.
     func scheduleRound(_ state: inout State) async throws {
-        let retry = state.retryUnschedulable
-        state.retryUnschedulable = false
-        let candidates = state.pending.values
-            .filter { retry || state.unschedulable[$0.key] == nil }
-            .sorted { $0.key < $1.key }
-        for pod in candidates {
-            switch state.scheduler.schedule(pod) {
-            case .bind(let node):
-                do {
-                    try await client.bind(namespace: pod.namespace, name: pod.name, uid: pod.uid, node: node)
-                    state.pending.removeValue(forKey: pod.key)
-                    state.unschedulable.removeValue(forKey: pod.key)
-                    try? await client.createEvent(namespace: pod.namespace, Self.event(pod, reason: "Scheduled", type: "Normal",
-                        message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)"))
-                } catch {
-                    // Bound by someone else or deleted: forget the assumption; the watch will tell.
-                    state.scheduler.removePod(key: pod.key, node: node)
-                    state.pending.removeValue(forKey: pod.key)
-                    logger.debug("binding failed", metadata: ["pod": "\(pod.key)", "error": "\(error)"])
-                }
-            case .unschedulable(let message):
-                if state.unschedulable[pod.key] != message {
-                    state.unschedulable[pod.key] = message
-                    try? await client.createEvent(namespace: pod.namespace, Self.event(pod, reason: "FailedScheduling", type: "Warning", message: message))
+        let candidates = state.takeCandidates()
+        guard !candidates.isEmpty else { return }
+        await withTaskGroup(of: BindingOutcome?.self) { bindings in
+            var inFlight = 0
+            for pod in candidates {
+                switch state.scheduler.schedule(pod) {
+                case .bind(let node):
+                    state.forget(pod.key)
+                    await makeRoom(in: &bindings, inFlight: &inFlight, &state)
+                    bindings.addTask { await bind(pod, node: node) }
+                case .unschedulable(let message):
+                    if state.unschedulable[pod.key] != message {
+                        state.unschedulable[pod.key] = message
+                        await makeRoom(in: &bindings, inFlight: &inFlight, &state)
+                        let event = Self.event(pod, reason: "FailedScheduling", type: "Warning", message: message)
+                        bindings.addTask {
+                            try? await client.createEvent(namespace: pod.namespace, event)
+                            return nil
+                        }
+                    }
                 }
             }
+            for await outcome in bindings { forgetIfFailed(outcome, &state) }
         }
+    }
+
+    /// Waits for a write to finish if `bindingsInFlight` are running, then counts the next one.
+    func makeRoom(in bindings: inout TaskGroup<BindingOutcome?>, inFlight: inout Int, _ state: inout State) async {
+        if inFlight == Self.bindingsInFlight, let outcome = await bindings.next() {
+            forgetIfFailed(outcome, &state)
+            inFlight -= 1
+        }
+        inFlight += 1
+    }
+
+    func bind(_ pod: PodInfo, node: String) async -> BindingOutcome {
+        do {
+            try await client.bind(namespace: pod.namespace, name: pod.name, uid: pod.uid, node: node)
+        } catch {
+            return BindingOutcome(pod: pod, node: node, error: error)
+        }
+        try? await client.createEvent(namespace: pod.namespace, Self.event(pod, reason: "Scheduled", type: "Normal",
+            message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)"))
+        return BindingOutcome(pod: pod, node: node, error: nil)
+    }
+
+    /// Bound by someone else or deleted: drop the assumption; the watch will tell what happened.
+    func forgetIfFailed(_ outcome: BindingOutcome?, _ state: inout State) {
+        guard let outcome, let error = outcome.error else { return }
+        state.scheduler.removePod(key: outcome.pod.key, node: outcome.node)
+        logger.debug("binding failed", metadata: ["pod": "\(outcome.pod.key)", "error": "\(error)"])
     }
 
     static func event(_ pod: PodInfo, reason: String, type: String, message: String) -> JSON {

@@ -6,11 +6,12 @@ import SkiffAPI
 import SkiffAPIServer
 import SkiffScheduler
 import SkiffStore
+import SkiffSystem
 
 /// `skiff bench api|scheduler`: the control plane's reference figures (docs/performance.md).
 public struct BenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure the control plane.", subcommands: [API.self, SchedulerBench.self])
+        commandName: "bench", abstract: "Measure the control plane.", subcommands: [API.self, APIClients.self, SchedulerBench.self])
 
     public init() {}
 
@@ -18,12 +19,15 @@ public struct BenchCommand: AsyncParsableCommand {
 
     /// Pod create then get latency: `clients` keep-alive HTTPS connections against a server
     /// started in this process on SQLite (or, with --handlers-only, the API handlers without HTTP).
+    /// The clients run in a child process (`bench api-clients`), as real clients do, so the
+    /// server's threads are its own and the two share the machine's cores only through the kernel.
     struct API: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "api", abstract: "Pod create/get latency with concurrent clients on SQLite.")
 
         @Option(help: "Concurrent clients.") var clients = 50
         @Option(help: "Requests per client for each of create and get.") var requests = 40
         @Flag(help: "Call the API handlers directly (no HTTP/TLS).") var handlersOnly = false
+        @Flag(help: "Run the HTTPS clients in the server's process (sharing its event loops and task pool).") var inProcessClients = false
 
         func run() async throws {
             let directory = NSTemporaryDirectory() + "skiff-bench-" + UUID().uuidString
@@ -39,9 +43,15 @@ public struct BenchCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 do {
-                    let endpoint = try await Self.waitForKubeconfig(directory + "/admin.kubeconfig")
-                    for phase in ["create", "get"] {
-                        try await measure(phase: phase, api: controlPlane.api, endpoint: endpoint)
+                    let kubeconfig = directory + "/admin.kubeconfig"
+                    let endpoint = try await Self.waitForKubeconfig(kubeconfig)
+                    if handlersOnly || inProcessClients {
+                        for phase in ["create", "get"] {
+                            print(try await Self.measure(
+                                phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint))
+                        }
+                    } else {
+                        print(try await Self.runClientProcess(kubeconfig: kubeconfig, clients: clients, requests: requests), terminator: "")
                     }
                 } catch {
                     tasks.cancelAll()
@@ -65,9 +75,26 @@ public struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("the benchmark server did not start")
         }
 
-        func measure(phase: String, api: KubeAPI, endpoint: (port: Int, ca: String)) async throws {
+        /// Runs `skiff bench api-clients` to completion on a thread of its own (it blocks while the
+        /// child runs) and returns what it printed.
+        static func runClientProcess(kubeconfig: String, clients: Int, requests: Int) async throws -> String {
+            let arguments = ["bench", "api-clients", "--kubeconfig", kubeconfig, "--clients", String(clients), "--requests", String(requests)]
+            let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandOutput, any Error>) in
+                DispatchQueue.global().async {
+                    continuation.resume(with: Result { try Command.run("/proc/self/exe", arguments) })
+                }
+            }
+            guard output.status == .exited(0) else {
+                throw ValidationError("the benchmark clients failed (\(output.status)): \(output.stderr)")
+            }
+            return output.stdout
+        }
+
+        /// One phase's latencies; `api` given means calling its handlers directly instead of HTTPS.
+        static func measure(phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String)) async throws -> String {
+            let handlersOnly = api != nil
             let clock = ContinuousClock()
-            let start = clock.now
+            let ready = BenchStartLine(parties: clients)
             let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
                 for client in 0..<clients {
                     group.addTask {
@@ -80,7 +107,8 @@ public struct BenchCommand: AsyncParsableCommand {
                             }
                             return ("GET", "/api/v1/namespaces/default/pods/\(name)", [])
                         }
-                        if handlersOnly {
+                        if let api {
+                            await ready.arrive()
                             for index in 0..<requests {
                                 let (method, path, body) = request(index)
                                 let before = clock.now
@@ -93,6 +121,12 @@ public struct BenchCommand: AsyncParsableCommand {
                         }
                         let connection = try await BenchHTTPSClient.connect(host: "127.0.0.1", port: endpoint.port, caPEM: endpoint.ca)
                         try await connection.session { send in
+                            // Connection set-up is not request latency (clients keep their
+                            // connections): the first request on a connection also waits for the
+                            // TLS handshake, so one untimed request completes it, and timing starts
+                            // when every client has done so.
+                            guard try await send("GET", "/version", []) == 200 else { throw ValidationError("warm-up request failed") }
+                            await ready.arrive()
                             for index in 0..<requests {
                                 let (method, path, body) = request(index)
                                 let before = clock.now
@@ -106,12 +140,48 @@ public struct BenchCommand: AsyncParsableCommand {
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
             }.sorted()
-            let elapsed = clock.now - start
+            let elapsed = clock.now - (await ready.releasedAt ?? clock.now)
             func percentile(_ p: Double) -> String {
                 String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
             }
             let mode = handlersOnly ? "handlers" : "HTTPS"
-            print("\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s")
+            return "\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
+        }
+    }
+
+    /// Holds benchmark clients until all of them are connected, so the timed requests overlap.
+    actor BenchStartLine {
+        let parties: Int
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        private(set) var releasedAt: ContinuousClock.Instant?
+
+        init(parties: Int) { self.parties = parties }
+
+        func arrive() async {
+            if waiting.count + 1 == parties {
+                releasedAt = ContinuousClock.now
+                for continuation in waiting { continuation.resume() }
+                waiting.removeAll()
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+    }
+
+    /// The HTTPS clients of `bench api`, in their own process: create then get, one line each.
+    struct APIClients: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "api-clients", abstract: "The client side of `bench api` (started by it).", shouldDisplay: false)
+
+        @Option(help: "The benchmark server's admin kubeconfig.") var kubeconfig: String
+        @Option(help: "Concurrent clients.") var clients = 50
+        @Option(help: "Requests per client for each of create and get.") var requests = 40
+
+        func run() async throws {
+            let endpoint = try await API.waitForKubeconfig(kubeconfig)
+            for phase in ["create", "get"] {
+                print(try await API.measure(phase: phase, clients: clients, requests: requests, api: nil, endpoint: endpoint))
+            }
         }
     }
 

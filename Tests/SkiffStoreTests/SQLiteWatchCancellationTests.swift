@@ -23,7 +23,7 @@ import Testing
         let writer = Task {
             var written = 0
             while !Task.isCancelled {
-                _ = try store.create("/race/\(written)", value: [1])
+                _ = try await store.create("/race/\(written)", value: [1])
                 written += 1
             }
             return written
@@ -43,7 +43,7 @@ import Testing
         writer.cancel()
         let written = try await writer.value
         // The store still serves reads and writes, and the writes reached the watchers.
-        let after = try store.create("/race/after", value: [2])
+        let after = try await store.create("/race/after", value: [2])
         #expect(try store.get("/race/after")?.modRevision == after)
         #expect(written > 0 && delivered > 0, "written \(written), delivered \(delivered)")
     }

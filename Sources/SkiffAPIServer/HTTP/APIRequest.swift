@@ -33,7 +33,20 @@ public struct APIRequest: Sendable {
     }
 
     var accept: String { headers["accept"] ?? "" }
-    var contentType: String { (headers["content-type"] ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+    /// The media type without parameters. Plain byte trimming: Foundation's `trimmingCharacters`
+    /// showed up in profiles of every write.
+    var contentType: String {
+        guard let header = headers["content-type"] else { return "" }
+        return Self.trimmingSpaces(header.utf8.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false).first ?? Substring().utf8)
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs, as a String.
+    static func trimmingSpaces(_ bytes: Substring.UTF8View.SubSequence) -> String {
+        var slice = bytes
+        while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { slice = slice.dropFirst() }
+        while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { slice = slice.dropLast() }
+        return String(decoding: slice, as: UTF8.self)
+    }
     var wantsTable: Bool { accept.contains("as=Table") }
 
     func flag(_ name: String) -> Bool { query[name] == "true" || query[name] == "1" }

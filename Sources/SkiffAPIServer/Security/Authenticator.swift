@@ -37,7 +37,7 @@ public struct Authenticator: Sendable {
 
     public func identify(authorization: String?) -> Identity? {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        let token = String(authorization.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let token = APIRequest.trimmingSpaces(authorization.utf8.dropFirst("Bearer ".count))
         if Self.constantTimeEqual(token, adminToken) { return .admin }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[0] == "skiff-node", let signature = parts.last else { return nil }

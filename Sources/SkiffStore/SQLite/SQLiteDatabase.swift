@@ -108,6 +108,14 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Copies committed WAL frames into the database file without blocking writers or readers
+    /// (a PASSIVE checkpoint); frames still needed by a reader stay for the next one.
+    func checkpoint() throws(StoreError) {
+        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK else {
+            throw failure("sqlite3_wal_checkpoint_v2(PASSIVE)")
+        }
+    }
+
     private func prepared(_ sql: String) throws(StoreError) -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var statement: OpaquePointer?

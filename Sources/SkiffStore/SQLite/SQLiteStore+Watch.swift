@@ -6,9 +6,9 @@ extension SQLiteStore {
         let id = try state.withLock { state throws(StoreError) -> Int in
             if afterRevision < state.compactRevision { throw .compacted(compactRevision: state.compactRevision) }
             // Replay history and register under one lock: writers wait, so nothing is missed or doubled.
-            let rows = try state.database.query(
-                "SELECT id, name, created, deleted, value, old_value FROM kine WHERE id > ? AND name >= ? AND name < ? ORDER BY id",
-                [.integer(afterRevision), .text(prefix), .text(Self.rangeEnd(ofPrefix: prefix))])
+            let rows = try state.reader.query(
+                "SELECT id, name, created, deleted, value, old_value FROM kine WHERE id > ? AND id <= ? AND name >= ? AND name < ? ORDER BY id",
+                [.integer(afterRevision), .integer(state.revision), .text(prefix), .text(Self.rangeEnd(ofPrefix: prefix))])
             for row in rows {
                 let kind: StoreEvent.Kind = row[3].integer != 0 ? .deleted : (row[2].integer != 0 ? .created : .updated)
                 let oldValue: [UInt8]? = row[5] == .null ? nil : row[5].blob
@@ -34,26 +34,35 @@ extension SQLiteStore {
     }
 
     /// Deletes rows superseded at or before the compaction revision, and tombstones, keeping
-    /// what a read at any revision ≥ that point needs.
+    /// what a read at any revision ≥ that point needs. Holds the write connection, so no batch
+    /// is in flight and every committed revision has been delivered.
     public func compact(keepingRecent keep: Int64) throws(StoreError) {
-        try state.withLock { state throws(StoreError) in
-            let target = state.revision - keep
-            guard target > state.compactRevision else { return }
-            try state.database.execute("BEGIN IMMEDIATE")
+        try writer.withLock { writer throws(StoreError) in
+            let target = writer.revision - keep
+            // Reads at revisions about to lose rows are refused from now on; a read already running
+            // keeps its WAL snapshot.
+            let previous = state.withLock { state in
+                let previous = state.compactRevision
+                state.compactRevision = max(previous, target)
+                return previous
+            }
+            guard target > previous else { return }
+            let database = writer.database
+            try database.execute("BEGIN IMMEDIATE")
             do throws(StoreError) {
-                try state.database.query(
+                try database.query(
                     "DELETE FROM kine WHERE id <= ? AND id NOT IN (SELECT MAX(id) FROM kine WHERE id <= ? GROUP BY name)",
                     [.integer(target), .integer(target)])
-                try state.database.query("DELETE FROM kine WHERE id <= ? AND deleted = 1", [.integer(target)])
-                try state.database.query(
+                try database.query("DELETE FROM kine WHERE id <= ? AND deleted = 1", [.integer(target)])
+                try database.query(
                     "INSERT INTO skiff_meta (key, value) VALUES ('compact_revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                     [.integer(target)])
-                try state.database.execute("COMMIT")
+                try database.execute("COMMIT")
             } catch {
-                try? state.database.execute("ROLLBACK")
+                try? database.execute("ROLLBACK")
+                state.withLock { $0.compactRevision = previous }
                 throw error
             }
-            state.compactRevision = target
         }
     }
 

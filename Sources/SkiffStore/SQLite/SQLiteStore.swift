@@ -1,14 +1,21 @@
+import Dispatch
 import Synchronization
 
 /// The embedded backend: a kine-style append-only table in one SQLite file.
 ///
 /// Every write appends a row whose `id` is the new global revision; a key's current value is its
 /// row with the highest id. WAL with `synchronous=FULL` makes each acknowledged write durable.
-/// All access is serialized by one mutex: writes are single-row inserts, and watchers are fed
-/// under the same lock so history replay and live delivery can neither overlap nor leave a gap.
+///
+/// Writes are group-committed (see `SQLiteStore+Commit.swift`): they queue for one writer
+/// connection, which applies everything waiting in one transaction and acknowledges each write
+/// only after that transaction's COMMIT (and its fsync) returned, so concurrent writers share an
+/// fsync instead of each paying for one. Reads use a second connection and see exactly the
+/// revisions delivered to watchers (`State.revision`), which are all durable.
 public final class SQLiteStore: Store {
+    /// What readers and watchers share: the read connection and the delivered revision.
     struct State {
-        let database: SQLiteDatabase
+        let reader: SQLiteDatabase
+        /// The newest committed revision whose events watchers have been given; reads see up to it.
         var revision: Int64
         var compactRevision: Int64
         var watchers: [Int: Watcher] = [:]
@@ -20,7 +27,30 @@ public final class SQLiteStore: Store {
         let continuation: AsyncStream<StoreEvent>.Continuation
     }
 
+    /// The write connection and the last revision it assigned; held for a whole commit batch.
+    struct Writer {
+        let database: SQLiteDatabase
+        var revision: Int64
+    }
+
+    /// How many writes were committed since the last checkpoint started, and whether one runs.
+    struct CheckpointSchedule {
+        var writesSinceCheckpoint = 0
+        var running = false
+    }
+
     let state: Mutex<State>
+    let writer: Mutex<Writer>
+    let queue = Mutex(WriteQueue())
+    /// Runs commit batches off the Swift concurrency pool: a COMMIT blocks in fsync.
+    let committer = DispatchQueue(label: "skiff.sqlite.commit")
+    /// A third connection that checkpoints the WAL beside the writer. SQLite's automatic
+    /// checkpoint would run inside a COMMIT, stalling every write of that batch while the
+    /// database file is written and fsynced.
+    /// Only the checkpoint queue locks it.
+    let checkpointer: Mutex<SQLiteDatabase>
+    let checkpointSchedule = Mutex(CheckpointSchedule())
+    let checkpointQueue = DispatchQueue(label: "skiff.sqlite.checkpoint")
     public let path: String
 
     public init(path: String) throws(StoreError) {
@@ -29,10 +59,17 @@ public final class SQLiteStore: Store {
         try database.execute("PRAGMA journal_mode=WAL")
         try database.execute("PRAGMA synchronous=FULL")
         try database.execute("PRAGMA busy_timeout=5000")
+        try database.execute("PRAGMA wal_autocheckpoint=0")
         try database.execute(Self.schema)
         let revision = try database.query("SELECT seq FROM sqlite_sequence WHERE name = 'kine'").first?.first?.integer ?? 0
         let compacted = try database.query("SELECT value FROM skiff_meta WHERE key = 'compact_revision'").first?.first?.integer ?? 0
-        state = Mutex(State(database: database, revision: revision, compactRevision: compacted))
+        let reader = try SQLiteDatabase(path: path)
+        try reader.execute("PRAGMA busy_timeout=5000")
+        let checkpointing = try SQLiteDatabase(path: path)
+        try checkpointing.execute("PRAGMA busy_timeout=5000")
+        checkpointer = Mutex(checkpointing)
+        writer = Mutex(Writer(database: database, revision: revision))
+        state = Mutex(State(reader: reader, revision: revision, compactRevision: compacted))
     }
 
     static let schema = """
@@ -51,27 +88,30 @@ public final class SQLiteStore: Store {
         CREATE TABLE IF NOT EXISTS skiff_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         """
 
-    /// The latest row of a key: (id, createRevision, deleted, value).
-    static func latest(_ database: SQLiteDatabase, _ key: String) throws(StoreError) -> (id: Int64, createRevision: Int64, deleted: Bool, value: [UInt8])? {
+    /// The latest row of a key at or before `revision`: (id, createRevision, deleted, value).
+    static func latest(
+        _ database: SQLiteDatabase, _ key: String, atOrBefore revision: Int64 = .max
+    ) throws(StoreError) -> (id: Int64, createRevision: Int64, deleted: Bool, value: [UInt8])? {
         let rows = try database.query(
-            "SELECT id, create_revision, deleted, value FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1", [.text(key)])
+            "SELECT id, create_revision, deleted, value FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1",
+            [.text(key), .integer(revision)])
         guard let row = rows.first else { return nil }
         return (row[0].integer, row[1].integer, row[2].integer != 0, row[3].blob)
     }
 
     public func get(_ key: String) throws(StoreError) -> KeyValue? {
         try state.withLock { state throws(StoreError) -> KeyValue? in
-            guard let row = try Self.latest(state.database, key), !row.deleted else { return nil }
+            guard let row = try Self.latest(state.reader, key, atOrBefore: state.revision), !row.deleted else { return nil }
             return KeyValue(key: key, value: row.value, createRevision: row.createRevision, modRevision: row.id)
         }
     }
 
     public func list(prefix: String, startAfter: String?, limit: Int?, revision: Int64?) throws(StoreError) -> ListResult {
         try state.withLock { state throws(StoreError) -> ListResult in
-            let readRevision = revision ?? state.revision
+            let readRevision = min(revision ?? state.revision, state.revision)
             if readRevision < state.compactRevision { throw .compacted(compactRevision: state.compactRevision) }
             let fetch = limit.map { Int64($0) + 1 } ?? -1
-            let rows = try state.database.query(
+            let rows = try state.reader.query(
                 """
                 SELECT k.name, k.id, k.create_revision, k.value FROM kine AS k
                 JOIN (SELECT MAX(id) AS id FROM kine WHERE name >= ? AND name > ? AND name < ? AND id <= ? GROUP BY name) AS m
@@ -84,65 +124,20 @@ public final class SQLiteStore: Store {
                 items.removeLast(items.count - limit)
                 hasMore = true
             }
-            return ListResult(items: items, revision: readRevision, hasMore: hasMore)
+            return ListResult(items: items, revision: revision ?? readRevision, hasMore: hasMore)
         }
     }
 
-    public func create(_ key: String, value: [UInt8]) throws(StoreError) -> Int64 {
-        try state.withLock { state throws(StoreError) -> Int64 in
-            let previous = try Self.latest(state.database, key)
-            if let previous, !previous.deleted { throw .keyExists }
-            let revision = state.revision + 1
-            try Self.insert(&state, id: revision, key: key, created: true, deleted: false, createRevision: revision,
-                            previousRevision: previous?.id ?? 0, value: value, oldValue: nil)
-            return revision
-        }
+    public func create(_ key: String, value: [UInt8]) async throws(StoreError) -> Int64 {
+        try await write(PendingWrite.Operation.create, key: key, value: value)
     }
 
-    public func update(_ key: String, value: [UInt8], expectedRevision: Int64) throws(StoreError) -> Int64 {
-        try state.withLock { state throws(StoreError) -> Int64 in
-            guard let previous = try Self.latest(state.database, key), !previous.deleted else { throw .notFound }
-            guard previous.id == expectedRevision else { throw .conflict(current: previous.id) }
-            let revision = state.revision + 1
-            try Self.insert(&state, id: revision, key: key, created: false, deleted: false, createRevision: previous.createRevision,
-                            previousRevision: previous.id, value: value, oldValue: previous.value)
-            return revision
-        }
+    public func update(_ key: String, value: [UInt8], expectedRevision: Int64) async throws(StoreError) -> Int64 {
+        try await write(.update(expectedRevision: expectedRevision), key: key, value: value)
     }
 
-    public func delete(_ key: String, expectedRevision: Int64?) throws(StoreError) -> Int64 {
-        try state.withLock { state throws(StoreError) -> Int64 in
-            guard let previous = try Self.latest(state.database, key), !previous.deleted else { throw .notFound }
-            if let expectedRevision, previous.id != expectedRevision { throw .conflict(current: previous.id) }
-            let revision = state.revision + 1
-            try Self.insert(&state, id: revision, key: key, created: false, deleted: true, createRevision: previous.createRevision,
-                            previousRevision: previous.id, value: previous.value, oldValue: previous.value)
-            return revision
-        }
-    }
-
-    /// Appends one row (its own durable transaction), then feeds matching watchers while still
-    /// holding the lock so they observe revisions in order.
-    private static func insert(
-        _ state: inout State, id: Int64, key: String, created: Bool, deleted: Bool, createRevision: Int64,
-        previousRevision: Int64, value: [UInt8], oldValue: [UInt8]?
-    ) throws(StoreError) {
-        do throws(StoreError) {
-            try state.database.query(
-                "INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, value, old_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [.integer(id), .text(key), .integer(created ? 1 : 0), .integer(deleted ? 1 : 0), .integer(createRevision),
-                 .integer(previousRevision), .blob(value), oldValue.map { .blob($0) } ?? .null])
-        } catch .conflict {
-            // UNIQUE(name, prev_revision): another writer already replaced this revision.
-            throw .conflict(current: -1)
-        }
-        state.revision = id
-        let event = StoreEvent(
-            kind: deleted ? .deleted : (created ? .created : .updated), key: key, value: value,
-            previousValue: oldValue, revision: id)
-        for watcher in state.watchers.values where key.hasPrefix(watcher.prefix) {
-            watcher.continuation.yield(event)
-        }
+    public func delete(_ key: String, expectedRevision: Int64?) async throws(StoreError) -> Int64 {
+        try await write(.delete(expectedRevision: expectedRevision), key: key, value: [])
     }
 
     public func currentRevision() throws(StoreError) -> Int64 {
