@@ -28,7 +28,7 @@ public final class EtcdProcess: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: directory + "/etcd.log", contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: directory + "/etcd.log")
         process.standardError = FileHandle(forWritingAtPath: directory + "/etcd.log")
-        try process.run()
+        try process.runReleasingStdio()
         let deadline = Date().addingTimeInterval(20)
         while !isHealthy() {
             guard process.isRunning, Date() < deadline else {

@@ -37,7 +37,7 @@ public final class ServerProcess: @unchecked Sendable {
         }()
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.runReleasingStdio()
     }
 
     public func kill9() {

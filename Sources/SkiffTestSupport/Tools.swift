@@ -66,7 +66,7 @@ public enum Tools {
         } else {
             process.standardInput = FileHandle.nullDevice
         }
-        try process.run()
+        try process.runReleasingStdio()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
@@ -101,7 +101,7 @@ public enum Tools {
         process.standardOutput = FileHandle(forWritingAtPath: path)
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try process.runReleasingStdio()
         try await Task.sleep(for: .seconds(seconds))
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()

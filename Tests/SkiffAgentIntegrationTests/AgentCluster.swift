@@ -59,7 +59,7 @@ final class AgentCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script, output]
         process.standardOutput = FileHandle.nullDevice
-        try? process.run()
+        try? process.runReleasingStdio()
         process.waitUntilExit()
         return output + "/busybox.oci"
     }()
@@ -88,7 +88,7 @@ final class AgentCluster: @unchecked Sendable {
         log?.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.runReleasingStdio()
         agent = process
     }
 
@@ -181,7 +181,7 @@ final class AgentCluster: @unchecked Sendable {
         process.arguments = ["-c", script]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try? process.run()
+        try? process.runReleasingStdio()
         process.waitUntilExit()
         return process.terminationStatus
     }

@@ -150,6 +150,8 @@ final class Containerd: @unchecked Sendable {
         let containerd = Containerd(directory: directory, containerdPath: containerdPath, ctrPath: ctrPath, process: process)
         do {
             try process.run()
+            // The child has its own copy; ours would live as long as Foundation keeps the Process.
+            try? log.close()
         } catch {
             containerd.stop()
             throw error

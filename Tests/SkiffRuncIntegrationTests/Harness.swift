@@ -84,6 +84,9 @@ enum Harness {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errData.done { usleep(1000) }
+        // Foundation keeps a finished Process (and its pipes) alive: release the descriptors now.
+        try? out.fileHandleForReading.close()
+        try? err.fileHandleForReading.close()
         return Result(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self),
                       status: process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus)
     }

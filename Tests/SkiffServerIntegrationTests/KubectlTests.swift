@@ -91,7 +91,7 @@ import Testing
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         watch.standardOutput = FileHandle(forWritingAtPath: outputPath)
         watch.standardError = FileHandle(forWritingAtPath: outputPath)
-        try watch.run()
+        try watch.runReleasingStdio()
         defer { if watch.isRunning { watch.terminate() }; watch.waitUntilExit() }
         try await Task.sleep(for: .seconds(1))
         expectSuccess(try await server.kubectl("run", "watched", "--image=busybox:1.36", "--restart=Never"))

@@ -235,6 +235,7 @@ struct SystemdServiceVMTests {
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        try? pipe.fileHandleForReading.close()
         process.waitUntilExit()
         return VMTests.Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
