@@ -54,6 +54,11 @@ public enum Spawn {
     }
 
     /// Waits for a child to end.
+    /// A pidfd for a child: readable once it exits, without reaping it.
+    public static func pidfd(_ pid: pid_t) throws(SystemError) -> Int32 {
+        try shim("pidfd_open", "\(pid)") { skiff_pidfd_open(pid) }
+    }
+
     public static func wait(_ pid: pid_t) throws(SystemError) -> ExitStatus {
         var status: Int32 = 0
         try sys("waitpid", "\(pid)") { waitpid(pid, &status, 0) }

@@ -51,6 +51,16 @@ struct PodLifecycleTests {
             let ip = try await cluster.kubectl("exec", "hello", "--", "/bin/sh", "-c", "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'")
             #expect(ip.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "inet \(podIP)")
 
+            // exec -it: kubectl on a real terminal (script's pty, sized 33x101) sends its size as
+            // a resize event, and the container's pty takes it. The event races the command's
+            // start, as it does with the kubelet, so the command polls until the size is set.
+            let kubectl = try await Tools.kubectl()
+            let terminal = try await Tools.run(
+                "/usr/bin/script",
+                ["-qec", "stty rows 33 cols 101; \(kubectl) --kubeconfig \(cluster.server.kubeconfig) exec -it hello -- sh -c 'for i in $(seq 50); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.2; done; echo size=$s'", "/dev/null"])
+            #expect(terminal.status == 0, "kubectl exec -it under script: \(terminal)")
+            #expect(terminal.stdout.contains("size=33 101"), "the container's terminal size: \(terminal.stdout.debugDescription)")
+
             // delete: gone from the API, and its cgroup, netns, mounts and monitor with it.
             let uid = (pod["metadata"] as? [String: Any])?["uid"] as? String ?? ""
             #expect(try await cluster.kubectl("delete", "pod", "hello", "--timeout=60s").status == 0)
@@ -113,10 +123,13 @@ struct PodLifecycleTests {
                 kind: Pod
                 metadata: {name: hog}
                 spec:
+                  volumes: [{name: data, emptyDir: {}}]
                   containers:
                   - name: hog
                     image: busybox
-                    command: ["awk", "BEGIN { s = \\"a\\"; while (1) s = s s }"]
+                    # Each run logs its number (kept in the pod's emptyDir) before it blows the limit.
+                    command: ["/bin/sh", "-c", "n=$(cat /data/n 2>/dev/null || echo 0); echo run $n; echo $((n + 1)) > /data/n; exec awk 'BEGIN { s = \\"a\\"; while (1) s = s s }'"]
+                    volumeMounts: [{name: data, mountPath: /data}]
                     resources: {limits: {memory: 20Mi}}
                 ---
                 apiVersion: v1
@@ -148,6 +161,11 @@ struct PodLifecycleTests {
                 return ((status["state"] as? [String: Any])?["waiting"] as? [String: Any])?["reason"] as? String == "CrashLoopBackOff"
             }
             #expect(backingOff["status"] != nil)
+            // --previous while backing off is the run that just died (lastState), as in the kubelet.
+            let waitingStatus = ((backingOff["status"] as? [String: Any])?["containerStatuses"] as? [[String: Any]])?.first ?? [:]
+            let diedRun = waitingStatus["restartCount"] as? Int ?? -1
+            let previous = try await cluster.kubectl("logs", "hog", "--previous")
+            #expect(previous.stdout == "run \(diedRun)\n", "kubectl logs --previous in CrashLoopBackOff (restartCount \(diedRun)): \(previous)")
             let events = try await cluster.kubectl("get", "events", "--field-selector", "involvedObject.name=hog", "-o", "jsonpath={.items[*].reason}")
             #expect(events.stdout.contains("OOMKilling"))
             #expect(events.stdout.contains("BackOff"))

@@ -76,9 +76,11 @@ struct AgentNodeBackend: NodeAPIBackend {
         }
         guard !command.isEmpty else { throw NodeAPIError.badRequest("you must specify at least one command for the container") }
         let context = try current().context
-        return try ContainerExecSession.start(
-            runtimePath: context.configuration.runtimePath, runtimeRoot: context.configuration.runtimeRoot, containerID: id,
-            bundle: context.containerDirectory(id), command: command, tty: tty)
+        let (runtimePath, runtimeRoot, bundle) = (context.configuration.runtimePath, context.configuration.runtimeRoot, context.containerDirectory(id))
+        // Starting waits for skiff-runc (and with a tty for its console socket): off the cooperative pool.
+        return try await blocking {
+            try ContainerExecSession.start(runtimePath: runtimePath, runtimeRoot: runtimeRoot, containerID: id, bundle: bundle, command: command, tty: tty)
+        }
     }
 
     func statsSummary() async throws -> [UInt8] { try await current().stats.summaryJSON() }
@@ -100,9 +102,14 @@ extension PodWorker {
         guard let state = containers[container] else { return nil }
         let directory = "\(context.podLogDirectory(pod))/\(container)"
         if previous {
-            guard state.lastTermination != nil || (state.termination != nil && state.restartCount > 0) else { return nil }
-            let count = state.termination != nil && state.isRunning == false && state.lastTermination == nil ? state.restartCount : state.restartCount - 1
-            return ("\(directory)/\(max(0, count)).log", false, nil)
+            // Run k logs to k.log, k = restartCount when it started. Running or terminated, run
+            // restartCount is the current one and the previous is the run before; waiting in
+            // CrashLoopBackOff, restartCount is the run that just died, which is what
+            // lastState (and so --previous) shows.
+            guard state.lastTermination != nil || state.restartCount > 0 else { return nil }
+            let run = state.isRunning || state.termination != nil ? state.restartCount - 1 : state.restartCount
+            guard run >= 0 else { return nil }
+            return ("\(directory)/\(run).log", false, nil)
         }
         guard state.hasRun else { return nil }
         return ("\(directory)/\(state.restartCount).log", state.isRunning, state.runningID)

@@ -7,10 +7,13 @@ import Synchronization
 
 /// `kubectl exec`: `skiff-runc exec` in the foreground with the container's own environment,
 /// working directory, user and capabilities, its stdio on pipes the node API relays. With a tty,
-/// skiff-runc gives the process a pty and proxies it to those pipes.
+/// skiff-runc gives the process a pty and sends its master here, so output, input and resizes
+/// go through the terminal itself.
 final class ContainerExecSession: ExecSession {
     let pid: pid_t
+    /// stdin's pipe, or with a terminal a duplicate of the pty master (writes and resizes).
     let stdinFD: Mutex<Int32>
+    let terminal: Bool
     let stdout: AsyncStream<[UInt8]>
     let stderr: AsyncStream<[UInt8]>
     private let exitCode: Task<Int32, Never>
@@ -26,26 +29,72 @@ final class ContainerExecSession: ExecSession {
         }
         let processFile = bundle + "/exec-\(UInt64.random(in: 0...UInt64.max)).json"
         try FileSystem.writeAtomically(processFile, process.serialized)
-        let input = try Pipe(), output = try Pipe(), errors = try Pipe()
-        var arguments = [runtimePath, "--root", runtimeRoot, "exec", "--process", processFile]
-        if tty { arguments.append("--tty") }
-        arguments.append(containerID)
-        let pid: pid_t
         do {
-            pid = try Spawn.start(runtimePath, arguments, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
-                                  keep: [(input.read, 0), (output.write, 1), (errors.write, 2)], newSession: true)
+            return try tty
+                ? startWithTerminal(runtimePath: runtimePath, runtimeRoot: runtimeRoot, containerID: containerID, processFile: processFile)
+                : startWithPipes(runtimePath: runtimePath, runtimeRoot: runtimeRoot, containerID: containerID, processFile: processFile)
         } catch {
-            input.close(); output.close(); errors.close()
             unlink(processFile)
             throw error
         }
-        close(input.read); close(output.write); close(errors.write)
-        return ContainerExecSession(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read, processFile: processFile)
     }
 
-    private init(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32, processFile: String) {
+    private static func startWithPipes(runtimePath: String, runtimeRoot: String, containerID: String, processFile: String) throws -> ContainerExecSession {
+        let input = try Pipe(), output = try Pipe(), errors = try Pipe()
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(runtimePath, [runtimePath, "--root", runtimeRoot, "exec", "--process", processFile, containerID],
+                                  environment: environment, keep: [(input.read, 0), (output.write, 1), (errors.write, 2)], newSession: true)
+        } catch {
+            input.close(); output.close(); errors.close()
+            throw error
+        }
+        close(input.read); close(output.write); close(errors.write)
+        return ContainerExecSession(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read, terminal: false, processFile: processFile)
+    }
+
+    /// The runtime hands the pty master over `--console-socket` (as it does to containerd's
+    /// shim), so the agent holds the terminal itself and can apply kubectl's resize events.
+    private static func startWithTerminal(runtimePath: String, runtimeRoot: String, containerID: String, processFile: String) throws -> ContainerExecSession {
+        // sun_path holds 108 bytes, too few for a path under the container's directory.
+        let directory = FileSystem.exists("/run") ? "/run" : "/tmp"
+        let console = try ConsoleSocket(path: "\(directory)/skiff-exec-\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).sock")
+        let errors = try Pipe()
+        let null = try sys("open", "/dev/null") { open("/dev/null", O_RDWR | O_CLOEXEC) }
+        defer { close(null) }
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(
+                runtimePath, [runtimePath, "--root", runtimeRoot, "exec", "--process", processFile, "--tty", "--console-socket", console.path, containerID],
+                environment: environment, keep: [(null, 0), (null, 1), (errors.write, 2)], newSession: true)
+        } catch {
+            errors.close()
+            throw error
+        }
+        close(errors.write)
+        let master: Int32
+        do {
+            let exited = try Spawn.pidfd(pid)
+            defer { close(exited) }
+            master = try console.receiveMaster(timeoutMilliseconds: 30_000, giveUpWhenReadable: exited)
+        } catch {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let message = (try? FileSystem.readAll(fd: errors.read, name: "skiff-runc exec stderr")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            close(errors.read)
+            throw NodeAPIError.badRequest(message.isEmpty ? "exec: \(error)" : message.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let control = dup(master)
+        return ContainerExecSession(pid: pid, stdin: control, stdout: master, stderr: errors.read, terminal: true, processFile: processFile)
+    }
+
+    private static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+
+    private init(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32, terminal: Bool, processFile: String) {
         self.pid = pid
         self.stdinFD = Mutex(stdin)
+        self.terminal = terminal
         self.processFile = processFile
         self.stdout = Self.stream(reading: stdout)
         self.stderr = Self.stream(reading: stderr)
@@ -89,6 +138,12 @@ final class ContainerExecSession: ExecSession {
     }
 
     func closeStdin() async {
+        // A terminal has no end-of-input of its own: the master stays open for output and resizes.
+        guard !terminal else { return }
+        closeControl()
+    }
+
+    private func closeControl() {
         stdinFD.withLock { fd in
             if fd >= 0 { close(fd) }
             fd = -1
@@ -96,16 +151,27 @@ final class ContainerExecSession: ExecSession {
     }
 
     func resize(width: UInt16, height: UInt16) async {
-        // skiff-runc's terminal proxy sizes the pty from its own stdin; over pipes there is no
-        // size to forward, so resize events are accepted and not applied.
+        guard terminal else { return }
+        stdinFD.withLock { fd in
+            guard fd >= 0 else { return }
+            try? setWindowSize(fd: fd, rows: height, columns: width)
+        }
     }
 
     func wait() async -> Int32 {
-        await exitCode.value
+        let code = await exitCode.value
+        // The pty's reader ends on its own (EIO once the process's side is closed); the
+        // duplicate used for input and resizes has no use left.
+        if terminal { closeControl() }
+        return code
+    }
+
+    deinit {
+        closeControl()
     }
 
     func terminate() async {
         kill(pid, SIGKILL)
-        await closeStdin()
+        closeControl()
     }
 }
