@@ -47,6 +47,9 @@ struct ExecWebSocketRelay: Sendable {
     ) async {
         do {
             try await client.webSocket(plan.endpoint, path: plan.agentPath, subprotocol: subprotocol) { agentInbound, agentOutbound in
+                // An empty stdin frame (ignored) tells the agent the upgrade is done here: it sends
+                // nothing before, since frames arriving with the 101 response can be lost.
+                try await agentOutbound.write(.binary(ByteBuffer(integer: ExecChannelProtocol.stdin)))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         // kubectl → agent (stdin, resize, close of stdin) until kubectl closes;

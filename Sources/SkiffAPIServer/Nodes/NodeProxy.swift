@@ -25,7 +25,9 @@ public final class NodeProxy: Sendable {
             return cached.summary
         }
         do {
-            let bytes = try await client.getBytes(endpoint, path: "/stats/summary", timeout: .seconds(5))
+            // metrics-server's default kubelet request timeout; 5 s was too short for a first TLS
+            // handshake on a loaded 2-core machine.
+            let bytes = try await client.getBytes(endpoint, path: "/stats/summary", timeout: .seconds(10))
             let summary = try JSON(parsing: bytes)
             summaries.withLock { $0[endpoint.nodeName] = (now, summary) }
             return summary

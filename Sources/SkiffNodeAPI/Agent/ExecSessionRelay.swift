@@ -24,25 +24,33 @@ struct ExecSessionRelay: Sendable {
                 namespace: request.namespace, pod: request.pod, container: request.container, command: request.command, tty: request.tty)
         } catch let error as NodeAPIError {
             let reason = if case .notFound = error { "NotFound" } else { "BadRequest" }
-            try await send(ExecChannelProtocol.failureStatus(error.description, reason: reason, code: error.status), on: ExecChannelProtocol.error, outbound)
+            try await sendFailure(ExecChannelProtocol.failureStatus(error.description, reason: reason, code: error.status), inbound, outbound)
             return
         } catch {
-            try await send(ExecChannelProtocol.failureStatus("\(error)"), on: ExecChannelProtocol.error, outbound)
+            try await sendFailure(ExecChannelProtocol.failureStatus("\(error)"), inbound, outbound)
             return
         }
         if !request.stdin { await session.closeStdin() }
         do {
-            // As kubelet does: an empty frame on the first output channel tells the client the
-            // streams are up.
-            let first = request.stdout ? ExecChannelProtocol.stdout : request.stderr ? ExecChannelProtocol.stderr : ExecChannelProtocol.error
-            try await outbound.write(.binary(Self.frame(first, [])))
-            let exited = ExitFlag()
+            let exited = OnceFlag()
+            let clientSpoke = OnceFlag()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try await readInput(inbound, session)
+                    try await readInput(inbound, session, firstFrame: clientSpoke)
                     // The client went away (or closed) before the process ended: kill it.
                     if !exited.isSet { await session.terminate() }
                 }
+                // Nothing goes out before the client's first frame (the server's relay sends an
+                // empty stdin frame at once), or a second at most: a frame that reaches the
+                // server's websocket client in the same read as the 101 response is lost there
+                // under load, and that exec then hung with the connection half closed.
+                for _ in 0..<100 where !clientSpoke.isSet {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                // As kubelet does: an empty frame on the first output channel tells the client the
+                // streams are up.
+                let first = request.stdout ? ExecChannelProtocol.stdout : request.stderr ? ExecChannelProtocol.stderr : ExecChannelProtocol.error
+                try await outbound.write(.binary(Self.frame(first, [])))
                 async let stdoutDone: Void = pump(session.stdout, ExecChannelProtocol.stdout, enabled: request.stdout, outbound)
                 async let stderrDone: Void = pump(session.stderr, ExecChannelProtocol.stderr, enabled: request.stderr, outbound)
                 let code = await session.wait()
@@ -65,10 +73,19 @@ struct ExecSessionRelay: Sendable {
         }
     }
 
+    /// The failure status, a moment after the upgrade (see `run`: a frame arriving with the 101
+    /// response can be lost by the client). Only `run`'s reader may iterate the inbound stream,
+    /// so this path waits instead of listening for the client's first frame.
+    func sendFailure(_ status: JSON, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async throws {
+        try await Task.sleep(for: .milliseconds(200))
+        try await send(status, on: ExecChannelProtocol.error, outbound)
+    }
+
     /// Client frames: stdin data, resize, and (v5) the close of stdin, until the client closes.
-    func readInput(_ inbound: WebSocketInboundStream, _ session: any ExecSession) async throws {
+    func readInput(_ inbound: WebSocketInboundStream, _ session: any ExecSession, firstFrame: OnceFlag) async throws {
         do {
             for try await message in inbound.messages(maxSize: Self.maximumMessageSize) {
+                firstFrame.set()
                 guard case .binary(var buffer) = message, let channel = buffer.readInteger(as: UInt8.self) else { continue }
                 let payload = buffer.readBytes(length: buffer.readableBytes) ?? []
                 switch channel {
@@ -107,8 +124,8 @@ struct ExecSessionRelay: Sendable {
     }
 }
 
-/// Set once the process has exited, read by the input reader when the client goes away.
-final class ExitFlag: Sendable {
+/// A flag set once from one task and read from others (the process exited; the client spoke).
+final class OnceFlag: Sendable {
     private let value = Mutex(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }
