@@ -38,7 +38,7 @@ final class TestAPI: Sendable {
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    func eventually(timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
