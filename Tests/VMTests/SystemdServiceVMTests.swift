@@ -234,7 +234,7 @@ struct SystemdServiceVMTests {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = VMTests.readToEnd(pipe.fileHandleForReading)
         try? pipe.fileHandleForReading.close()
         process.waitUntilExit()
         return VMTests.Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))

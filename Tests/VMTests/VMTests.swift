@@ -54,10 +54,27 @@ struct VMTests {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = readToEnd(pipe.fileHandleForReading)
         try? pipe.fileHandleForReading.close()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Reads until EOF, retrying EINTR. Foundation's `readDataToEndOfFile` traps on EINTR (a
+    /// `try!` inside), and a signal can land on this thread during a VM test's minutes-long read.
+    static func readToEnd(_ handle: FileHandle) -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data += buffer[0..<count]
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                return data
+            }
+        }
     }
 
     /// The runtime's cgroup v2 driver suite cannot run on a hybrid host; this runs it, from this
