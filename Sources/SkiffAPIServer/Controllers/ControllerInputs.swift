@@ -1,3 +1,5 @@
+import Logging
+import ServiceLifecycle
 import SkiffAPI
 import SkiffStore
 
@@ -9,6 +11,21 @@ enum ControllerInput: Sendable {
 }
 
 extension ControllerInput {
+    /// A controller's service loop: `runOnce` until graceful shutdown. A watch that ends (etcd
+    /// restarted, compaction) or fails starts over from a fresh list after `interval`.
+    static func runRestarting(_ name: String, logger: Logger, interval: Duration, _ runOnce: @escaping @Sendable () async throws -> Void) async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await runOnce()
+                } catch {
+                    logger.warning("\(name) restarting", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
     /// The store's watch from `revision` on, merged with a tick every `interval`. The stream ends
     /// when the watch ends (store closed) or the consuming task is cancelled.
     static func stream(store: any Store, prefix: String, after revision: Int64, tick interval: Duration) async throws -> AsyncStream<ControllerInput> {

@@ -21,18 +21,7 @@ public struct GarbageCollector: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            // A watch that ends (etcd restarted, compaction) or fails starts over from a fresh
-            // list; only shutdown ends the loop.
-            while !Task.isCancelled {
-                do {
-                    try await runOnce()
-                } catch {
-                    logger.warning("garbage collector restarting", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: retryInterval)
-            }
-        }
+        await ControllerInput.runRestarting("garbage collector", logger: logger, interval: retryInterval, runOnce)
     }
 
     /// One owner reference of a dependent.

@@ -26,18 +26,7 @@ public struct NamespaceController: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            // A watch that ends (etcd restarted, compaction) or fails starts over from a fresh
-            // list; only shutdown ends the loop.
-            while !Task.isCancelled {
-                do {
-                    try await runOnce()
-                } catch {
-                    logger.warning("namespace controller restarting", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
+        await ControllerInput.runRestarting("namespace controller", logger: logger, interval: interval, runOnce)
     }
 
     /// One run until the store ends its watches; `run()` adds restarts and graceful shutdown.
