@@ -92,7 +92,7 @@ binaries=(skiff)
 ((agent)) && binaries+=(skiff-runc skiff-monitor)
 for name in "${binaries[@]}"; do
     [[ -x $bin_dir/$name ]] || die "$bin_dir/$name is missing or not executable; build it with:
-  swift build -c release --product $name --scratch-path .build-runc -Xswiftc -static-executable"
+  scripts/build-static $name"
 done
 [[ -f $here/skiff-server.service && -f $here/skiff-agent.service ]] || die "unit files missing next to $0"
 

@@ -7,11 +7,7 @@ import Testing
 ///
 /// The binaries come from `$SKIFF_BIN_DIR`, else `<repo>/.build-runc/release` — the fully
 /// static release build, because the VM's minimal Debian root has no libsqlite3 and no Swift
-/// runtime. Build them with:
-///
-///     swift build -c release --product skiff --scratch-path .build-runc -Xswiftc -static-executable
-///     swift build -c release --product skiff-runc --scratch-path .build-runc -Xswiftc -static-executable
-///     swift build -c release --product skiff-monitor --scratch-path .build-runc -Xswiftc -static-executable
+/// runtime. Build them with `scripts/build-static`.
 ///
 /// Each test copies what it needs (and the host's kubectl) into a temp dir shared with
 /// the guest; install.sh copies the binaries off that 9p share to /usr/local/bin.
@@ -200,8 +196,8 @@ struct SystemdServiceVMTests {
             try #require(
                 fileManager.isExecutableFile(atPath: path),
                 """
-                \(path) is missing: build it with `swift build -c release --product \(name) --scratch-path .build-runc \
-                -Xswiftc -static-executable` or point SKIFF_BIN_DIR at a directory holding it
+                \(path) is missing: build it with `scripts/build-static \(name)` or point SKIFF_BIN_DIR at a \
+                directory holding it
                 """)
         }
         let kubectl = try #require(
