@@ -30,22 +30,23 @@ public struct InProcessSchedulerClient: SchedulerClient {
     }
 
     public func watch(_ resource: ScheduledResource, from resourceVersion: String) async throws -> AsyncStream<(type: String, object: JSON)> {
-        let response = await request("GET", Self.path(resource), query: ["watch": "true", "resourceVersion": resourceVersion, "allowWatchBookmarks": "true"])
+        // Straight from the API's watch as objects: the same events a client's `?watch=true` gets,
+        // without serializing each one for the scheduler to parse back.
+        let target = try api.parseTarget(group: "", version: "v1", rest: [resource == .pods ? "pods" : "nodes"])
+        let request = APIRequest(
+            method: "GET", path: Self.path(resource), query: ["watch": "true", "resourceVersion": resourceVersion, "allowWatchBookmarks": "true"])
         let (stream, continuation) = AsyncStream<(type: String, object: JSON)>.makeStream()
-        guard case .stream(let produce) = response.body else {
+        // An expired resourceVersion ends the stream at once; the scheduler relists.
+        guard case .open(let run) = try await api.openWatch(target, request) else {
             continuation.finish()
             return stream
         }
-        // The watch body runs in its own task, feeding the stream until it ends or the consumer goes.
+        // The watch runs in its own task, feeding the stream until it ends or the consumer goes.
         let task = Task {
             defer { continuation.finish() }
-            try await produce(StreamWriter { bytes in
-                for line in bytes.split(separator: UInt8(ascii: "\n")) {
-                    guard let event = try? JSON(parsing: Array(line)), let type = event["type"].string else { continue }
-                    if type == "ERROR" { throw CancellationError() }
-                    if case .terminated = continuation.yield((type, event["object"])) { throw CancellationError() }
-                }
-            })
+            try await run { type, object in
+                if case .terminated = continuation.yield((type, object)) { throw CancellationError() }
+            }
         }
         continuation.onTermination = { _ in task.cancel() }
         return stream

@@ -54,13 +54,14 @@ extension JSON {
         case .object(let dictionary):
             guard !dictionary.isEmpty else { output.append(contentsOf: "{}".utf8); return }
             output.append(UInt8(ascii: "{"))
-            for (offset, key) in dictionary.keys.sorted().enumerated() {
+            // Sorting the pairs, not the keys, spares hashing every key a second time to look it up.
+            for (offset, member) in dictionary.sorted(by: { $0.key < $1.key }).enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
                 JSON.newline(&output, indent.map { $0 + 1 })
-                JSON.writeString(key, to: &output)
+                JSON.writeString(member.key, to: &output)
                 output.append(UInt8(ascii: ":"))
                 if indent != nil { output.append(UInt8(ascii: " ")) }
-                dictionary[key, default: .null].write(to: &output, indent: indent.map { $0 + 1 })
+                member.value.write(to: &output, indent: indent.map { $0 + 1 })
             }
             JSON.newline(&output, indent)
             output.append(UInt8(ascii: "}"))

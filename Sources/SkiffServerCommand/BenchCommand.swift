@@ -28,6 +28,7 @@ public struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Requests per client for each of create and get.") var requests = 40
         @Flag(help: "Call the API handlers directly (no HTTP/TLS).") var handlersOnly = false
         @Flag(help: "Run the HTTPS clients in the server's process (sharing its event loops and task pool).") var inProcessClients = false
+        @Option(help: "Also write every request as CSV (phase,start_ms,latency_ms) to this file, for a closer look at the tail.") var raw: String?
 
         func run() async throws {
             let directory = NSTemporaryDirectory() + "skiff-bench-" + UUID().uuidString
@@ -48,10 +49,10 @@ public struct BenchCommand: AsyncParsableCommand {
                     if handlersOnly || inProcessClients {
                         for phase in ["create", "get"] {
                             print(try await Self.measure(
-                                phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint))
+                                phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint, raw: raw))
                         }
                     } else {
-                        print(try await Self.runClientProcess(kubeconfig: kubeconfig, clients: clients, requests: requests), terminator: "")
+                        print(try await Self.runClientProcess(kubeconfig: kubeconfig, clients: clients, requests: requests, raw: raw), terminator: "")
                     }
                 } catch {
                     tasks.cancelAll()
@@ -77,8 +78,9 @@ public struct BenchCommand: AsyncParsableCommand {
 
         /// Runs `skiff bench api-clients` to completion on a thread of its own (it blocks while the
         /// child runs) and returns what it printed.
-        static func runClientProcess(kubeconfig: String, clients: Int, requests: Int) async throws -> String {
+        static func runClientProcess(kubeconfig: String, clients: Int, requests: Int, raw: String?) async throws -> String {
             let arguments = ["bench", "api-clients", "--kubeconfig", kubeconfig, "--clients", String(clients), "--requests", String(requests)]
+                + (raw.map { ["--raw", $0] } ?? [])
             let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandOutput, any Error>) in
                 DispatchQueue.global().async {
                     continuation.resume(with: Result { try Command.run("/proc/self/exe", arguments) })
@@ -91,14 +93,14 @@ public struct BenchCommand: AsyncParsableCommand {
         }
 
         /// One phase's latencies; `api` given means calling its handlers directly instead of HTTPS.
-        static func measure(phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String)) async throws -> String {
+        static func measure(phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String), raw: String? = nil) async throws -> String {
             let handlersOnly = api != nil
             let clock = ContinuousClock()
             let ready = BenchStartLine(parties: clients)
-            let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            let samples = try await withThrowingTaskGroup(of: [(start: ContinuousClock.Instant, latency: Duration)].self) { group in
                 for client in 0..<clients {
                     group.addTask {
-                        var samples: [Duration] = []
+                        var samples: [(start: ContinuousClock.Instant, latency: Duration)] = []
                         func request(_ index: Int) -> (String, String, [UInt8]) {
                             let name = "bench-\(client)-\(index)"
                             if phase == "create" {
@@ -114,7 +116,7 @@ public struct BenchCommand: AsyncParsableCommand {
                                 let before = clock.now
                                 let response = await api.handle(APIRequest(method: method, path: path, headers: [
                                     "authorization": "Bearer \(BenchCommand.token)", "content-type": "application/json"], body: body))
-                                samples.append(clock.now - before)
+                                samples.append((before, clock.now - before))
                                 guard response.status < 300 else { throw ValidationError("\(phase) failed with \(response.status)") }
                             }
                             return samples
@@ -131,7 +133,7 @@ public struct BenchCommand: AsyncParsableCommand {
                                 let (method, path, body) = request(index)
                                 let before = clock.now
                                 let status = try await send(method, path, body)
-                                samples.append(clock.now - before)
+                                samples.append((before, clock.now - before))
                                 guard status < 300 else { throw ValidationError("\(phase) failed with \(status)") }
                             }
                         }
@@ -139,13 +141,31 @@ public struct BenchCommand: AsyncParsableCommand {
                     }
                 }
                 return try await group.reduce(into: []) { $0 += $1 }
-            }.sorted()
-            let elapsed = clock.now - (await ready.releasedAt ?? clock.now)
+            }
+            let released = await ready.releasedAt ?? clock.now
+            let elapsed = clock.now - released
+            if let raw { try Self.appendRaw(samples, phase: phase, since: released, to: raw) }
+            let latencies = samples.map(\.latency).sorted()
             func percentile(_ p: Double) -> String {
                 String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
             }
             let mode = handlersOnly ? "handlers" : "HTTPS"
             return "\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
+        }
+
+        /// Appends `phase,start_ms,latency_ms` lines, start counted from when the clients were released.
+        static func appendRaw(_ samples: [(start: ContinuousClock.Instant, latency: Duration)], phase: String, since released: ContinuousClock.Instant, to path: String) throws {
+            let lines = samples.sorted { $0.start < $1.start }.map { sample in
+                String(format: "%@,%.3f,%.3f\n", phase, (sample.start - released).seconds * 1000, sample.latency.seconds * 1000)
+            }
+            let handle = FileManager.default.fileExists(atPath: path) ? FileHandle(forWritingAtPath: path) : {
+                FileManager.default.createFile(atPath: path, contents: nil)
+                return FileHandle(forWritingAtPath: path)
+            }()
+            guard let handle else { throw ValidationError("cannot write \(path)") }
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(lines.joined().utf8))
         }
     }
 
@@ -176,11 +196,12 @@ public struct BenchCommand: AsyncParsableCommand {
         @Option(help: "The benchmark server's admin kubeconfig.") var kubeconfig: String
         @Option(help: "Concurrent clients.") var clients = 50
         @Option(help: "Requests per client for each of create and get.") var requests = 40
+        @Option(help: "Also write every request as CSV to this file.") var raw: String?
 
         func run() async throws {
             let endpoint = try await API.waitForKubeconfig(kubeconfig)
             for phase in ["create", "get"] {
-                print(try await API.measure(phase: phase, clients: clients, requests: requests, api: nil, endpoint: endpoint))
+                print(try await API.measure(phase: phase, clients: clients, requests: requests, api: nil, endpoint: endpoint, raw: raw))
             }
         }
     }

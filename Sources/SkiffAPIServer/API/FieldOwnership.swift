@@ -119,17 +119,18 @@ enum FieldOwnership {
     // MARK: FieldsV1
 
     static func encode(_ paths: Set<Path>) -> JSON {
-        var tree = JSON.emptyObject
-        for path in paths { tree = inserting(path[...], into: tree) }
-        return tree
+        tree(paths.map { $0[...] })
     }
 
-    private static func inserting(_ path: ArraySlice<String>, into tree: JSON) -> JSON {
-        guard let first = path.first else { return tree }
-        var copy = tree.object == nil ? JSON.emptyObject : tree
-        let child = copy[first].isNull ? JSON.emptyObject : copy[first]
-        copy[first] = inserting(path.dropFirst(), into: child)
-        return copy
+    /// Groups the paths by their first token, level by level: each object is built once (every
+    /// write encodes its managedFields, so this is on the API's hot path).
+    private static func tree(_ paths: [ArraySlice<String>]) -> JSON {
+        var children: [String: [ArraySlice<String>]] = [:]
+        for path in paths {
+            guard let first = path.first else { continue }
+            children[first, default: []].append(path.dropFirst())
+        }
+        return .object(children.mapValues(tree))
     }
 
     static func decode(_ fieldsV1: JSON) -> Set<Path> {

@@ -8,10 +8,34 @@ extension KubeAPI {
         case bookmark
     }
 
+    /// An opened watch: its events are produced by `run` (until the client goes, the watch times
+    /// out or the store closes), or the requested resourceVersion is already compacted.
+    enum WatchSession {
+        case open(run: @Sendable (_ emit: @escaping @Sendable (_ type: String, _ object: JSON) async throws -> Void) async throws -> Void)
+        case expired(status: JSON)
+    }
+
     /// `?watch=true`: newline-delimited `{"type":…,"object":…}` events from `resourceVersion` on.
     /// No (or "0") resourceVersion starts with ADDED events for the current state. A compacted
     /// resourceVersion gets a 410 `Expired` ERROR event, after which clients relist.
     func watch(_ target: Target, _ request: APIRequest) async throws -> APIResponse {
+        switch try await openWatch(target, request) {
+        case .expired(let status):
+            return APIResponse(status: 200, body: .bytes(Self.eventLine("ERROR", status)))
+        case .open(let run):
+            let definition = target.definition
+            let wantsTable = request.wantsTable
+            return APIResponse(status: 200, body: .stream { writer in
+                try await run { type, object in
+                    try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
+                }
+            })
+        }
+    }
+
+    /// The events of a watch as objects: what `watch` serializes, for in-process clients (the
+    /// scheduler), which would otherwise parse every event straight back.
+    func openWatch(_ target: Target, _ request: APIRequest) async throws -> WatchSession {
         let selection = try selection(target, request)
         let definition = target.definition
         let prefix = definition.prefix(namespace: target.namespace)
@@ -32,8 +56,7 @@ extension KubeAPI {
         do {
             stream = try await store.watch(prefix: prefix, afterRevision: after)
         } catch .compacted(let compactRevision) {
-            let status = APIError.gone("too old resource version: \(after) (\(compactRevision))").status
-            return APIResponse(status: 200, body: .bytes(Self.eventLine("ERROR", status)))
+            return .expired(status: APIError.gone("too old resource version: \(after) (\(compactRevision))").status)
         } catch {
             throw Self.map(error, definition, name: nil)
         }
@@ -42,12 +65,11 @@ extension KubeAPI {
         let timeout = request.query["timeoutSeconds"].flatMap(Int.init) ?? Int.random(in: 1800...3600)
         let bookmarks = request.flag("allowWatchBookmarks")
         let interval = bookmarkInterval
-        let wantsTable = request.wantsTable
         let initialObjects = initial
-        return APIResponse(status: 200, body: .stream { writer in
+        return .open { emit in
             var lastRevision = after
             for object in initialObjects {
-                try await writer.write(Self.eventLine("ADDED", self.render(object, definition, wantsTable, request)))
+                try await emit("ADDED", object)
             }
             let (items, continuation) = AsyncStream<WatchItem>.makeStream()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -74,16 +96,16 @@ extension KubeAPI {
                             "kind": .string(definition.kind), "apiVersion": .string(definition.naming.apiVersion),
                             "metadata": ["resourceVersion": .string(String(lastRevision))],
                         ]
-                        try await writer.write(Self.eventLine("BOOKMARK", bookmark))
+                        try await emit("BOOKMARK", bookmark)
                     case .event(let event):
                         lastRevision = event.revision
                         guard let (type, object) = try self.watchEvent(event, selection) else { continue }
-                        try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
+                        try await emit(type, object)
                     }
                 }
                 group.cancelAll()
             }
-        })
+        }
     }
 
     func render(_ object: JSON, _ definition: ResourceDefinition, _ wantsTable: Bool, _ request: APIRequest) -> JSON {
