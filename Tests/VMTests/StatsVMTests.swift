@@ -4,9 +4,9 @@ import Testing
 extension VMTests {
     /// SkiffStats' cgroup v2 suite (real busy loops, PSI) cannot run on the hybrid host; this
     /// runs it from this very test binary inside the pure cgroup v2 VM.
-    @Test func statsCgroupV2TestsPassInsideTheVM() throws {
+    @Test func statsCgroupV2TestsPassInsideTheVM() async throws {
         let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let run = try Self.vm(
+        let run = try await Self.vm(
             ["run", "--timeout", "300", "--", testBinary, "--testing-library", "swift-testing", "--filter", "StatsCgroupV2Tests"],
             environment: ["SKIFF_IN_VM": "1"])
         #expect(run.status == 0, "the stats cgroup v2 tests failed in the VM (\(run.status)):\n\(run.output)")

@@ -17,7 +17,7 @@ struct SystemdServiceVMTests {
         ?? VMTests.repoRoot.appendingPathComponent(".build-runc/release")
 
     @Test("install.sh --server-only: skiff-server reaches active/running via READY=1, serves kubectl, survives a restart, and --uninstall keeps /var/lib/skiff")
-    func serverUnitLifecycle() throws {
+    func serverUnitLifecycle() async throws {
         let shared = try Self.sharedDirectory(binaries: ["skiff"])
         defer { try? FileManager.default.removeItem(at: shared) }
         let install = VMTests.repoRoot.appendingPathComponent("systemd/install.sh").path
@@ -45,7 +45,7 @@ struct SystemdServiceVMTests {
             test ! -e /etc/systemd/system/skiff-server.service && echo unit-removed
             echo "journal:"; journalctl -u skiff-server --no-pager -o cat | tail -n 15
             """
-        let run = try VMTests.vm(["systemd", "--timeout", "900", "--share", shared.path, "--", "bash", "-c", script])
+        let run = try await VMTests.vm(["systemd", "--timeout", "900", "--share", shared.path, "--", "bash", "-c", script])
         let lines = Self.lines(run.output)
         #expect(run.status == 0, "the script failed in the VM (\(run.status)):\n\(run.output)")
         #expect(lines.contains("after-install=active/running"), "skiff-server did not reach active/running:\n\(run.output)")
@@ -69,7 +69,7 @@ struct SystemdServiceVMTests {
     }
 
     @Test("install.sh (server + agent): skiff-agent reaches active via READY=1, and its pod keeps running, same process and container, through `systemctl restart`, `stop` and `start` of the agent")
-    func agentRestartKeepsPodsRunning() throws {
+    func agentRestartKeepsPodsRunning() async throws {
         let shared = try Self.sharedDirectory(binaries: ["skiff", "skiff-runc", "skiff-monitor"])
         defer { try? FileManager.default.removeItem(at: shared) }
         // The busybox image as an OCI layout tarball (there is no registry in the VM).
@@ -151,7 +151,7 @@ struct SystemdServiceVMTests {
             echo "readopted=$(journalctl -u skiff-agent --no-pager -o cat | grep -c 're-adopted pod' || true)"
             echo "journal:"; journalctl -u skiff-agent --no-pager -o cat | tail -n 25
             """
-        let run = try VMTests.vm(["systemd", "--timeout", "1200", "--mem", "2048", "--share", shared.path, "--", "bash", "-c", script])
+        let run = try await VMTests.vm(["systemd", "--timeout", "1200", "--mem", "2048", "--share", shared.path, "--", "bash", "-c", script])
         let lines = Self.lines(run.output)
         func value(_ key: String) -> String? {
             lines.first { $0.hasPrefix(key + "=") }.map { String($0.dropFirst(key.count + 1)) }

@@ -42,8 +42,17 @@ struct VMTests {
     }
 
     /// Runs `scripts/vm ARGS...` from the repository root and collects everything it prints.
-    static func vm(_ arguments: [String], environment extra: [String: String] = [:]) throws -> Run {
+    /// The minutes of waiting happen on a thread of its own: a test that blocks a Swift
+    /// concurrency pool thread (one per core) that long starves every other test in the process
+    /// (a CI run's store-deadlock watchdog fired while two VM tests held both threads).
+    static func vm(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Run {
         try requirePrerequisites()
+        return await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: runVM(arguments, environment: extra)) }.start()
+        }
+    }
+
+    private static func runVM(_ arguments: [String], environment extra: [String: String]) -> Run {
         let process = Process()
         process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         process.executableURL = repoRoot.appendingPathComponent("scripts/vm")
@@ -53,7 +62,11 @@ struct VMTests {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        try process.run()
+        do {
+            try process.run()
+        } catch {
+            return Run(status: -1, output: "cannot run scripts/vm: \(error)")
+        }
         let data = readToEnd(pipe.fileHandleForReading)
         try? pipe.fileHandleForReading.close()
         process.waitUntilExit()
@@ -79,9 +92,9 @@ struct VMTests {
 
     /// The runtime's cgroup v2 driver suite cannot run on a hybrid host; this runs it, from this
     /// very test binary, inside the pure cgroup v2 VM (skiff-runc is copied to the guest's tmpfs).
-    @Test func cgroupV2DriverTestsPassInsideTheVM() throws {
+    @Test func cgroupV2DriverTestsPassInsideTheVM() async throws {
         let testBinary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let run = try Self.vm(
+        let run = try await Self.vm(
             ["run", "--timeout", "300", "--", testBinary, "--testing-library", "swift-testing", "--filter", "CgroupV2DriverTests"],
             environment: ["SKIFF_IN_VM": "1"])
         #expect(run.status == 0, "the cgroup v2 driver tests failed in the VM (\(run.status)):\n\(run.output)")
@@ -90,8 +103,8 @@ struct VMTests {
         #expect(!run.output.contains("skipped"), "tests were skipped in the VM:\n\(run.output)")
     }
 
-    @Test func vmRunModeShowsAllCgroupV2Controllers() throws {
-        let run = try Self.vm(["run", "--timeout", "300", "--", "cat", "/sys/fs/cgroup/cgroup.controllers"])
+    @Test func vmRunModeShowsAllCgroupV2Controllers() async throws {
+        let run = try await Self.vm(["run", "--timeout", "300", "--", "cat", "/sys/fs/cgroup/cgroup.controllers"])
         #expect(run.status == 0, "scripts/vm run failed (\(run.status)):\n\(run.output)")
         let controllers = Set(run.output.split(whereSeparator: \.isWhitespace).map(String.init))
         for controller in ["cpuset", "cpu", "io", "memory", "hugetlb", "pids"] {
@@ -99,8 +112,8 @@ struct VMTests {
         }
     }
 
-    @Test func vmRunModePropagatesTheCommandsExitCodeAndStreamsBothStreams() throws {
-        let run = try Self.vm([
+    @Test func vmRunModePropagatesTheCommandsExitCodeAndStreamsBothStreams() async throws {
+        let run = try await Self.vm([
             "run", "--timeout", "300", "--", "sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7",
         ])
         #expect(run.status == 7, "expected the command's exit code 7, got \(run.status):\n\(run.output)")
@@ -108,7 +121,7 @@ struct VMTests {
         #expect(run.output.contains("to-stderr"), "stderr not streamed:\n\(run.output)")
     }
 
-    @Test func vmSystemdModeBootsSystemdAndRunsAUnitToCompletion() throws {
+    @Test func vmSystemdModeBootsSystemdAndRunsAUnitToCompletion() async throws {
         let repo = Self.repoRoot.path
         let script = """
             set -e
@@ -124,7 +137,7 @@ struct VMTests {
             cat /run/t.out
             """
         // Generous limit: the first systemd boot on a machine also builds the root disk.
-        let run = try Self.vm(["systemd", "--timeout", "1200", "--", "sh", "-c", script])
+        let run = try await Self.vm(["systemd", "--timeout", "1200", "--", "sh", "-c", script])
         #expect(run.status == 0, "scripts/vm systemd failed (\(run.status)):\n\(run.output)")
         let lines = Set(run.output.split(whereSeparator: \.isNewline).map {
             $0.trimmingCharacters(in: .whitespaces)
