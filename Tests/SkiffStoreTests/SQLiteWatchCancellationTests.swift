@@ -16,7 +16,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try SQLiteStore(path: directory + "/state.db")
         // A deadlock parks every cooperative thread, so nothing async could report it: a plain
-        // thread turns a hang into a crash that names this test instead of a stalled CI run.
+        // thread turns a hang into a crash that names this test instead of a stalled CI run. It
+        // fires on no progress, not on a slow test: under a full test run other tests can hold
+        // the cooperative threads for a while, and each round here waits its turn.
         let watchdog = Watchdog(seconds: 120, what: "SQLiteStore watch cancellation: store deadlocked")
         defer { watchdog.disarm() }
 
@@ -39,6 +41,7 @@ import Testing
             try await Task.sleep(for: .microseconds(Int.random(in: 50...800)))
             consumer.cancel()
             delivered += await consumer.value
+            watchdog.progress()
         }
         writer.cancel()
         let written = try await writer.value
@@ -49,15 +52,21 @@ import Testing
     }
 }
 
-/// Aborts the test process if not disarmed in time.
+/// Aborts the test process if neither disarmed nor told of progress for `seconds`.
 final class Watchdog: Sendable {
     private let armed = Atomic<Bool>(true)
+    private let ticks = Atomic<Int>(0)
 
     init(seconds: Int, what: String) {
         let thread = Thread { [self] in
-            for _ in 0..<(seconds * 10) {
+            var idle = 0
+            var seen = 0
+            while idle < seconds * 10 {
                 if !self.armed.load(ordering: .acquiring) { return }
                 usleep(100_000)
+                let now = self.ticks.load(ordering: .acquiring)
+                idle = now == seen ? idle + 1 : 0
+                seen = now
             }
             if self.armed.load(ordering: .acquiring) {
                 FileHandle.standardError.write(Data("watchdog: \(what) (no progress in \(seconds) s)\n".utf8))
@@ -66,6 +75,8 @@ final class Watchdog: Sendable {
         }
         thread.start()
     }
+
+    func progress() { ticks.add(1, ordering: .releasing) }
 
     func disarm() { armed.store(false, ordering: .releasing) }
 }
