@@ -197,20 +197,9 @@ func realPath(_ path: String) -> String {
 }
 
 func connectUnixSocket(_ path: String) throws -> Int32 {
+    guard let address = UnixSocketAddress(path) else { throw RuntimeError("console socket path too long: \(path)") }
     let fd = try sys("socket", "AF_UNIX") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let bytes = Array(path.utf8)
-    guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-        closeFD(fd)
-        throw RuntimeError("console socket path too long: \(path)")
-    }
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-        for (index, byte) in bytes.enumerated() { raw[index] = byte }
-    }
-    let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
+    let result = address.withSockaddr { connect(fd, $0, $1) }
     if result != 0 {
         let err = errno
         closeFD(fd)

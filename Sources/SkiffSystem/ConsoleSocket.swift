@@ -9,22 +9,12 @@ public final class ConsoleSocket {
     private let fd: Int32
 
     public init(path: String) throws(SystemError) {
-        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
-        guard path.utf8.count < capacity else { throw SystemError("bind", path, errno: ENAMETOOLONG) }
+        guard let address = UnixSocketAddress(path) else { throw SystemError("bind", path, errno: ENAMETOOLONG) }
         let fd = try sys("socket", "AF_UNIX, SOCK_STREAM") {
             socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
-            for (index, byte) in path.utf8.enumerated() { bytes[index] = byte }
-        }
         do throws(SystemError) {
-            try sys("bind", path) {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-                }
-            }
+            try sys("bind", path) { address.withSockaddr { bind(fd, $0, $1) } }
             try sys("listen", path) { listen(fd, 1) }
         } catch {
             closeFD(fd)

@@ -24,10 +24,10 @@ struct ExecSessionRelay: Sendable {
                 namespace: request.namespace, pod: request.pod, container: request.container, command: request.command, tty: request.tty)
         } catch let error as NodeAPIError {
             let reason = if case .notFound = error { "NotFound" } else { "BadRequest" }
-            try await sendFailure(ExecChannelProtocol.failureStatus(error.description, reason: reason, code: error.status), inbound, outbound)
+            try await sendFailure(ExecChannelProtocol.failureStatus(error.description, reason: reason, code: error.status), outbound)
             return
         } catch {
-            try await sendFailure(ExecChannelProtocol.failureStatus("\(error)"), inbound, outbound)
+            try await sendFailure(ExecChannelProtocol.failureStatus("\(error)"), outbound)
             return
         }
         if !request.stdin { await session.closeStdin() }
@@ -76,7 +76,7 @@ struct ExecSessionRelay: Sendable {
     /// The failure status, a moment after the upgrade (see `run`: a frame arriving with the 101
     /// response can be lost by the client). Only `run`'s reader may iterate the inbound stream,
     /// so this path waits instead of listening for the client's first frame.
-    func sendFailure(_ status: JSON, _ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async throws {
+    func sendFailure(_ status: JSON, _ outbound: WebSocketOutboundWriter) async throws {
         try await Task.sleep(for: .milliseconds(200))
         try await send(status, on: ExecChannelProtocol.error, outbound)
     }
