@@ -109,10 +109,22 @@ final class SQLiteDatabase {
     }
 
     /// Copies committed WAL frames into the database file without blocking writers or readers
-    /// (a PASSIVE checkpoint); frames still needed by a reader stay for the next one.
-    func checkpoint() throws(StoreError) {
-        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK else {
+    /// (a PASSIVE checkpoint); frames still needed by a reader stay for the next one. Returns
+    /// the frames in the WAL.
+    @discardableResult
+    func checkpoint() throws(StoreError) -> Int {
+        var frames: Int32 = 0
+        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, nil) == SQLITE_OK else {
             throw failure("sqlite3_wal_checkpoint_v2(PASSIVE)")
+        }
+        return Int(frames)
+    }
+
+    /// Checkpoints everything and waits (busy timeout) until no reader uses the WAL, so the
+    /// next write starts it over from the beginning (a RESTART checkpoint). Blocks writers.
+    func checkpointAndRestart() throws(StoreError) {
+        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_RESTART, nil, nil) == SQLITE_OK else {
+            throw failure("sqlite3_wal_checkpoint_v2(RESTART)")
         }
     }
 

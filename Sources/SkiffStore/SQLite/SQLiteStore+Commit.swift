@@ -60,6 +60,7 @@ extension SQLiteStore {
                 checkpointIfDue(afterWrites: events.count)
             }
             for (write, result) in zip(batch, results) { write.completion.resume(returning: result) }
+            restartWALIfDue()
         }
     }
 
@@ -145,9 +146,28 @@ extension SQLiteStore {
         }
         guard due else { return }
         checkpointQueue.async {
-            self.checkpointer.withLock { database in try? database.checkpoint() }
-            self.checkpointSchedule.withLock { $0.running = false }
+            let frames = self.checkpointer.withLock { database in try? database.checkpoint() }
+            self.checkpointSchedule.withLock { schedule in
+                schedule.running = false
+                if let frames, frames > Self.walRestartFrames { schedule.restartDue = true }
+            }
         }
+    }
+
+    /// WAL frames (4 KiB pages) past which the writer restarts the WAL: 64 MiB.
+    static let walRestartFrames = 16_384
+
+    /// SQLite reuses the WAL from its start only when a write begins with every frame already
+    /// copied back; under a steady stream of writes the background checkpoints never catch up
+    /// with that, and the WAL would grow as long as the stream lasts. Past `walRestartFrames`,
+    /// the writer checkpoints the rest itself, between batches, holding writes for that long.
+    private func restartWALIfDue() {
+        let due = checkpointSchedule.withLock { schedule in
+            defer { schedule.restartDue = false }
+            return schedule.restartDue
+        }
+        guard due else { return }
+        writer.withLock { writer in try? writer.database.checkpointAndRestart() }
     }
 
     /// Makes a committed batch visible to reads and feeds matching watchers, in revision order,

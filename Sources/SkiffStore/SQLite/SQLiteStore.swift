@@ -33,10 +33,12 @@ public final class SQLiteStore: Store {
         var revision: Int64
     }
 
-    /// How many writes were committed since the last checkpoint started, and whether one runs.
+    /// How many writes were committed since the last checkpoint started, whether one runs, and
+    /// whether the WAL has grown enough that the writer should restart it.
     struct CheckpointSchedule {
         var writesSinceCheckpoint = 0
         var running = false
+        var restartDue = false
     }
 
     let state: Mutex<State>
@@ -67,6 +69,9 @@ public final class SQLiteStore: Store {
         try reader.execute("PRAGMA busy_timeout=5000")
         let checkpointing = try SQLiteDatabase(path: path)
         try checkpointing.execute("PRAGMA busy_timeout=5000")
+        // A connection opens the WAL on its first read; until then sqlite3_wal_checkpoint_v2
+        // returns OK having copied nothing, and the WAL grew without bound.
+        try checkpointing.execute("SELECT 1 FROM sqlite_master LIMIT 1")
         checkpointer = Mutex(checkpointing)
         writer = Mutex(Writer(database: database, revision: revision))
         state = Mutex(State(reader: reader, revision: revision, compactRevision: compacted))
