@@ -62,6 +62,6 @@ public struct InProcessSchedulerClient: SchedulerClient {
     }
 
     public func createEvent(namespace: String, _ event: JSON) async throws {
-        _ = await request("POST", "/api/v1/namespaces/\(namespace)/events", body: event)
+        _ = try await api.createInProcess(event, plural: "events", namespace: namespace, fieldManager: "kube-scheduler")
     }
 }

@@ -8,10 +8,12 @@ import SkiffAPI
 public struct SchedulerService: Sendable {
     let client: any SchedulerClient
     let logger: Logger
+    let events: EventRecorder
 
     public init(client: any SchedulerClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        events = EventRecorder(client: client, logger: logger)
     }
 
     enum Change: Sendable {
@@ -22,13 +24,17 @@ public struct SchedulerService: Sendable {
 
     /// Runs until cancelled, relisting whenever a watch ends (for example after a 410).
     public func run() async {
-        while !Task.isCancelled {
-            do {
-                try await runOnce()
-            } catch {
-                logger.warning("scheduler loop restarting", metadata: ["error": "\(error)"])
+        await withDiscardingTaskGroup { group in
+            group.addTask { await events.run() }
+            while !Task.isCancelled {
+                do {
+                    try await runOnce()
+                } catch {
+                    logger.warning("scheduler loop restarting", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(200))
             }
-            try? await Task.sleep(for: .milliseconds(200))
+            group.cancelAll()
         }
     }
 
@@ -41,32 +47,36 @@ public struct SchedulerService: Sendable {
         try await scheduleRound(&state)
         let nodeEvents = try await client.watch(.nodes, from: nodes.resourceVersion)
         let podEvents = try await client.watch(.pods, from: pods.resourceVersion)
-        let (changes, continuation) = AsyncStream<Change>.makeStream()
+        let inbox = ChangeInbox()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await event in nodeEvents { continuation.yield(.node(type: event.type, object: event.object)) }
-                continuation.yield(.ended)
+                for await event in nodeEvents { inbox.post(.node(type: event.type, object: event.object)) }
+                inbox.post(.ended)
             }
             group.addTask {
-                for await event in podEvents { continuation.yield(.pod(type: event.type, object: event.object)) }
-                continuation.yield(.ended)
+                for await event in podEvents { inbox.post(.pod(type: event.type, object: event.object)) }
+                inbox.post(.ended)
             }
-            for await change in changes {
-                switch change {
-                case .ended:
-                    group.cancelAll()
-                    continuation.finish()
-                    return
-                case .node(let type, let object):
-                    if type == "DELETED" {
-                        state.scheduler.removeNode(object["metadata"]["name"].string ?? "")
-                    } else if type == "ADDED" || type == "MODIFIED" {
-                        state.scheduler.upsertNode(NodeInfo(object))
-                        state.retryUnschedulable = true
+            // Everything that arrived while the last round ran is applied before the next one,
+            // so a burst of new pods is decided in one round and their writes share commits.
+            for await changes in inbox.batches {
+                for change in changes {
+                    switch change {
+                    case .ended:
+                        group.cancelAll()
+                        inbox.finish()
+                        return
+                    case .node(let type, let object):
+                        if type == "DELETED" {
+                            state.scheduler.removeNode(object["metadata"]["name"].string ?? "")
+                        } else if type == "ADDED" || type == "MODIFIED" {
+                            state.scheduler.upsertNode(NodeInfo(object))
+                            state.retryUnschedulable = true
+                        }
+                    case .pod(let type, let object):
+                        guard type == "ADDED" || type == "MODIFIED" || type == "DELETED" else { continue }
+                        state.observe(pod: PodInfo(object), deleted: type == "DELETED")
                     }
-                case .pod(let type, let object):
-                    guard type == "ADDED" || type == "MODIFIED" || type == "DELETED" else { continue }
-                    state.observe(pod: PodInfo(object), deleted: type == "DELETED")
                 }
                 try await scheduleRound(&state)
             }
@@ -118,7 +128,7 @@ public struct SchedulerService: Sendable {
         }
     }
 
-    /// Bindings (each a binding write then a Scheduled event) allowed in flight at once.
+    /// Bindings allowed in flight at once.
     /// kube-scheduler likewise binds in goroutines after the synchronous scheduling cycle; with
     /// the store's group commit, concurrent bindings share fsyncs instead of queueing for one each.
     static let bindingsInFlight = 64
@@ -132,10 +142,11 @@ public struct SchedulerService: Sendable {
 
     /// Decides every candidate in turn (each decision assumes the pod on its node, so the next
     /// decision sees it) and binds them concurrently; failed bindings are forgotten at the end.
+    /// Events go to the recorder: the round never waits for them.
     func scheduleRound(_ state: inout State) async throws {
         let candidates = state.takeCandidates()
         guard !candidates.isEmpty else { return }
-        await withTaskGroup(of: BindingOutcome?.self) { bindings in
+        await withTaskGroup(of: BindingOutcome.self) { bindings in
             var inFlight = 0
             for pod in candidates {
                 switch state.scheduler.schedule(pod) {
@@ -146,12 +157,7 @@ public struct SchedulerService: Sendable {
                 case .unschedulable(let message):
                     if state.unschedulable[pod.key] != message {
                         state.unschedulable[pod.key] = message
-                        await makeRoom(in: &bindings, inFlight: &inFlight, &state)
-                        let event = Self.event(pod, reason: "FailedScheduling", type: "Warning", message: message)
-                        bindings.addTask {
-                            try? await client.createEvent(namespace: pod.namespace, event)
-                            return nil
-                        }
+                        events.record(namespace: pod.namespace, Self.event(pod, reason: "FailedScheduling", type: "Warning", message: message))
                     }
                 }
             }
@@ -159,8 +165,8 @@ public struct SchedulerService: Sendable {
         }
     }
 
-    /// Waits for a write to finish if `bindingsInFlight` are running, then counts the next one.
-    func makeRoom(in bindings: inout TaskGroup<BindingOutcome?>, inFlight: inout Int, _ state: inout State) async {
+    /// Waits for a binding to finish if `bindingsInFlight` are running, then counts the next one.
+    func makeRoom(in bindings: inout TaskGroup<BindingOutcome>, inFlight: inout Int, _ state: inout State) async {
         if inFlight == Self.bindingsInFlight, let outcome = await bindings.next() {
             forgetIfFailed(outcome, &state)
             inFlight -= 1
@@ -174,14 +180,14 @@ public struct SchedulerService: Sendable {
         } catch {
             return BindingOutcome(pod: pod, node: node, error: error)
         }
-        try? await client.createEvent(namespace: pod.namespace, Self.event(pod, reason: "Scheduled", type: "Normal",
+        events.record(namespace: pod.namespace, Self.event(pod, reason: "Scheduled", type: "Normal",
             message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)"))
         return BindingOutcome(pod: pod, node: node, error: nil)
     }
 
     /// Bound by someone else or deleted: drop the assumption; the watch will tell what happened.
-    func forgetIfFailed(_ outcome: BindingOutcome?, _ state: inout State) {
-        guard let outcome, let error = outcome.error else { return }
+    func forgetIfFailed(_ outcome: BindingOutcome, _ state: inout State) {
+        guard let error = outcome.error else { return }
         state.scheduler.removePod(key: outcome.pod.key, node: outcome.node)
         logger.debug("binding failed", metadata: ["pod": "\(outcome.pod.key)", "error": "\(error)"])
     }
