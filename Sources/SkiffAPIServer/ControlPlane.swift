@@ -79,7 +79,8 @@ public struct ControlPlane: Sendable {
         return ControlPlane(
             api: api,
             services: [
-                application, Compactor(store: store, logger: logger), SchedulerRunner(scheduler: scheduler),
+                NamespaceCacheService(api: api, logger: logger), application, Compactor(store: store, logger: logger),
+                SchedulerRunner(scheduler: scheduler),
                 GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
             ],
             credentials: credentials)

@@ -196,8 +196,67 @@ enum FieldOwnership {
         object["metadata"]["managedFields"] = kept.isEmpty ? .null : .array(kept.map(\.json))
     }
 
+    /// The FieldsV1 tree of `fields(of:)`, built straight from the object: a create owns every
+    /// field it sets, so the path set (and hashing every path) is not needed.
+    static func fieldsTree(of object: JSON) -> JSON {
+        var tree: [String: JSON] = [:]
+        for (key, value) in object.object ?? [:] {
+            switch key {
+            case "apiVersion", "kind", "status": continue
+            case "metadata":
+                var metadata: [String: JSON] = [:]
+                for (field, child) in value.object ?? [:] where trackedMetadata.contains(field) {
+                    metadata["f:\(field)"] = subtree(child, field: field, path: ["metadata", field])
+                }
+                if !metadata.isEmpty { tree["f:metadata"] = .object(metadata) }
+            default: tree["f:\(key)"] = subtree(value, field: key, path: [key])
+            }
+        }
+        return .object(tree)
+    }
+
+    /// `collect`'s paths below one field, as a tree; a leaf is `{}`.
+    private static func subtree(_ value: JSON, field: String, path: [String]) -> JSON {
+        switch value {
+        case .object(let fields) where !fields.isEmpty:
+            var tree: [String: JSON] = [:]
+            for (key, child) in fields { tree["f:\(key)"] = subtree(child, field: key, path: path + [key]) }
+            return .object(tree)
+        case .array(let items) where !items.isEmpty:
+            var tree: [String: JSON] = [:]
+            if let mergeKey = StrategicMergePatch.mergeKey(field: field, path: path), items.allSatisfy({ !$0[mergeKey].isNull }) {
+                for item in items {
+                    var itemTree: [String: JSON] = [".": .emptyObject]
+                    for (key, child) in item.object ?? [:] {
+                        itemTree["f:\(key)"] = subtree(child, field: key, path: path + [field, key])
+                    }
+                    let token = keyToken(item, mergeKey: mergeKey, field: field)
+                    // Items with the same key (invalid, but stored) own the union of their fields.
+                    tree[token] = tree[token].map { union($0, .object(itemTree)) } ?? .object(itemTree)
+                }
+            } else if StrategicMergePatch.isMergedPrimitiveList(field: field) {
+                for item in items { tree["v:" + String(decoding: item.bytes, as: UTF8.self)] = .emptyObject }
+            }
+            return .object(tree)  // an atomic list is one field: a leaf
+        default: return .emptyObject
+        }
+    }
+
+    private static func union(_ left: JSON, _ right: JSON) -> JSON {
+        guard let leftFields = left.object, let rightFields = right.object else { return left }
+        return .object(leftFields.merging(rightFields) { union($0, $1) })
+    }
+
     /// A non-apply write by `manager`: it owns every field it changed, which no one else owns any more.
     static func recordUpdate(manager: String, before: JSON?, after: inout JSON) {
+        if before == nil && after["metadata"]["managedFields"].isNull {
+            let tree = fieldsTree(of: after)
+            let entry = Entry(manager: manager, operation: "Update", apiVersion: after["apiVersion"].string ?? "", time: Timestamp.now(), fields: [])
+            var json = entry.json
+            json["fieldsV1"] = tree
+            after["metadata"]["managedFields"] = tree.object?.isEmpty == false ? [json] : .null
+            return
+        }
         let previous = before.map(fields(of:)) ?? []
         let now = fields(of: after)
         let changed = now.filter { path in

@@ -87,10 +87,7 @@ extension KubeAPI {
         if definition.namespaced {
             let namespace = metadata["namespace"].string ?? ""
             guard !namespace.isEmpty else { throw APIError.badRequest("a namespace is required to create \(definition.plural)") }
-            guard let stored = try await storeGet(CoreResources.namespace.key(namespace: nil, name: namespace)) else {
-                throw APIError.notFound(CoreResources.namespace.naming, name: namespace)
-            }
-            if try decode(stored)["status"]["phase"].string == "Terminating" {
+            if try await namespaceIsTerminating(namespace) {
                 throw APIError.forbidden("unable to create new content in namespace \(namespace) because it is being terminated")
             }
         }
@@ -122,6 +119,15 @@ extension KubeAPI {
         }
         object["metadata"]["resourceVersion"] = .string(String(revision))
         return object
+    }
+
+    /// Whether a namespace takes no new objects; throws NotFound when there is no such namespace.
+    func namespaceIsTerminating(_ namespace: String) async throws -> Bool {
+        if let terminating = namespaces.isTerminating(namespace) { return terminating }
+        guard let stored = try await storeGet(CoreResources.namespace.key(namespace: nil, name: namespace)) else {
+            throw APIError.notFound(CoreResources.namespace.naming, name: namespace)
+        }
+        return NamespaceCache.terminating(try decode(stored))
     }
 
     /// Common metadata rules plus the kind's own validation; throws 422 with every cause.

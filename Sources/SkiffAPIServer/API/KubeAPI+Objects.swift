@@ -70,7 +70,12 @@ extension KubeAPI {
 
     static func randomSuffix(length: Int = 5) -> String {
         let alphabet = Array("bcdfghjklmnpqrstvwxz2456789")
+        // One draw from the system generator (a getrandom call) for the whole suffix.
         var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        var random: UInt64 = generator.next()
+        return String((0..<length).map { _ in
+            defer { random /= UInt64(alphabet.count) }
+            return alphabet[Int(random % UInt64(alphabet.count))]
+        })
     }
 }

@@ -18,6 +18,8 @@ public struct KubeAPI: Sendable {
     /// Calls to the agents' node API (pods/log, pods/exec, metrics).
     public let nodeProxy: NodeProxy
     let podCIDRAllocator: PodCIDRAllocator
+    /// Namespace existence and phase for creates; answers only while `NamespaceCacheService` runs.
+    let namespaces = NamespaceCache()
 
     public init(
         store: any Store, registry: ResourceRegistry = .standard, authenticator: Authenticator, nodeProxy: NodeProxy = NodeProxy(),

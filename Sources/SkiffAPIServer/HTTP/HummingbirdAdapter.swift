@@ -21,9 +21,16 @@ struct HummingbirdAdapter: HTTPResponder {
             return Self.response(.error(.tooLarge(limit: KubeAPI.maximumBodySize)))
         }
         let apiRequest = APIRequest(
-            method: request.method.rawValue, path: request.uri.path.removingPercentEncoding ?? request.uri.path,
+            method: request.method.rawValue, path: Self.decodedPath(request.uri.path),
             query: APIRequest.parseQuery(request.uri.query), headers: headers, body: Array(buffer: body))
         return Self.response(await api.handle(apiRequest), closed: context.channel.closeFuture)
+    }
+
+    /// The path with percent escapes decoded; most paths have none, and Foundation's decoding
+    /// goes through CFString for every request.
+    static func decodedPath(_ path: String) -> String {
+        guard path.utf8.contains(UInt8(ascii: "%")) else { return path }
+        return path.removingPercentEncoding ?? path
     }
 
     static func response(_ response: APIResponse, closed: EventLoopFuture<Void>? = nil) -> Response {
