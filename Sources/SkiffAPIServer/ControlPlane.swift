@@ -3,6 +3,8 @@ import Hummingbird
 import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
+import NIOCore
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import SkiffAPI
@@ -37,6 +39,12 @@ public struct ControlPlane: Sendable {
     public let api: KubeAPI
     public let services: [any Service]
     public let credentials: Credentials
+
+    /// The event loops that run TLS and HTTP, shared by every server in the process: half the
+    /// cores. The handlers run on Swift's task pool, which takes every core; on a 2-core host,
+    /// two loops as well made five busy threads where one loop made four, and the API bench's
+    /// create p99 fell from a median of 19 ms to 17 (docs/performance.md).
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount / 2))
 
     public static func make(configuration: ControlPlaneConfiguration, store: any Store, logger: Logger) async throws -> ControlPlane {
         let directory = configuration.dataDirectory
@@ -73,6 +81,7 @@ public struct ControlPlane: Sendable {
                     logger.error("could not write admin.kubeconfig", metadata: ["error": "\(error)"])
                 }
             },
+            eventLoopGroupProvider: .shared(Self.eventLoops),
             logger: logger)
         let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: credentials.adminToken), logger: logger)
         // ServiceGroup shuts services down in reverse order: the scheduler stops before the API.
