@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// RFC 3339 timestamps with second precision, the `metav1.Time` wire format.
 public enum Timestamp {
@@ -6,7 +7,16 @@ public enum Timestamp {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
     }
 
-    public static func now() -> String { string(Date()) }
+    /// The current second, formatted once per second: every write stamps one or more times.
+    public static func now() -> String {
+        let second = Date().timeIntervalSince1970.rounded(.down)
+        if let cached = lastSecond.withLock({ $0?.second == second ? $0?.text : nil }) { return cached }
+        let text = string(Date(timeIntervalSince1970: second))
+        lastSecond.withLock { $0 = (second, text) }
+        return text
+    }
+
+    private static let lastSecond = Mutex<(second: Double, text: String)?>(nil)
 
     public static func parse(_ text: String) -> Date? {
         try? Date.ISO8601FormatStyle().parse(text)
