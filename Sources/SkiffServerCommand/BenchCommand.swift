@@ -158,11 +158,10 @@ public struct BenchCommand: AsyncParsableCommand {
             let lines = samples.sorted { $0.start < $1.start }.map { sample in
                 String(format: "%@,%.3f,%.3f\n", phase, (sample.start - released).seconds * 1000, sample.latency.seconds * 1000)
             }
-            let handle = FileManager.default.fileExists(atPath: path) ? FileHandle(forWritingAtPath: path) : {
-                FileManager.default.createFile(atPath: path, contents: nil)
-                return FileHandle(forWritingAtPath: path)
-            }()
-            guard let handle else { throw ValidationError("cannot write \(path)") }
+            if !FileManager.default.fileExists(atPath: path) && !FileManager.default.createFile(atPath: path, contents: nil) {
+                throw ValidationError("cannot create \(path)")
+            }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw ValidationError("cannot write \(path)") }
             defer { try? handle.close() }
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(lines.joined().utf8))
