@@ -14,7 +14,7 @@ extension KubeAPI {
 
     /// A create from inside the server (the scheduler's events): a POST's checks, field
     /// ownership and admission, without serializing the object only to parse it back, or the reply.
-    public func createInProcess(_ object: JSON, group: String = "", version: String = "v1", plural: String, namespace: String?, fieldManager: String) async throws -> JSON {
+    func createInProcess(_ object: JSON, group: String = "", version: String = "v1", plural: String, namespace: String?, fieldManager: String) async throws -> JSON {
         let target = try parseTarget(group: group, version: version, rest: namespace.map { ["namespaces", $0, plural] } ?? [plural])
         var warnings: [String] = []
         var checked = try checkedBody(object, target: target, request: APIRequest(method: "POST", path: ""), warnings: &warnings)
