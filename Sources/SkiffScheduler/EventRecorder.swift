@@ -1,6 +1,5 @@
 import Logging
 import SkiffAPI
-import Synchronization
 
 /// Writes the scheduler's events (Scheduled, FailedScheduling) off the scheduling path, as
 /// client-go's event broadcaster does for kube-scheduler: the loop hands an event over and goes
@@ -20,35 +19,20 @@ final class EventRecorder: Sendable {
 
     private let client: any SchedulerClient
     private let logger: Logger
-    private let waiting = Mutex<(events: [Pending], dropped: Int)>(([], 0))
-    private let doorbell: AsyncStream<Void>.Continuation
-    private let rings: AsyncStream<Void>
+    private let inbox = Inbox<Pending>(capacity: EventRecorder.capacity)
 
     init(client: any SchedulerClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        (rings, doorbell) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     func record(namespace: String, _ event: JSON) {
-        let accepted = waiting.withLock { waiting in
-            guard waiting.events.count < Self.capacity else {
-                waiting.dropped += 1
-                return false
-            }
-            waiting.events.append(Pending(namespace: namespace, event: event))
-            return true
-        }
-        if accepted { doorbell.yield() }
+        inbox.post(Pending(namespace: namespace, event: event))
     }
 
     /// Posts recorded events until cancelled; a failed post is logged and not retried.
     func run() async {
-        for await _ in rings {
-            let (batch, dropped) = waiting.withLock { waiting in
-                defer { waiting = ([], 0) }
-                return waiting
-            }
+        for await (batch, dropped) in inbox.batches {
             if dropped > 0 { logger.warning("scheduler events dropped: too many waiting", metadata: ["dropped": "\(dropped)"]) }
             await withTaskGroup(of: Void.self) { group in
                 for (index, pending) in batch.enumerated() {

@@ -47,7 +47,7 @@ public struct SchedulerService: Sendable {
         try await scheduleRound(&state)
         let nodeEvents = try await client.watch(.nodes, from: nodes.resourceVersion)
         let podEvents = try await client.watch(.pods, from: pods.resourceVersion)
-        let inbox = ChangeInbox()
+        let inbox = Inbox<Change>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in nodeEvents { inbox.post(.node(type: event.type, object: event.object)) }
@@ -59,7 +59,7 @@ public struct SchedulerService: Sendable {
             }
             // Everything that arrived while the last round ran is applied before the next one,
             // so a burst of new pods is decided in one round and their writes share commits.
-            for await changes in inbox.batches {
+            for await (changes, _) in inbox.batches {
                 for change in changes {
                     switch change {
                     case .ended:
