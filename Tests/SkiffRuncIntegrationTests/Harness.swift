@@ -1,4 +1,5 @@
 import Foundation
+import SkiffSystem
 import Testing
 
 /// Paths and helpers shared by the runtime's integration tests. These run as root against the
@@ -55,50 +56,20 @@ enum Harness {
         var description: String { "exit \(status), stdout \(stdout.debugDescription), stderr \(stderr.debugDescription)" }
     }
 
-    /// Runs a program to completion, capturing its output; `stdin` is fed if given.
+    /// Runs a program to completion, capturing its output; `stdin` is fed if given. SkiffSystem's
+    /// `Command` reads both pipes at once and retries EINTR (Foundation's `readDataToEndOfFile`,
+    /// used here before, traps on it).
     @discardableResult
     static func run(_ path: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil,
                     environment: [String: String]? = nil) -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         do {
-            try process.run()
+            let output = try Command.run(
+                path, arguments, environment: environment.map { $0.map { "\($0.key)=\($0.value)" } }, input: Array((stdin ?? "").utf8),
+                directory: directory)
+            return Result(stdout: output.stdout, stderr: output.stderr, status: output.status.code)
         } catch {
             return Result(stdout: "", stderr: "cannot run \(path): \(error)", status: -1)
         }
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
-        // Read both pipes concurrently so a chatty process cannot fill one and block.
-        let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !errData.done { usleep(1000) }
-        // Foundation keeps a finished Process (and its pipes) alive: release the descriptors now.
-        try? out.fileHandleForReading.close()
-        try? err.fileHandleForReading.close()
-        return Result(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self),
-                      status: process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus)
-    }
-
-    final class LockedData: @unchecked Sendable {
-        // Guarded by `lock`; @unchecked because NSLock is not Sendable-annotated here.
-        private let lock = NSLock()
-        private var data = Data()
-        private var finished = false
-        func set(_ value: Data) { lock.lock(); data = value; finished = true; lock.unlock() }
-        var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-        var value: Data { lock.lock(); defer { lock.unlock() }; return data }
     }
 
     static func uniqueID(_ prefix: String) -> String {
