@@ -34,7 +34,7 @@ public struct SchedulerService: Sendable {
                 }
                 try? await Task.sleep(for: .milliseconds(200))
             }
-            group.cancelAll()
+            // Cancelled: the recorder, a child of this task, is cancelled with it.
         }
     }
 

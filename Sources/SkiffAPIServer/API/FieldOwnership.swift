@@ -177,10 +177,13 @@ enum FieldOwnership {
             fields = FieldOwnership.decode(json["fieldsV1"])
         }
 
-        var json: JSON {
+        var json: JSON { Self.json(manager: manager, operation: operation, apiVersion: apiVersion, time: time, subresource: subresource, fieldsV1: FieldOwnership.encode(fields)) }
+
+        /// The wire form of an entry whose FieldsV1 tree is already built.
+        static func json(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fieldsV1: JSON) -> JSON {
             var entry: JSON = [
                 "manager": .string(manager), "operation": .string(operation), "apiVersion": .string(apiVersion),
-                "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": FieldOwnership.encode(fields),
+                "time": .string(time), "fieldsType": "FieldsV1", "fieldsV1": fieldsV1,
             ]
             if let subresource { entry["subresource"] = .string(subresource) }
             return entry
@@ -251,10 +254,9 @@ enum FieldOwnership {
     static func recordUpdate(manager: String, before: JSON?, after: inout JSON) {
         if before == nil && after["metadata"]["managedFields"].isNull {
             let tree = fieldsTree(of: after)
-            let entry = Entry(manager: manager, operation: "Update", apiVersion: after["apiVersion"].string ?? "", time: Timestamp.now(), fields: [])
-            var json = entry.json
-            json["fieldsV1"] = tree
-            after["metadata"]["managedFields"] = tree.object?.isEmpty == false ? [json] : .null
+            let entry = Entry.json(
+                manager: manager, operation: "Update", apiVersion: after["apiVersion"].string ?? "", time: Timestamp.now(), subresource: nil, fieldsV1: tree)
+            after["metadata"]["managedFields"] = tree.object?.isEmpty == false ? [entry] : .null
             return
         }
         let previous = before.map(fields(of:)) ?? []

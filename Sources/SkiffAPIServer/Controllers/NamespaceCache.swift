@@ -8,11 +8,9 @@ import Synchronization
 /// namespaced create makes. Kubernetes' NamespaceLifecycle admission reads an informer cache the
 /// same way instead of the store. A namespace the cache has not seen (created a moment ago, or
 /// the cache not yet synced) is looked up in the store.
-public final class NamespaceCache: Sendable {
-    /// Namespace name → terminating; empty until the first list.
+final class NamespaceCache: Sendable {
+    /// Namespace name → terminating; nil until the first list and after the watch ends.
     private let namespaces = Mutex<[String: Bool]?>(nil)
-
-    public init() {}
 
     /// Whether the namespace is terminating, or nil when the cache cannot say.
     func isTerminating(_ name: String) -> Bool? {
