@@ -26,6 +26,9 @@ public final class Agent: Service {
         }
         let hierarchy = try CgroupHierarchy.detect()
         let facts = HostFacts.read(dataDirectory: configuration.dataDirectory, nodeIP: configuration.nodeIP)
+        if let floor = facts.oomScoreFloor {
+            logger.notice("no CAP_SYS_RESOURCE: containers get oom_score_adj no lower than the agent's own", metadata: ["floor": "\(floor)"])
+        }
         let template = try await Self.runtimeDefaultSpec(runtimePath: configuration.runtimePath, scratch: configuration.dataDirectory)
         let client = try APIClient(
             serverURL: configuration.serverURL, caCertificatePEM: configuration.caCertificatePEM,
@@ -77,7 +80,7 @@ public final class Agent: Service {
                 configuration: configuration, client: client, driver: driver, sandboxes: sandboxes,
                 images: try ImageStoreProvider(root: configuration.imagesDirectory),
                 volumes: volumes, environment: EnvironmentResolver(volumes: volumes),
-                cgroups: PodCgroups(hierarchy: hierarchy, root: configuration.cgroupRoot, memoryCapacity: facts.memoryBytes),
+                cgroups: PodCgroups(hierarchy: hierarchy, root: configuration.cgroupRoot, memoryCapacity: facts.memoryBytes, oomScoreFloor: facts.oomScoreFloor),
                 events: EventRecorder(client: client, nodeName: configuration.nodeName, logger: logger),
                 specBuilder: ContainerSpecBuilder(template: template), exitWatcher: exitWatcher,
                 hostIP: facts.internalIP, logger: logger)

@@ -75,6 +75,36 @@ struct PodLifecycleTests {
         }
     }
 
+    @Test("a limits-only (Guaranteed) pod runs where root lacks CAP_SYS_RESOURCE; its oom_score_adj is -997 or, without the capability, the agent's own (root)")
+    func guaranteedPodRunsWithoutCapSysResource() async throws {
+        let manifest = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: steady}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: main
+                image: busybox
+                command: ["sleep", "3600"]
+                resources: {limits: {memory: 64Mi, cpu: 500m}}
+            """
+        // The agent inherits this process's score and capabilities.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+            .flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+        let ownScore = Int(try String(contentsOfFile: "/proc/self/oom_score_adj", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let expected = effective & (1 << 24) != 0 ? -997 : max(-997, ownScore)
+        try await AgentCluster.with(name: "qos", clusterCIDRBlock: 8) { cluster in
+            #expect(try await cluster.kubectl("apply", "-f", "-", input: manifest).status == 0)
+            let pod = try await cluster.waitForPod("steady", timeout: 60) { ($0["status"] as? [String: Any])?["phase"] as? String == "Running" }
+            #expect((pod["status"] as? [String: Any])?["qosClass"] as? String == "Guaranteed")
+            let score = try await cluster.kubectl("exec", "steady", "--", "cat", "/proc/1/oom_score_adj")
+            #expect(score.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(expected)", "oom_score_adj: \(score)")
+        }
+    }
+
     @Test("two pods reach each other by pod IP, and a hostPort reaches a pod from the host (root)")
     func podNetworking() async throws {
         try await AgentCluster.with(name: "net", clusterCIDRBlock: 2) { cluster in

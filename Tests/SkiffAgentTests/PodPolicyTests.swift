@@ -33,6 +33,22 @@ struct PodPolicyTests {
         #expect(cgroups.oomScoreAdj(for: huge, container: huge["spec"]["containers"][0]) == 2)
     }
 
+    @Test("without CAP_SYS_RESOURCE no container is asked for a score below the agent's own")
+    func oomScoreFloor() {
+        let withCapability = "Name:\tskiff\nCapEff:\t000001ffffffffff\n"
+        let withoutCapability = "Name:\tskiff\nCapEff:\t000001fffeffffff\n"
+        #expect(HostFacts.oomScoreFloor(status: withCapability, ownScore: "0\n") == nil)
+        #expect(HostFacts.oomScoreFloor(status: withoutCapability, ownScore: "0\n") == 0)
+        #expect(HostFacts.oomScoreFloor(status: withoutCapability, ownScore: "-500\n") == -500)
+
+        var floored = cgroups
+        floored.oomScoreFloor = 0
+        let guaranteed = Self.pod([["limits": ["cpu": "500m", "memory": "64Mi"]]])
+        #expect(floored.oomScoreAdj(for: guaranteed, container: guaranteed["spec"]["containers"][0]) == 0)
+        let bestEffort = Self.pod([[:]])
+        #expect(floored.oomScoreAdj(for: bestEffort, container: bestEffort["spec"]["containers"][0]) == 1000)
+    }
+
     @Test("downward API fields read the pod's metadata and status")
     func downward() {
         let pod: JSON = [

@@ -148,6 +148,26 @@ struct SystemdServiceVMTests {
             echo "start-process=$(pod_process)"
             sleep 5
             echo "start-status=$(wait_running)"
+            # A limits-only (Guaranteed) pod: here root has CAP_SYS_RESOURCE, so the kubelet's -997 holds.
+            kubectl apply -f - <<'POD'
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: steady, namespace: default}
+            spec:
+              containers:
+              - name: sleep
+                image: busybox:latest
+                command: ["sleep", "31536002"]
+                resources: {limits: {memory: 64Mi, cpu: 500m}}
+            POD
+            for _ in $(seq 1 120); do
+                [ "$(kubectl get pod steady -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ] && break
+                sleep 1
+            done
+            echo "guaranteed-qos=$(kubectl get pod steady -o jsonpath='{.status.qosClass}')"
+            for p in /proc/[0-9]*; do
+                [ "$(tr '\\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 31536002 " ] && echo "guaranteed-oom-score-adj=$(cat "$p/oom_score_adj")"
+            done
             echo "readopted=$(journalctl -u skiff-agent --no-pager -o cat | grep -c 're-adopted pod' || true)"
             echo "journal:"; journalctl -u skiff-agent --no-pager -o cat | tail -n 25
             """
@@ -185,6 +205,8 @@ struct SystemdServiceVMTests {
         #expect(value("start-agent") == "active/running", "skiff-agent did not start again:\n\(run.output)")
         #expect(value("start-process") == process, "the pod's process changed when the agent started again:\n\(run.output)")
         #expect(value("start-status") == initial, "the pod's status changed when the agent started again:\n\(run.output)")
+        #expect(value("guaranteed-qos") == "Guaranteed", "the limits-only pod is not Guaranteed:\n\(run.output)")
+        #expect(value("guaranteed-oom-score-adj") == "-997", "a Guaranteed pod gets -997 where root has CAP_SYS_RESOURCE:\n\(run.output)")
         #expect(value("readopted") == "2", "each new agent should log that it re-adopted the pod:\n\(run.output)")
     }
 

@@ -14,6 +14,10 @@ struct HostFacts: Sendable {
     var machineID: String
     var bootID: String
     var architecture: String
+    /// The lowest oom_score_adj this agent may give its containers: its own score when it lacks
+    /// CAP_SYS_RESOURCE (containers, LXC, user namespaces), where the kernel refuses a lower one
+    /// with EACCES; nil where any score can be set.
+    var oomScoreFloor: Int?
 
     static func read(dataDirectory: String, nodeIP: String?) -> HostFacts {
         let cpus = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
@@ -37,7 +41,20 @@ struct HostFacts: Sendable {
             osImage: pretty,
             machineID: ((try? FileSystem.readString("/etc/machine-id")) ?? "").trimmingCharacters(in: "\n "),
             bootID: ((try? FileSystem.readString("/proc/sys/kernel/random/boot_id")) ?? "").trimmingCharacters(in: "\n "),
-            architecture: machine == "x86_64" ? "amd64" : (machine == "aarch64" ? "arm64" : machine))
+            architecture: machine == "x86_64" ? "amd64" : (machine == "aarch64" ? "arm64" : machine),
+            oomScoreFloor: Self.oomScoreFloor(
+                status: (try? FileSystem.readString("/proc/self/status")) ?? "",
+                ownScore: (try? FileSystem.readString("/proc/self/oom_score_adj")) ?? "0"))
+    }
+
+    /// containerd's `restrict_oom_score_adj`, decided from the process's own state rather than a
+    /// flag: without CAP_SYS_RESOURCE in the effective set, never ask for less than our own score.
+    static func oomScoreFloor(status: String, ownScore: String) -> Int? {
+        let capSysResource: UInt64 = 1 << 24
+        let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+            .flatMap { UInt64($0.dropFirst("CapEff:".count).trimmingPrefix(while: { $0 == "\t" || $0 == " " }), radix: 16) } ?? 0
+        if effective & capSysResource != 0 { return nil }
+        return Int(ownScore.trimmingCharacters(in: "\n ")) ?? 0
     }
 
     static func meminfoKiB(_ text: String, _ key: String) -> Int64? {

@@ -9,6 +9,8 @@ struct PodCgroups: Sendable {
     let hierarchy: CgroupHierarchy
     let root: String
     let memoryCapacity: Int64
+    /// See `HostFacts.oomScoreFloor`.
+    var oomScoreFloor: Int? = nil
 
     func path(for pod: JSON) -> String {
         let uid = pod["metadata"]["uid"].string ?? ""
@@ -53,8 +55,14 @@ struct PodCgroups: Sendable {
         if cgroup.exists { try? cgroup.destroy() }
     }
 
-    /// The kubelet's oom_score_adj policy.
+    /// The kubelet's oom_score_adj policy, raised to the floor where the host cannot go lower.
     func oomScoreAdj(for pod: JSON, container: JSON) -> Int {
+        let score = kubeletOOMScoreAdj(for: pod, container: container)
+        guard let oomScoreFloor else { return score }
+        return max(score, oomScoreFloor)
+    }
+
+    private func kubeletOOMScoreAdj(for pod: JSON, container: JSON) -> Int {
         switch QoS.classify(pod["spec"]) {
         case "Guaranteed": return -997
         case "BestEffort": return 1000
