@@ -65,8 +65,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "SkiffClient",
+            dependencies: [
+                "SkiffAPI", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "SkiffScheduler",
-            dependencies: ["SkiffAPI", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SkiffAPI", "SkiffClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "SkiffAPIServer",
@@ -136,7 +143,7 @@ let package = Package(
         .target(
             name: "SkiffAgent",
             dependencies: [
-                "SkiffAPI", "SkiffSystem", "SkiffOCI", "SkiffCgroups", "SkiffImages", "SkiffNetwork",
+                "SkiffAPI", "SkiffClient", "SkiffSystem", "SkiffOCI", "SkiffCgroups", "SkiffImages", "SkiffNetwork",
                 "SkiffLogs", "SkiffStats", "SkiffSystemd", "SkiffNodeAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -170,6 +177,7 @@ let package = Package(
         .target(name: "SkiffTestSupport", swiftSettings: strict),
         .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffAPI", "SkiffTestSupport"], swiftSettings: strict),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI"], swiftSettings: strict),
         .testTarget(
             name: "SkiffAPIServerTests",
             dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore", "SkiffScheduler"],

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import SkiffAPI
 import SkiffCgroups
+import SkiffClient
 import SkiffNodeAPI
 import SkiffSystem
 import SkiffSystemd
@@ -41,8 +42,17 @@ public final class Agent: Service {
                 credential: client.credential),
             backend: AgentNodeBackend(runtime: runtime), logger: logger)
 
+        let recorder = EventRecorder(component: "kubelet", writer: client, logger: logger)
+        let managerBox = LateBound<PodManager>()
+        let exitWatcher = try ExitWatcher { id in await managerBox.value?.containerExited(id: id) }
+        let session = NodeSession(
+            configuration: configuration, client: client, nodeAPI: nodeAPI, runtime: runtime, facts: facts, hierarchy: hierarchy,
+            template: template, recorder: recorder, exitWatcher: exitWatcher, managerBox: managerBox, logger: logger)
+        // Shut down in reverse: the pod loops first, the node API, exit watching, and the events
+        // they recorded last.
+        let group = ServiceGroup(configuration: .init(services: [recorder, exitWatcher, nodeAPI, session], logger: logger))
         do {
-            try await serve(client: client, nodeAPI: nodeAPI, runtime: runtime, facts: facts, hierarchy: hierarchy, template: template)
+            try await group.run()
         } catch {
             logger.error("agent failed", metadata: ["error": "\(error)"])
             await client.shutdown()
@@ -50,68 +60,6 @@ public final class Agent: Service {
         }
         logger.info("agent stopped; pods keep running")
         await client.shutdown()
-    }
-
-    private func serve(
-        client: APIClient, nodeAPI: NodeAPIServer, runtime: LateBound<AgentNodeBackend.AgentRuntime>, facts: HostFacts,
-        hierarchy: CgroupHierarchy, template: JSON
-    ) async throws {
-        let configuration = configuration
-        let logger = logger
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await nodeAPI.run() }
-            let port = try await nodeAPI.listeningPort()
-            let registrar = NodeRegistrar(
-                client: client, configuration: configuration, facts: facts, nodeAPIPort: port,
-                certificateSHA256: nodeAPI.certificateSHA256, logger: logger)
-            let podCIDR = try await registrar.register()
-            logger.info("node registered", metadata: ["node": "\(configuration.nodeName)", "podCIDR": "\(podCIDR)", "ip": "\(facts.internalIP)", "nodeAPIPort": "\(port)"])
-
-            let driver = RuntimeDriver(runtimePath: configuration.runtimePath, runtimeRoot: configuration.runtimeRoot, monitorPath: configuration.monitorPath)
-            let volumes = VolumeManager(client: client, podsDirectory: configuration.podsDirectory)
-            let managerBox = LateBound<PodManager>()
-            let exitWatcher = try ExitWatcher { id in
-                Task { await managerBox.value?.containerExited(id: id) }
-            }
-            let sandboxes = try CNISandboxes(configuration: configuration, podCIDR: podCIDR, logger: logger)
-            let savedPods = Set((try? FileSystem.listDirectory(configuration.podsDirectory)) ?? [])
-            await sandboxes.cleanupStale(keeping: savedPods)
-            let context = AgentContext(
-                configuration: configuration, client: client, driver: driver, sandboxes: sandboxes,
-                images: try ImageStoreProvider(root: configuration.imagesDirectory),
-                volumes: volumes, environment: EnvironmentResolver(volumes: volumes),
-                cgroups: PodCgroups(hierarchy: hierarchy, root: configuration.cgroupRoot, memoryCapacity: facts.memoryBytes, oomScoreFloor: facts.oomScoreFloor),
-                events: EventRecorder(client: client, nodeName: configuration.nodeName, logger: logger),
-                specBuilder: ContainerSpecBuilder(template: template), exitWatcher: exitWatcher,
-                hostIP: facts.internalIP, logger: logger)
-            let manager = PodManager(context: context)
-            managerBox.value = manager
-            await manager.restore()
-            let stats = StatsCollector(context: context, manager: manager, hierarchy: hierarchy)
-            runtime.value = AgentNodeBackend.AgentRuntime(context: context, manager: manager, stats: stats)
-            let source = PodSource(client: client, nodeName: configuration.nodeName, manager: manager, logger: logger)
-            Self.notifySystemd(logger: logger)
-
-            group.addTask { await registrar.heartbeat() }
-            group.addTask { await source.run() }
-            group.addTask {
-                // A sample every 10 s gives every scrape a CPU rate over a real window, as
-                // cAdvisor's housekeeping does.
-                while !Task.isCancelled {
-                    _ = await stats.snapshot()
-                    try? await Task.sleep(for: .seconds(10))
-                }
-            }
-            group.addTask {
-                // Returns on SIGTERM/SIGINT; pods keep running (the unit says KillMode=process).
-                try? await gracefulShutdown()
-                throw CancellationError()
-            }
-            do {
-                try await group.next()
-            } catch is CancellationError {}
-            group.cancelAll()
-        }
     }
 
     /// Tells systemd (Type=notify) the node is registered and pods are being served.
@@ -140,3 +88,60 @@ public final class Agent: Service {
 }
 
 
+
+/// The agent once its node API listens: registers the Node, takes back the pods a previous
+/// agent ran, then runs the loops that keep them (heartbeat, pod source, stats) until graceful
+/// shutdown, which leaves every pod running.
+private struct NodeSession: Service {
+    let configuration: AgentConfiguration
+    let client: APIClient
+    let nodeAPI: NodeAPIServer
+    let runtime: LateBound<AgentNodeBackend.AgentRuntime>
+    let facts: HostFacts
+    let hierarchy: CgroupHierarchy
+    let template: JSON
+    let recorder: EventRecorder
+    let exitWatcher: ExitWatcher
+    let managerBox: LateBound<PodManager>
+    let logger: Logger
+
+    func run() async throws {
+        guard let loops = try await cancelWhenGracefulShutdown({ try await start() }) else { return }
+        try await ServiceGroup(configuration: .init(services: loops, logger: logger)).run()
+    }
+
+    /// Registers and re-adopts; returns the loops to run, or nil when shut down meanwhile.
+    private func start() async throws -> [any Service]? {
+        let port = try await nodeAPI.listeningPort()
+        let registrar = NodeRegistrar(
+            client: client, configuration: configuration, facts: facts, nodeAPIPort: port,
+            certificateSHA256: nodeAPI.certificateSHA256, logger: logger)
+        let podCIDR = try await registrar.register()
+        logger.info("node registered", metadata: ["node": "\(configuration.nodeName)", "podCIDR": "\(podCIDR)", "ip": "\(facts.internalIP)", "nodeAPIPort": "\(port)"])
+
+        let volumes = VolumeManager(client: client, podsDirectory: configuration.podsDirectory)
+        let sandboxes = try CNISandboxes(configuration: configuration, podCIDR: podCIDR, logger: logger)
+        let savedPods = Set((try? FileSystem.listDirectory(configuration.podsDirectory)) ?? [])
+        await sandboxes.cleanupStale(keeping: savedPods)
+        let context = AgentContext(
+            configuration: configuration,
+            runtime: RuntimeDriver(runtimePath: configuration.runtimePath, runtimeRoot: configuration.runtimeRoot, monitorPath: configuration.monitorPath),
+            sandboxes: sandboxes, images: try ImageStoreProvider(root: configuration.imagesDirectory),
+            volumes: volumes, environment: EnvironmentResolver(volumes: volumes),
+            cgroups: PodCgroups(hierarchy: hierarchy, root: configuration.cgroupRoot, memoryCapacity: facts.memoryBytes, oomScoreFloor: facts.oomScoreFloor),
+            status: APIStatusSink(client: client, recorder: recorder, nodeName: configuration.nodeName, logger: logger),
+            specBuilder: ContainerSpecBuilder(template: template), exits: exitWatcher,
+            hostIP: facts.internalIP, logger: logger)
+        let manager = PodManager(context: context)
+        managerBox.value = manager
+        await manager.restore()
+        let stats = StatsCollector(context: context, manager: manager, hierarchy: hierarchy)
+        runtime.value = AgentNodeBackend.AgentRuntime(context: context, manager: manager, stats: stats)
+        Agent.notifySystemd(logger: logger)
+        return [
+            NodeHeartbeat(registrar: registrar),
+            PodSource(client: client, nodeName: configuration.nodeName, manager: manager, logger: logger),
+            StatsHousekeeping(collector: stats),
+        ]
+    }
+}

@@ -4,16 +4,15 @@ import SkiffAPI
 /// The services every pod worker shares.
 struct AgentContext: Sendable {
     let configuration: AgentConfiguration
-    let client: APIClient
-    let driver: RuntimeDriver
+    let runtime: any ContainerRuntime
     let sandboxes: any PodSandboxes
     let images: any ImageProvider
     let volumes: VolumeManager
     let environment: EnvironmentResolver
     let cgroups: PodCgroups
-    let events: EventRecorder
+    let status: any PodStatusSink
     let specBuilder: ContainerSpecBuilder
-    let exitWatcher: ExitWatcher
+    let exits: any ContainerExitEvents
     let hostIP: String
     let logger: Logger
 

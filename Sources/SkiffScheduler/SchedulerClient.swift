@@ -1,15 +1,15 @@
 import SkiffAPI
+import SkiffClient
 
 /// The API operations the scheduler uses, behind a seam so it can run in-process against the
 /// API server or against a fake in tests.
-public protocol SchedulerClient: Sendable {
+public protocol SchedulerClient: EventWriter {
     /// All pods or nodes, and the resourceVersion to watch from.
     func list(_ resource: ScheduledResource) async throws -> (items: [JSON], resourceVersion: String)
     /// Watch events (`type`, `object`) after `resourceVersion`; the stream ends if the watch does.
     func watch(_ resource: ScheduledResource, from resourceVersion: String) async throws -> AsyncStream<(type: String, object: JSON)>
     /// POSTs a Binding for the pod.
     func bind(namespace: String, name: String, uid: String, node: String) async throws
-    func createEvent(namespace: String, _ event: JSON) async throws
 }
 
 public enum ScheduledResource: Sendable {

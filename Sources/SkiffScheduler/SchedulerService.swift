@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SkiffAPI
+import SkiffClient
 
 /// The scheduler loop: list and watch nodes and pods, keep the snapshot current, and bind
 /// pending pods. Unschedulable pods are retried whenever nodes change or pods go away.
@@ -13,7 +14,7 @@ public struct SchedulerService: Sendable {
     public init(client: any SchedulerClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        events = EventRecorder(client: client, logger: logger)
+        events = EventRecorder(component: "scheduler", writer: client, logger: logger)
     }
 
     enum Change: Sendable {

@@ -1,4 +1,5 @@
 import Logging
+import ServiceLifecycle
 import SkiffAPI
 
 /// Registers this host's Node, keeps its status and Lease fresh, and learns its pod CIDR —
@@ -165,5 +166,14 @@ actor NodeRegistrar {
             }
             try? await Task.sleep(for: .seconds(configuration.heartbeatSeconds))
         }
+    }
+}
+
+/// Renews the node's Lease and refreshes its status until graceful shutdown.
+struct NodeHeartbeat: Service {
+    let registrar: NodeRegistrar
+
+    func run() async {
+        await cancelWhenGracefulShutdown { await registrar.heartbeat() }
     }
 }

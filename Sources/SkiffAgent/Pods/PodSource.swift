@@ -1,16 +1,21 @@
 import Logging
+import ServiceLifecycle
 import SkiffAPI
 import Synchronization
 
 /// Lists and watches the pods bound to this node and feeds them to the pod manager; relists
 /// when the watch ends or the server says its resourceVersion is too old.
-struct PodSource: Sendable {
+struct PodSource: Service {
     let client: APIClient
     let nodeName: String
     let manager: PodManager
     let logger: Logger
 
     func run() async {
+        await cancelWhenGracefulShutdown { await watchForever() }
+    }
+
+    private func watchForever() async {
         let selector = "spec.nodeName%3D\(nodeName)"
         while !Task.isCancelled {
             do {

@@ -73,11 +73,13 @@ extension PodWorker {
             let restartCount = isRestart ? state.restartCount + 1 : 0
             let logPath = "\(logDirectory)/\(restartCount).log"
             if !FileSystem.exists(logPath) { attemptLog = logPath }
-            let created = try await context.driver.create(id: id, bundle: directory, stateDirectory: directory, logPath: logPath)
+            let created = try await context.runtime.create(id: id, bundle: directory, stateDirectory: directory, logPath: logPath)
             state.monitorPID = created.monitor
-            context.events.record(pod: pod, container: name, reason: "Created", message: "Created container \(name)")
-            try context.exitWatcher.watch(containerID: id, directory: directory)
-            try await context.driver.start(id: id)
+            context.status.record(pod: pod, container: name, reason: "Created", message: "Created container \(name)")
+            startsInFlight[id] = false
+            defer { startsInFlight[id] = nil }
+            try context.exits.watch(containerID: id, directory: directory)
+            try await context.runtime.start(id: id)
             attemptLog = nil
             if let previous = state.termination { state.lastTermination = previous }
             state.restartCount = restartCount
@@ -87,20 +89,26 @@ extension PodWorker {
             state.killReason = nil
             containers[name] = state
             persist()
-            context.events.record(pod: pod, container: name, reason: "Started", message: "Started container \(name)")
+            context.status.record(pod: pod, container: name, reason: "Started", message: "Started container \(name)")
+            if startsInFlight[id] == true {
+                // It ended before the start returned; its exit was held until now.
+                startsInFlight[id] = nil
+                await containerExited(id: id)
+                return
+            }
             if !spec["lifecycle"]["postStart"].isNull {
                 await runPostStart(spec: spec, containerID: id)
             }
             startProbes(for: name)
         } catch {
             let failure = error as? ContainerRuntimeError ?? ContainerRuntimeError(reason: "CreateContainerError", message: "\(error)")
-            await context.driver.delete(id: id)
+            await context.runtime.delete(id: id)
             if let attemptLog { unlink(attemptLog) }
             context.images.unmountRootfs(containerDirectory: directory)
             try? FileSystem.removeTree(directory)
             state.phase = .waiting(reason: failure.reason, message: failure.message)
             containers[name] = state
-            context.events.record(pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed", message: failure.message)
+            context.status.record(pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed", message: failure.message)
             // A missing image or ConfigMap may appear later; retry as the kubelet does.
             wake(at: Date().addingTimeInterval(10))
         }
@@ -164,13 +172,17 @@ extension PodWorker {
     /// The monitor wrote exit.json: record how the container ended, free its runtime state and
     /// rootfs, and let the sync decide about a restart.
     func containerExited(id: String) async {
+        if startsInFlight[id] != nil {
+            startsInFlight[id] = true
+            return
+        }
         guard !exitsInFlight.contains(id),
-              let name = containers.first(where: { $0.value.runningID == id })?.key, var state = containers[name] else { return }
+              let name = containers.first(where: { $0.value.runningID == id })?.key, let state = containers[name],
+              case .running(_, let startedAt) = state.phase else { return }
         exitsInFlight.insert(id)
         defer { exitsInFlight.remove(id) }
         let directory = context.containerDirectory(id)
         let exit = (try? JSON(parsing: FileSystem.readString(directory + "/exit.json"))) ?? .null
-        guard case .running(_, let startedAt) = state.phase else { return }
         let code = Int32(exit["exitCode"].int ?? 255)
         let signal = exit["signal"].int.map { Int32($0) }
         let finishedAt = exit["finishedAt"].string.flatMap(Self.parseNanoTimestamp) ?? Date()
@@ -187,20 +199,22 @@ extension PodWorker {
             startedAt: startedAt, finishedAt: finishedAt, containerID: id)
         probes[name]?.cancel()
         probes[name] = nil
-        context.exitWatcher.unwatch(containerID: id)
-        await context.driver.delete(id: id)
-        await RuntimeDriver.reap(monitor: state.monitorPID)
+        context.exits.unwatch(containerID: id)
+        await context.runtime.delete(id: id)
+        await context.runtime.reap(monitor: state.monitorPID)
         context.images.unmountRootfs(containerDirectory: directory)
         try? FileSystem.removeTree(directory)
 
         if oomKilled {
-            context.events.record(pod: pod, container: name, type: "Warning", reason: "OOMKilling", message: "Memory cgroup out of memory: killed container \(name)")
+            context.status.record(pod: pod, container: name, type: "Warning", reason: "OOMKilling", message: "Memory cgroup out of memory: killed container \(name)")
         }
+        // The awaits above let probes, kills and syncs run: build on the state as it is now.
+        guard var state = containers[name], state.runningID == id else { return }
         state.phase = .terminated(termination)
         state.ready = false
         state.started = false
         let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
-        let willRestart = !removed && (restartPolicy == "Always" || (restartPolicy == "OnFailure" && code != 0)
+        let willRestart = lifecycle == .running && (restartPolicy == "Always" || (restartPolicy == "OnFailure" && code != 0)
             || (state.isInit && code != 0 && restartPolicy != "Never"))
         if willRestart {
             // The first restart is immediate; after that 10 s doubling to 5 min, reset after

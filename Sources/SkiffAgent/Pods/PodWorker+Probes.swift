@@ -2,7 +2,7 @@ import FoundationEssentials
 import SkiffAPI
 
 extension PodWorker {
-    var prober: Prober { Prober(driver: context.driver) }
+    var prober: Prober { Prober(driver: context.runtime) }
 
     /// Starts the startup, liveness and readiness probe loops of a running container.
     func startProbes(for name: String) {
@@ -54,7 +54,7 @@ extension PodWorker {
                 failures += 1
                 successes = 0
                 let label = kind == "livenessProbe" ? "Liveness" : kind == "readinessProbe" ? "Readiness" : "Startup"
-                context.events.record(pod: pod, container: name, type: "Warning", reason: "Unhealthy", message: "\(label) probe failed: \(message)")
+                context.status.record(pod: pod, container: name, type: "Warning", reason: "Unhealthy", message: "\(label) probe failed: \(message)")
                 if failures >= failureThreshold {
                     await probeFailed(kind: kind, name: name, message: message)
                     if kind != "readinessProbe" { return }
@@ -99,7 +99,7 @@ extension PodWorker {
         let result = await prober.run(
             spec["lifecycle"]["postStart"], containerID: containerID, podIP: sandbox?.podIP ?? "", container: spec, environment: [], timeout: 30)
         if case .failure(let message) = result {
-            context.events.record(pod: pod, container: name, type: "Warning", reason: "FailedPostStartHook", message: message)
+            context.status.record(pod: pod, container: name, type: "Warning", reason: "FailedPostStartHook", message: message)
             await killContainer(name: name, reason: "FailedPostStartHook", message: "FailedPostStartHook: \(message)")
         }
     }
@@ -109,7 +109,7 @@ extension PodWorker {
             spec["lifecycle"]["preStop"], containerID: containerID, podIP: sandbox?.podIP ?? "", container: spec, environment: [],
             timeout: max(1, deadline.timeIntervalSinceNow))
         if case .failure(let message) = result {
-            context.events.record(pod: pod, container: spec["name"].string, type: "Warning", reason: "FailedPreStopHook", message: message)
+            context.status.record(pod: pod, container: spec["name"].string, type: "Warning", reason: "FailedPreStopHook", message: message)
         }
     }
 }

@@ -43,7 +43,7 @@ extension PodWorker {
         status["phase"] = .string(phase)
         status["hostIP"] = .string(context.hostIP)
         status["hostIPs"] = [["ip": .string(context.hostIP)]]
-        if let sandbox, !finished || pod["status"]["podIP"].string == nil {
+        if let sandbox, lifecycle != .finished || pod["status"]["podIP"].string == nil {
             status["podIP"] = .string(sandbox.podIP)
             status["podIPs"] = [["ip": .string(sandbox.podIP)]]
         }
@@ -57,12 +57,12 @@ extension PodWorker {
         let initialized = initSpecs.allSatisfy { containers[$0["name"].string ?? ""]?.termination?.exitCode == 0 }
         let containersReady = appSpecs.allSatisfy { containers[$0["name"].string ?? ""]?.ready == true }
         var conditions: [String: (Bool, String?)] = [
-            "PodReadyToStartContainers": (sandbox != nil && !finished, nil),
+            "PodReadyToStartContainers": (sandbox != nil && lifecycle != .finished, nil),
             "Initialized": (initialized, initialized ? nil : "ContainersNotInitialized"),
             "ContainersReady": (containersReady, containersReady ? nil : "ContainersNotReady"),
             "Ready": (containersReady && phase == "Running", containersReady ? nil : "ContainersNotReady"),
         ]
-        if finished && phase == "Succeeded" {
+        if lifecycle == .finished && phase == "Succeeded" {
             conditions["Ready"] = (false, "PodCompleted")
             conditions["ContainersReady"] = (false, "PodCompleted")
         }
@@ -93,7 +93,7 @@ extension PodWorker {
 
     /// Patches the pod's status when it changed since the last report.
     func reportStatus() async {
-        guard !cleanedUp else { return }
+        guard lifecycle != .terminated else { return }
         let status = statusJSON()
         // Conditions carry timestamps; compare without them so an unchanged pod is not rewritten.
         let comparable = Self.withoutTimes(status)
@@ -101,8 +101,7 @@ extension PodWorker {
         let namespace = pod["metadata"]["namespace"].string ?? "default"
         let name = pod["metadata"]["name"].string ?? ""
         do {
-            let updated = try await context.client.mergePatch(
-                "/api/v1/namespaces/\(namespace)/pods/\(name)/status", ["status": status])
+            let updated = try await context.status.patchStatus(namespace: namespace, name: name, status: status)
             if updated["metadata"]["uid"].string == uid {
                 reportedStatus = status
                 pod["status"] = updated["status"]

@@ -7,7 +7,7 @@ extension PodWorker {
     /// Stops every running container gracefully (preStop, SIGTERM, grace period, SIGKILL), then
     /// releases the sandbox, cgroup, volumes and logs, and confirms the deletion to the API.
     func terminatePod() async {
-        guard !cleanedUp else { return }
+        guard lifecycle == .terminating else { return }
         let grace = Double(pod["metadata"]["deletionGracePeriodSeconds"].int ?? pod["spec"]["terminationGracePeriodSeconds"].int ?? 30)
         await stopContainers(gracePeriod: grace, reason: "Killing")
         await context.sandboxes.tearDown(podUID: uid)
@@ -15,16 +15,12 @@ extension PodWorker {
         context.volumes.cleanup(podUID: uid)
         try? FileSystem.removeTree(context.podLogDirectory(pod))
         try? FileSystem.removeTree("\(context.configuration.podsDirectory)/\(uid)")
-        cleanedUp = true
+        lifecycle = .terminated
         if pod["metadata"]["deletionTimestamp"].string != nil {
             let namespace = pod["metadata"]["namespace"].string ?? "default"
             let name = pod["metadata"]["name"].string ?? ""
             do {
-                _ = try await context.client.delete(
-                    "/api/v1/namespaces/\(namespace)/pods/\(name)",
-                    body: ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0, "preconditions": ["uid": .string(uid)]])
-            } catch let error as APIClientError where error.isNotFound || error.isConflict {
-                // Already gone, or a new pod took the name: nothing of ours to delete.
+                try await context.status.confirmDeletion(namespace: namespace, name: name, uid: uid)
             } catch {
                 logger.warning("cannot confirm pod deletion", metadata: ["error": "\(error)"])
             }
@@ -43,12 +39,12 @@ extension PodWorker {
         await withTaskGroup(of: Void.self) { group in
             for state in running {
                 guard let id = state.runningID, let spec = specFor(state.name) else { continue }
-                context.events.record(pod: pod, container: state.name, reason: "Killing", message: "Stopping container \(state.name)")
+                context.status.record(pod: pod, container: state.name, reason: "Killing", message: "Stopping container \(state.name)")
                 containers[state.name]?.killReason = reason
                 let hasPreStop = !spec["lifecycle"]["preStop"].isNull
                 group.addTask {
                     if hasPreStop { await self.runPreStop(spec: spec, containerID: id, deadline: deadline) }
-                    await self.context.driver.kill(id: id, signal: SIGTERM)
+                    await self.context.runtime.kill(id: id, signal: SIGTERM)
                 }
             }
         }
@@ -56,7 +52,7 @@ extension PodWorker {
             try? await Task.sleep(for: .milliseconds(50))
         }
         for state in containers.values {
-            if let id = state.runningID { await context.driver.kill(id: id, signal: SIGKILL) }
+            if let id = state.runningID { await context.runtime.kill(id: id, signal: SIGKILL) }
         }
         // The monitor reports the exit within milliseconds of the SIGKILL.
         let hardDeadline = Date().addingTimeInterval(5)
@@ -73,12 +69,12 @@ extension PodWorker {
     func killContainer(name: String, reason: String, message: String) async {
         guard let state = containers[name], let id = state.runningID, let spec = specFor(name) else { return }
         containers[name]?.killReason = reason
-        context.events.record(pod: pod, container: name, reason: "Killing", message: message)
+        context.status.record(pod: pod, container: name, reason: "Killing", message: message)
         let grace = Double(pod["spec"]["terminationGracePeriodSeconds"].int ?? 30)
         let deadline = Date().addingTimeInterval(grace)
         if !spec["lifecycle"]["preStop"].isNull { await runPreStop(spec: spec, containerID: id, deadline: deadline) }
-        await context.driver.kill(id: id, signal: SIGTERM)
-        let driver = context.driver
+        await context.runtime.kill(id: id, signal: SIGTERM)
+        let driver = context.runtime
         Task {
             while Date() < deadline {
                 try? await Task.sleep(for: .milliseconds(100))

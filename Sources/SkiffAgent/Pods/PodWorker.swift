@@ -10,20 +10,19 @@ actor PodWorker {
     let uid: String
     let context: AgentContext
     var pod: JSON
-    /// The pod is gone from the API (or being deleted): terminate and clean up.
-    var removed = false
+    var lifecycle: PodLifecycle = .running
     var sandbox: SandboxInfo?
     var containers: [String: ContainerState] = [:]
     var startTime: Date?
-    var finished = false
-    var cleanedUp = false
-    private var syncRunning = false
-    private var syncPending = false
+    private var sync: SyncState = .idle
     private var wakeTask: Task<Void, Never>?
     var reportedStatus: JSON = .null
     var probes: [String: Task<Void, Never>] = [:]
     /// Containers whose exit event we are handling, so two events do not race.
     var exitsInFlight: Set<String> = []
+    /// Containers being created or started: an exit that arrives before the start returns is
+    /// kept here and handled once it does.
+    var startsInFlight: [String: Bool] = [:]
     let onFinished: @Sendable (String) -> Void
 
     var logger: Logger {
@@ -53,28 +52,33 @@ actor PodWorker {
 
     func update(_ newPod: JSON) {
         pod = newPod
-        if newPod["metadata"]["deletionTimestamp"].string != nil { removed = true }
+        if newPod["metadata"]["deletionTimestamp"].string != nil { lifecycle.requestTermination() }
         requestSync()
     }
 
     func markRemoved() {
-        removed = true
+        lifecycle.requestTermination()
         requestSync()
     }
 
+    /// One sync at a time; a request during a sync runs one more after it.
     func requestSync() {
-        syncPending = true
-        guard !syncRunning else { return }
-        syncRunning = true
-        Task { await self.syncLoop() }
+        switch sync {
+        case .idle:
+            sync = .running
+            Task { await self.syncLoop() }
+        case .running: sync = .runningWithPending
+        case .runningWithPending: break
+        }
     }
 
     private func syncLoop() async {
-        while syncPending {
-            syncPending = false
+        while true {
             await syncOnce()
+            guard sync == .runningWithPending else { break }
+            sync = .running
         }
-        syncRunning = false
+        sync = .idle
     }
 
     /// Schedules a sync at `date` (back-off expiry, retrying a missing image).
@@ -91,29 +95,32 @@ actor PodWorker {
     // MARK: the sync
 
     private func syncOnce() async {
-        if cleanedUp { return }
-        if removed {
+        switch lifecycle {
+        case .terminated: return
+        case .terminating:
             await terminatePod()
             return
-        }
-        if finished {
+        case .finished:
             await reportStatus()
             return
+        case .running: break
         }
         if startTime == nil { startTime = Date() }
         if sandbox == nil {
             do {
                 try await setUpSandbox()
             } catch {
-                context.events.record(pod: pod, container: nil, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
+                context.status.record(pod: pod, container: nil, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
                 await reportStatus()
                 wake(at: Date().addingTimeInterval(10))
                 return
             }
         }
-        if await runInitContainers() {
+        if await runInitContainers(), lifecycle == .running {
             await runAppContainers()
         }
+        // Deleted while containers were starting: the next sync terminates.
+        guard lifecycle == .running else { return }
         persist()
         await reportStatus()
         if isFinal() { await finish() }
@@ -155,6 +162,7 @@ actor PodWorker {
             }
             if waitingForBackoff(name) { continue }
             await startContainer(spec)
+            guard lifecycle == .running else { return }
         }
     }
 
@@ -165,7 +173,7 @@ actor PodWorker {
             let message = "back-off \(Int(state.backoffSeconds))s restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
             containers[name]?.lastTermination = state.termination ?? state.lastTermination
             containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
-            context.events.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
+            context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
         }
         wake(at: after)
         return true
@@ -179,8 +187,8 @@ actor PodWorker {
 
     /// A finished pod keeps its status and logs but gives back its IP and cgroup.
     private func finish() async {
-        guard !finished else { return }
-        finished = true
+        guard lifecycle == .running else { return }
+        lifecycle = .finished
         for task in probes.values { task.cancel() }
         probes = [:]
         await context.sandboxes.tearDown(podUID: uid)
@@ -192,7 +200,7 @@ actor PodWorker {
     func persist() {
         var containerList: [JSON] = []
         for state in containers.values { containerList.append(state.persisted) }
-        var object: JSON = ["pod": pod, "containers": .array(containerList), "finished": .bool(finished)]
+        var object: JSON = ["pod": pod, "containers": .array(containerList), "finished": .bool(lifecycle == .finished)]
         if let startTime { object["startTime"] = .double(startTime.timeIntervalSince1970) }
         if let sandbox { object["podIP"] = .string(sandbox.podIP) }
         do {
@@ -210,9 +218,9 @@ actor PodWorker {
             guard let state = ContainerState(persisted: entry), containers[state.name] != nil else { continue }
             containers[state.name] = state
         }
-        finished = saved["finished"].bool ?? false
+        if saved["finished"].bool == true { lifecycle = .finished }
         startTime = saved["startTime"].double.map { Date(timeIntervalSince1970: $0) }
-        if let ip = saved["podIP"].string, !finished {
+        if let ip = saved["podIP"].string, lifecycle == .running {
             // Re-running setUp is idempotent and gives back the same namespaces and files.
             sandbox = try? await context.sandboxes.setUp(pod: pod)
             if sandbox?.podIP.isEmpty == true { sandbox?.podIP = context.hostIP }
@@ -221,11 +229,34 @@ actor PodWorker {
         for state in containers.values {
             guard let id = state.runningID else { continue }
             do {
-                try context.exitWatcher.watch(containerID: id, directory: context.containerDirectory(id))
+                try context.exits.watch(containerID: id, directory: context.containerDirectory(id))
             } catch {
                 logger.warning("cannot watch re-adopted container", metadata: ["id": "\(id)", "error": "\(error)"])
             }
             startProbes(for: state.name)
         }
     }
+}
+
+/// Where a pod is in its life on this node. Each state is left only forward: a finished pod may
+/// still be deleted, a terminated one is never touched again.
+enum PodLifecycle: Sendable, Equatable {
+    /// Running its spec: starting, restarting and probing containers.
+    case running
+    /// No container will run again (restartPolicy Never/OnFailure): status and logs are kept,
+    /// the IP and cgroup given back.
+    case finished
+    /// Deleted, or gone from the API: stopping containers with their grace period.
+    case terminating
+    /// Stopped and cleaned up; the worker is done.
+    case terminated
+
+    mutating func requestTermination() {
+        if self == .running || self == .finished { self = .terminating }
+    }
+}
+
+/// Whether a sync is running, and whether another was asked for meanwhile.
+private enum SyncState: Sendable, Equatable {
+    case idle, running, runningWithPending
 }

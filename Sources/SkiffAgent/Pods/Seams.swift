@@ -36,3 +36,52 @@ protocol ImageProvider: Sendable {
 
 /// The image name a manifest uses to run a host program as a pod (see docs/agent.md).
 let hostProcessImage = "skiff.dev/host"
+
+/// The container runtime as a pod worker drives it: skiff-runc under a per-container monitor
+/// (`RuntimeDriver`), or a fake that runs nothing.
+protocol ContainerRuntime: Sendable {
+    /// Creates the container under its monitor; returns its init pid and the monitor's pid.
+    func create(id: String, bundle: String, stateDirectory: String, logPath: String) async throws -> (pid: Int32, monitor: Int32)
+    func start(id: String) async throws
+    /// Signals the container's init; a container that already stopped is not an error.
+    func kill(id: String, signal: Int32) async
+    func delete(id: String) async
+    /// Runs a process in the container to completion (exec probes, hooks), killed after `timeout`.
+    func execAndWait(id: String, process: JSON, timeout: Double) async throws -> (exitCode: Int32, output: String)
+    /// Collects the monitor once its container has ended.
+    func reap(monitor pid: Int32) async
+}
+
+/// Tells the agent when a container's monitor has written exit.json (the kubelet's pod
+/// lifecycle event generator): `ExitWatcher` on inotify, or a fake.
+protocol ContainerExitEvents: Sendable {
+    /// Reports `containerID` once `directory/exit.json` exists, at once if it already does.
+    func watch(containerID: String, directory: String) throws
+    func unwatch(containerID: String)
+}
+
+/// Where a pod worker reports what happened: the pod's status and events, and the end of a
+/// graceful deletion. The API server in the agent; a recording fake in tests.
+protocol PodStatusSink: Sendable {
+    /// Merge-patches the pod's status; returns the pod as the server now has it.
+    func patchStatus(namespace: String, name: String, status: JSON) async throws -> JSON
+    /// Deletes the pod for good (grace 0) once its containers are gone; nil when it already was,
+    /// or a new pod took its name.
+    func confirmDeletion(namespace: String, name: String, uid: String) async throws
+    /// A core/v1 Event about the pod, recorded off the caller's path.
+    func record(pod: JSON, container: String?, type: String, reason: String, message: String)
+}
+
+extension PodStatusSink {
+    func record(pod: JSON, container: String?, reason: String, message: String) {
+        record(pod: pod, container: container, type: "Normal", reason: reason, message: message)
+    }
+}
+
+/// ConfigMaps and Secrets a pod's volumes and environment name.
+protocol ObjectReader: Sendable {
+    /// The object at an API path; throws `APIClientError` 404 when it does not exist.
+    func get(_ path: String) async throws -> JSON
+}
+
+extension APIClient: ObjectReader {}

@@ -9,7 +9,7 @@ enum ProbeResult: Sendable, Equatable {
 
 /// Runs exec, httpGet and tcpSocket handlers — for probes and for postStart/preStop hooks.
 struct Prober: Sendable {
-    let driver: RuntimeDriver
+    let driver: any ContainerRuntime
 
     /// `handler` is a probe or lifecycle handler object (exec / httpGet / tcpSocket).
     func run(_ handler: JSON, containerID: String, podIP: String, container: JSON, environment: [String], timeout: Double) async -> ProbeResult {

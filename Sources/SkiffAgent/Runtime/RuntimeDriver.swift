@@ -11,7 +11,7 @@ struct ContainerRuntimeError: Error, CustomStringConvertible, Sendable {
 
 /// Drives skiff-runc and the per-container monitor. Every call spawns (clone+exec) and waits on a
 /// Dispatch thread; nothing here forks the agent.
-struct RuntimeDriver: Sendable {
+struct RuntimeDriver: ContainerRuntime {
     let runtimePath: String
     let runtimeRoot: String
     let monitorPath: String
@@ -106,7 +106,7 @@ struct RuntimeDriver: Sendable {
 
     /// Reaps a monitor we started once its container has ended (it exits right after writing
     /// exit.json), so it does not linger as a zombie while the agent lives.
-    static func reap(monitor pid: Int32) async {
+    func reap(monitor pid: Int32) async {
         await blocking {
             for _ in 0..<100 {
                 var status: Int32 = 0

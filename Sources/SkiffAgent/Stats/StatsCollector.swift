@@ -1,4 +1,5 @@
 import FoundationEssentials
+import ServiceLifecycle
 import SkiffAPI
 import SkiffCgroups
 import SkiffStats
@@ -37,7 +38,7 @@ struct StatsCollector: Sendable {
 extension PodWorker {
     /// The pod's and its running containers' cgroups, for the stats sampler.
     func statsTarget() -> PodStatsTarget? {
-        guard !cleanedUp else { return nil }
+        guard lifecycle != .terminated else { return nil }
         let meta = pod["metadata"]
         var containerTargets: [ContainerStatsTarget] = []
         for state in containers.values {
@@ -51,5 +52,20 @@ extension PodWorker {
             cgroupPath: context.cgroups.path(for: pod),
             startTime: startTime.map { StatsTime(seconds: Int64($0.timeIntervalSince1970)) },
             containers: containerTargets.sorted { $0.name < $1.name })
+    }
+}
+
+/// Samples every pod's cgroups every 10 s, so each scrape gets a CPU rate over a real window,
+/// as cAdvisor's housekeeping does.
+struct StatsHousekeeping: Service {
+    let collector: StatsCollector
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await collector.snapshot()
+                try? await Task.sleep(for: .seconds(10))
+            }
+        }
     }
 }

@@ -1,8 +1,8 @@
 import Testing
 
-@testable import SkiffScheduler
+@testable import SkiffClient
 
-/// The scheduler's inbox hands its consumer everything posted since the last turn, in order,
+/// An inbox hands its consumer everything posted since the last turn, in order,
 /// and drops (and counts) posts past its capacity.
 @Suite struct InboxTests {
     @Test("a turn takes every item posted since the last one, in order; finish ends the batches")

@@ -1,14 +1,30 @@
 import Logging
 import SkiffAPI
+import SkiffClient
 
-/// Posts core/v1 Events about pods (Created, Started, Killing, BackOff, Unhealthy…) as the
-/// kubelet does; a failed post is logged, never fatal.
-struct EventRecorder: Sendable {
+/// Pod statuses, events and deletions, written to the API server as the kubelet writes them.
+/// Events go through the agent's one bounded `EventRecorder`, so a burst never holds up a pod.
+struct APIStatusSink: PodStatusSink {
     let client: APIClient
+    let recorder: EventRecorder
     let nodeName: String
     let logger: Logger
 
-    func record(pod: JSON, container: String?, type: String = "Normal", reason: String, message: String) {
+    func patchStatus(namespace: String, name: String, status: JSON) async throws -> JSON {
+        try await client.mergePatch("/api/v1/namespaces/\(namespace)/pods/\(name)/status", ["status": status])
+    }
+
+    func confirmDeletion(namespace: String, name: String, uid: String) async throws {
+        do {
+            _ = try await client.delete(
+                "/api/v1/namespaces/\(namespace)/pods/\(name)",
+                body: ["kind": "DeleteOptions", "apiVersion": "v1", "gracePeriodSeconds": 0, "preconditions": ["uid": .string(uid)]])
+        } catch let error as APIClientError where error.isNotFound || error.isConflict {
+            // Already gone, or a new pod took the name: nothing of ours to delete.
+        }
+    }
+
+    func record(pod: JSON, container: String?, type: String, reason: String, message: String) {
         let namespace = pod["metadata"]["namespace"].string ?? "default"
         let podName = pod["metadata"]["name"].string ?? ""
         let now = Timestamp.now()
@@ -30,11 +46,12 @@ struct EventRecorder: Sendable {
             "reportingComponent": "kubelet", "reportingInstance": .string(nodeName),
         ]
         logger.info("\(reason): \(message)", metadata: ["pod": "\(namespace)/\(podName)"])
-        let client = client, logger = logger
-        Task {
-            do { _ = try await client.create("/api/v1/namespaces/\(namespace)/events", event) } catch {
-                logger.debug("event not recorded", metadata: ["error": "\(error)"])
-            }
-        }
+        recorder.record(namespace: namespace, event)
+    }
+}
+
+extension APIClient: EventWriter {
+    public func createEvent(namespace: String, _ event: JSON) async throws {
+        _ = try await create("/api/v1/namespaces/\(namespace)/events", event)
     }
 }
