@@ -6,11 +6,22 @@ import SkiffOCI
 /// sit directly under kubepods), with pod-level limits from the kubelet's formulas, and the
 /// oom_score_adj each QoS class gets.
 struct PodCgroups: Sendable {
-    let hierarchy: CgroupHierarchy
+    let tree: any CgroupTree
     let root: String
     let memoryCapacity: Int64
     /// See `HostFacts.oomScoreFloor`.
     var oomScoreFloor: Int? = nil
+
+    init(tree: any CgroupTree, root: String, memoryCapacity: Int64, oomScoreFloor: Int? = nil) {
+        self.tree = tree
+        self.root = root
+        self.memoryCapacity = memoryCapacity
+        self.oomScoreFloor = oomScoreFloor
+    }
+
+    init(hierarchy: CgroupHierarchy, root: String, memoryCapacity: Int64, oomScoreFloor: Int? = nil) {
+        self.init(tree: KernelCgroups(hierarchy: hierarchy), root: root, memoryCapacity: memoryCapacity, oomScoreFloor: oomScoreFloor)
+    }
 
     func path(for pod: JSON) -> String {
         let uid = pod["metadata"]["uid"].string ?? ""
@@ -27,8 +38,6 @@ struct PodCgroups: Sendable {
 
     /// Creates the pod cgroup with the sum of its containers' limits (when every container has one).
     func create(for pod: JSON) throws {
-        let cgroup = Cgroups.open(path: path(for: pod), hierarchy: hierarchy)
-        try cgroup.create()
         let containers = pod["spec"]["containers"].array ?? []
         var memory: Int64? = 0
         var cpuMilli: Int64? = 0
@@ -46,13 +55,12 @@ struct PodCgroups: Sendable {
         }
         var resources = RuntimeSpec.Resources(cpu: cpu)
         if let memory, memory > 0 { resources.memory = RuntimeSpec.Memory(limit: memory) }
-        try cgroup.apply(resources)
+        try tree.create(path: path(for: pod), resources: resources)
     }
 
     /// Removes the pod cgroup once its containers are gone (kills stragglers first).
     func remove(for pod: JSON) {
-        let cgroup = Cgroups.open(path: path(for: pod), hierarchy: hierarchy)
-        if cgroup.exists { try? cgroup.destroy() }
+        tree.remove(path: path(for: pod))
     }
 
     /// The kubelet's oom_score_adj policy, raised to the floor where the host cannot go lower.
@@ -75,6 +83,35 @@ struct PodCgroups: Sendable {
     }
 
     /// How many times the kernel OOM-killed something in this cgroup.
+    func oomKills(path: String) -> UInt64 {
+        tree.oomKills(path: path)
+    }
+}
+
+/// Where pod cgroups are made: the kernel's cgroup hierarchy, or a fake in worker tests.
+protocol CgroupTree: Sendable {
+    /// Creates the cgroup (if needed) and applies its limits.
+    func create(path: String, resources: RuntimeSpec.Resources) throws
+    /// Removes the cgroup, killing what is left in it first.
+    func remove(path: String)
+    /// How many times the kernel OOM-killed something in the cgroup.
+    func oomKills(path: String) -> UInt64
+}
+
+struct KernelCgroups: CgroupTree {
+    let hierarchy: CgroupHierarchy
+
+    func create(path: String, resources: RuntimeSpec.Resources) throws {
+        let cgroup = Cgroups.open(path: path, hierarchy: hierarchy)
+        try cgroup.create()
+        try cgroup.apply(resources)
+    }
+
+    func remove(path: String) {
+        let cgroup = Cgroups.open(path: path, hierarchy: hierarchy)
+        if cgroup.exists { try? cgroup.destroy() }
+    }
+
     func oomKills(path: String) -> UInt64 {
         let cgroup = Cgroups.open(path: path, hierarchy: hierarchy)
         return (try? cgroup.stats().memory.oom_kill) ?? 0

@@ -12,7 +12,7 @@ struct VolumeError: Error, CustomStringConvertible, Sendable {
 /// Prepares a pod's volumes on the host (emptyDir, hostPath, configMap, secret, downwardAPI) and
 /// turns a container's volumeMounts into bind mounts.
 struct VolumeManager: Sendable {
-    let client: APIClient
+    let client: any ObjectReader
     let podsDirectory: String
 
     func volumeDirectory(podUID: String, name: String) -> String {
