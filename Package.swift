@@ -26,6 +26,7 @@ let package = Package(
         // [agent] the API client (watch streams over TLS) and the node API's websocket exec
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // [server] YAML request bodies (kubectl apply --server-side, clients sending application/yaml)
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -37,15 +38,17 @@ let package = Package(
         .target(name: "SkiffJSON", swiftSettings: strict),
         .target(name: "SkiffSystem", dependencies: ["CSkiffShim"], swiftSettings: strict),
         .target(name: "SkiffOCI", dependencies: ["SkiffSystem", "SkiffJSON"], swiftSettings: strict),
-        .target(name: "SkiffCgroups", dependencies: ["SkiffSystem", "SkiffOCI"], swiftSettings: strict),
+        .target(name: "SkiffCgroups", dependencies: ["SkiffSystem", "SkiffOCI", "SkiffJSON"], swiftSettings: strict),
         .target(
             name: "SkiffContainer",
-            dependencies: ["SkiffSystem", "SkiffOCI", "SkiffCgroups", "CSeccomp", "CCap", "CSkiffShim"],
+            dependencies: ["SkiffSystem", "SkiffOCI", "SkiffJSON", "SkiffCgroups", "CSeccomp", "CCap", "CSkiffShim"],
             swiftSettings: strict),
-        .executableTarget(name: "skiff-runc", dependencies: ["SkiffContainer"], swiftSettings: strict),
+        .executableTarget(
+            name: "skiff-runc", dependencies: ["SkiffContainer", "SkiffCgroups", "SkiffOCI", "SkiffJSON", "SkiffSystem", "CSkiffShim"],
+            swiftSettings: strict),
         .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
-        .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups"], swiftSettings: strict),
+        .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups", "SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffRuncIntegrationTests", dependencies: ["SkiffSystem"], swiftSettings: strict),
 
         // MARK: test hosts (VM)
@@ -79,6 +82,7 @@ let package = Package(
             name: "SkiffAPIServer",
             dependencies: [
                 "SkiffAPI", "SkiffStore", "SkiffScheduler", "SkiffNodeAPI",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -125,6 +129,8 @@ let package = Package(
             name: "SkiffNodeAPI",
             dependencies: [
                 "SkiffAPI",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -147,6 +153,7 @@ let package = Package(
                 "SkiffLogs", "SkiffStats", "SkiffSystemd", "SkiffNodeAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,19 +162,28 @@ let package = Package(
         .target(
             name: "SkiffAgentCommand",
             dependencies: [
-                "SkiffAgent", "SkiffImages", "SkiffStats",
+                "SkiffAgent", "SkiffImages", "SkiffStats", "SkiffSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffSystem"], swiftSettings: strict),
-        .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffLogsTests", dependencies: ["SkiffLogs", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSystemdTests", dependencies: ["SkiffSystemd", "SkiffSystem"], swiftSettings: strict),
-        .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem"], swiftSettings: strict),
-        .testTarget(name: "SkiffNodeAPITests", dependencies: ["SkiffNodeAPI", "SkiffAPI"], swiftSettings: strict),
-        .testTarget(name: "SkiffAgentTests", dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI"], swiftSettings: strict),
+        .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffNodeAPITests",
+            dependencies: [
+                "SkiffNodeAPI", "SkiffAPI", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SkiffAgentTests",
+            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentIntegrationTests",
             dependencies: ["SkiffAPI", "SkiffSystem", "SkiffTestSupport", "skiff"],

@@ -65,7 +65,10 @@ actor NodeRegistrar {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw APIClientError(code: 0, reason: "NoPodCIDR", message: "the server did not assign node \(configuration.nodeName) a pod CIDR")
+        // Retried by `register`: the node IPAM controller assigns one when a range frees up.
+        throw APIClientError(
+            code: 0, reason: "NoPodCIDR",
+            message: "node \(configuration.nodeName) has no pod CIDR yet (is the cluster CIDR used up? see `kubectl describe node`)")
     }
 
     func setCondition(_ type: String, status: String, reason: String, message: String) {
