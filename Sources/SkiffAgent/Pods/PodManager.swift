@@ -66,9 +66,8 @@ actor PodManager {
     func restore() async {
         let directory = context.configuration.podsDirectory
         for uid in (try? FileSystem.listDirectory(directory)) ?? [] {
-            guard let text = try? FileSystem.readString("\(directory)/\(uid)/state.json"),
-                  let saved = try? JSON(parsing: text) else { continue }
-            let worker = makeWorker(saved["pod"])
+            guard let saved = PodRecord.load(podsDirectory: directory, uid: uid) else { continue }
+            let worker = makeWorker(saved.pod)
             workers[uid] = worker
             await worker.restore(from: saved)
             context.logger.info("re-adopted pod", metadata: ["uid": "\(uid)"])

@@ -182,10 +182,10 @@ extension PodWorker {
         exitsInFlight.insert(id)
         defer { exitsInFlight.remove(id) }
         let directory = context.containerDirectory(id)
-        let exit = (try? JSON(parsing: FileSystem.readString(directory + "/exit.json"))) ?? .null
-        let code = Int32(exit["exitCode"].int ?? 255)
-        let signal = exit["signal"].int.map { Int32($0) }
-        let finishedAt = exit["finishedAt"].string.flatMap(Self.parseNanoTimestamp) ?? Date()
+        let exit = ContainerExit.read(directory: directory)
+        let code = exit.exitCode
+        let signal = exit.signal
+        let finishedAt = exit.finishedAt ?? Date()
         let oomKilled = context.cgroups.oomKills(path: context.cgroups.containerPath(pod: pod, containerID: id)) > 0
         var reason = code == 0 ? "Completed" : "Error"
         if oomKilled { reason = "OOMKilled" }
@@ -242,11 +242,5 @@ extension PodWorker {
             return fields.count == 4 ? String(fields[3]) : String(line)
         }
         return String(lines.joined(separator: "\n").suffix(2048))
-    }
-
-    /// exit.json's RFC 3339 timestamps carry nanoseconds; metav1.Time needs only seconds.
-    static func parseNanoTimestamp(_ text: String) -> Date? {
-        guard let dot = text.firstIndex(of: ".") else { return Timestamp.parse(text) }
-        return Timestamp.parse(String(text[..<dot]) + "Z")
     }
 }

@@ -46,7 +46,6 @@ actor PodWorker {
         }
     }
 
-    var stateFile: String { "\(context.configuration.podsDirectory)/\(uid)/state.json" }
 
     // MARK: events in
 
@@ -198,14 +197,10 @@ actor PodWorker {
     // MARK: persistence
 
     func persist() {
-        var containerList: [JSON] = []
-        for state in containers.values { containerList.append(state.persisted) }
-        var object: JSON = ["pod": pod, "containers": .array(containerList), "finished": .bool(lifecycle == .finished)]
-        if let startTime { object["startTime"] = .double(startTime.timeIntervalSince1970) }
-        if let sandbox { object["podIP"] = .string(sandbox.podIP) }
+        let record = PodRecord(
+            pod: pod, containers: Array(containers.values), finished: lifecycle == .finished, startTime: startTime, podIP: sandbox?.podIP)
         do {
-            _ = try FileSystem.makeDirectories("\(context.configuration.podsDirectory)/\(uid)", mode: 0o700)
-            try FileSystem.writeAtomically(stateFile, object.serialized)
+            try record.save(podsDirectory: context.configuration.podsDirectory, uid: uid)
         } catch {
             logger.error("cannot save pod state", metadata: ["error": "\(error)"])
         }
@@ -213,14 +208,13 @@ actor PodWorker {
 
     /// Takes back a pod a previous agent ran: its containers' records, and their exits if they
     /// ended while no agent was watching.
-    func restore(from saved: JSON) async {
-        for entry in saved["containers"].array ?? [] {
-            guard let state = ContainerState(persisted: entry), containers[state.name] != nil else { continue }
+    func restore(from saved: PodRecord) async {
+        for state in saved.containers where containers[state.name] != nil {
             containers[state.name] = state
         }
-        if saved["finished"].bool == true { lifecycle = .finished }
-        startTime = saved["startTime"].double.map { Date(timeIntervalSince1970: $0) }
-        if let ip = saved["podIP"].string, lifecycle == .running {
+        if saved.finished { lifecycle = .finished }
+        startTime = saved.startTime
+        if let ip = saved.podIP, lifecycle == .running {
             // Re-running setUp is idempotent and gives back the same namespaces and files.
             sandbox = try? await context.sandboxes.setUp(pod: pod)
             if sandbox?.podIP.isEmpty == true { sandbox?.podIP = context.hostIP }

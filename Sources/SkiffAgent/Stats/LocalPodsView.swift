@@ -15,12 +15,10 @@ public enum LocalPodsView {
         var targets: [PodStatsTarget] = []
         var states: [String: String] = [:]
         for uid in (try? FileSystem.listDirectory(podsDirectory)) ?? [] {
-            guard let text = try? FileSystem.readString("\(podsDirectory)/\(uid)/state.json"),
-                  let saved = try? JSON(parsing: text) else { continue }
-            let pod = saved["pod"]
+            guard let saved = PodRecord.load(podsDirectory: podsDirectory, uid: uid) else { continue }
+            let pod = saved.pod
             var containers: [ContainerStatsTarget] = []
-            for entry in saved["containers"].array ?? [] {
-                guard let state = ContainerState(persisted: entry) else { continue }
+            for state in saved.containers {
                 switch state.phase {
                 case .running(let id, let startedAt):
                     // The monitor may have recorded an exit the agent has not processed yet.
