@@ -78,3 +78,13 @@ struct PodPolicyTests {
         #expect(token != APIClient.nodeCredential(joinToken: "other", nodeName: "n1"))
     }
 }
+
+@Suite("durations in kubelet messages")
+struct GoDurationTests {
+    @Test("durations print as Go's time.Duration does", arguments: [
+        (0.0, "0s"), (0.05, "50ms"), (0.2, "200ms"), (1, "1s"), (1.5, "1.5s"), (10, "10s"), (80, "1m20s"), (300, "5m0s"), (3_725, "1h2m5s"),
+    ])
+    func goDuration(seconds: Double, expected: String) {
+        #expect(GoDuration.string(seconds: seconds) == expected)
+    }
+}

@@ -234,8 +234,9 @@ struct WorkerHarness {
         (status.latest["containerStatuses"].array ?? []).first { $0["name"].string == name }?["restartCount"].int ?? -1
     }
 
-    /// Polls until `condition` holds; false after `seconds`.
-    func eventually(within seconds: Double = 2, _ condition: () async -> Bool) async -> Bool {
+    /// Polls until `condition` holds; false after `seconds`. Generous: the whole suite shares two
+    /// cores, and a passing test returns as soon as the condition holds.
+    func eventually(within seconds: Double = 20, _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
             if await condition() { return true }

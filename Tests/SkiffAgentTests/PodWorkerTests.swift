@@ -39,14 +39,22 @@ struct PodWorkerTests {
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
         await harness.worker.update(pod)
-        // Back-off in the harness: 0.05 s doubling to 0.2 s.
-        #expect(await harness.eventually(within: 3) { harness.runtime.starts("crash").count >= 5 })
+        // Back-off in the harness: 0.05 s doubling to 0.2 s. Waits are lower bounds only: a loaded
+        // machine may run a restart late, never early. The holds themselves are in the messages.
+        #expect(await harness.eventually { harness.runtime.starts("crash").count >= 6 })
         let starts = harness.runtime.starts("crash")
+        try #require(starts.count >= 6, "only \(starts.count) starts")
         let gaps = zip(starts.dropFirst(), starts).map { later, earlier in later - earlier }
-        #expect(gaps[0] < .milliseconds(40), "the first restart is immediate: \(gaps)")
         #expect(gaps[1] >= .milliseconds(50), "then 0.05 s: \(gaps)")
         #expect(gaps[2] >= .milliseconds(100), "then 0.1 s: \(gaps)")
-        #expect(gaps[3] >= .milliseconds(200) && gaps[3] < .milliseconds(400), "then the 0.2 s maximum: \(gaps)")
+        #expect(gaps[3] >= .milliseconds(200), "then the 0.2 s maximum: \(gaps)")
+        let holds = harness.status.statuses.compactMap { status -> String? in
+            guard let message = status["containerStatuses"][0]["state"]["waiting"]["message"].string else { return nil }
+            return message.split(separator: " ").dropFirst().first.map(String.init)
+        }
+        let distinctHolds = holds.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } }
+        #expect(distinctHolds.prefix(3) == ["50ms", "100ms", "200ms"], "after an immediate first restart: \(holds)")
+        #expect(holds.allSatisfy { ["50ms", "100ms", "200ms"].contains($0) }, "never past the maximum: \(holds)")
         #expect(harness.status.events.contains("BackOff"))
         #expect(harness.status.statuses.contains { status in
             status["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"
@@ -92,7 +100,7 @@ struct PodWorkerTests {
         let began = ContinuousClock.now
         await harness.worker.update(deleted)
         #expect(await harness.eventually { harness.finished.value == true })
-        #expect(ContinuousClock.now - began < .seconds(1), "stopping on SIGTERM does not wait out the 30 s grace")
+        #expect(ContinuousClock.now - began < .seconds(15), "stopping on SIGTERM does not wait out the 30 s grace")
         #expect(harness.runtime.log.filter { $0.hasPrefix("kill") } == ["kill TERM polite"])
         #expect(harness.status.deletions == ["default/p"])
         #expect(harness.status.events.contains("Killing"))

@@ -61,8 +61,10 @@ struct ContainerState: Sendable {
     var started = false
     var imageID = ""
     var image = ""
-    /// Earliest time the next restart may happen (CrashLoopBackOff).
+    /// Earliest time the next restart may happen (CrashLoopBackOff), and how long that hold is.
     var restartAfter: Date?
+    var restartDelaySeconds: Double = 0
+    /// The hold the next crash will get: doubles up to the maximum.
     var backoffSeconds: Double = 0
     /// Set when the agent killed it on purpose (liveness failure, pod deletion): the reason the
     /// termination should not count as the program's own.
@@ -115,7 +117,7 @@ struct ContainerState: Sendable {
         var object: JSON = [
             "name": .string(name), "isInit": .bool(isInit), "restartCount": .int(Int64(restartCount)),
             "monitorPID": .int(Int64(monitorPID)), "image": .string(image), "imageID": .string(imageID),
-            "backoffSeconds": .double(backoffSeconds),
+            "backoffSeconds": .double(backoffSeconds), "restartDelaySeconds": .double(restartDelaySeconds),
         ]
         switch phase {
         case .waiting(let reason, let message): object["waiting"] = ["reason": .string(reason), "message": .string(message)]
@@ -135,6 +137,7 @@ struct ContainerState: Sendable {
         image = json["image"].string ?? ""
         imageID = json["imageID"].string ?? ""
         backoffSeconds = json["backoffSeconds"].double ?? 0
+        restartDelaySeconds = json["restartDelaySeconds"].double ?? 0
         if let id = json["running"]["id"].string {
             phase = .running(id: id, startedAt: Date(timeIntervalSince1970: json["running"]["startedAt"].double ?? 0))
             started = true

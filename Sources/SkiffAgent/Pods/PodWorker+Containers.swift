@@ -220,6 +220,7 @@ extension PodWorker {
             // The first restart is immediate; after that 10 s doubling to 5 min, reset after
             // 10 minutes of clean running (the kubelet's back-off).
             if finishedAt.timeIntervalSince(startedAt) > 600 { state.backoffSeconds = 0 }
+            state.restartDelaySeconds = state.backoffSeconds
             state.restartAfter = state.backoffSeconds > 0 ? Date().addingTimeInterval(state.backoffSeconds) : nil
             state.backoffSeconds = state.backoffSeconds == 0
                 ? context.configuration.initialBackoffSeconds

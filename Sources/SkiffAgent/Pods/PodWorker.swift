@@ -169,7 +169,7 @@ actor PodWorker {
     private func waitingForBackoff(_ name: String) -> Bool {
         guard let state = containers[name], let after = state.restartAfter, after > Date() else { return false }
         if case .waiting(let reason, _) = state.phase, reason == "CrashLoopBackOff" {} else {
-            let message = "back-off \(Int(state.backoffSeconds))s restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
+            let message = "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
             containers[name]?.lastTermination = state.termination ?? state.lastTermination
             containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
             context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
