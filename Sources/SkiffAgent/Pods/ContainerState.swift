@@ -75,6 +75,15 @@ struct ContainerState: Sendable {
         self.isInit = isInit
     }
 
+    /// It ran and stopped: terminated, or waiting to be restarted after a termination.
+    var hasEnded: Bool {
+        switch phase {
+        case .terminated: return true
+        case .waiting: return lastTermination != nil
+        case .running: return false
+        }
+    }
+
     var runningID: String? {
         if case .running(let id, _) = phase { return id }
         return nil

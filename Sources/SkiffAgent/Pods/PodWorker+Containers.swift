@@ -227,6 +227,7 @@ extension PodWorker {
                 : min(state.backoffSeconds * 2, context.configuration.maxBackoffSeconds)
         }
         containers[name] = state
+        if willRestart { enterBackOff(name) }
         persist()
         requestSync()
     }

@@ -115,6 +115,12 @@ actor PodWorker {
                 return
             }
         }
+        // An exit is reported before the restart it leads to, as the kubelet's status manager
+        // does: lastState and CrashLoopBackOff are visible even when the hold is already over.
+        if containers.values.contains(where: \.hasEnded) {
+            await reportStatus()
+            guard lifecycle == .running else { return }
+        }
         if await runInitContainers(), lifecycle == .running {
             await runAppContainers()
         }
@@ -165,17 +171,25 @@ actor PodWorker {
         }
     }
 
-    /// True while a restart is held back; sets the CrashLoopBackOff waiting state and a wake-up.
+    /// True while a restart is held back; then the container waits in CrashLoopBackOff and a
+    /// wake-up is set for the end of the hold.
     private func waitingForBackoff(_ name: String) -> Bool {
         guard let state = containers[name], let after = state.restartAfter, after > Date() else { return false }
-        if case .waiting(let reason, _) = state.phase, reason == "CrashLoopBackOff" {} else {
-            let message = "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
-            containers[name]?.lastTermination = state.termination ?? state.lastTermination
-            containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
-            context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
-        }
+        enterBackOff(name)
         wake(at: after)
         return true
+    }
+
+    /// The CrashLoopBackOff waiting state and the BackOff event, once per hold. The exit handler
+    /// enters it as soon as the hold is decided, so the state is reported even when the next
+    /// sync runs only after the hold has ended (a short hold on a busy host).
+    func enterBackOff(_ name: String) {
+        guard let state = containers[name], state.restartAfter != nil else { return }
+        if case .waiting(let reason, _) = state.phase, reason == "CrashLoopBackOff" { return }
+        let message = "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
+        containers[name]?.lastTermination = state.termination ?? state.lastTermination
+        containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
+        context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
     }
 
     /// The pod is done when no container will run again (restartPolicy Never/OnFailure).
