@@ -91,6 +91,7 @@ public struct ControlPlane: Sendable {
                 NamespaceCacheService(api: api, logger: logger), application, Compactor(store: store, logger: logger),
                 SchedulerRunner(scheduler: scheduler),
                 GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
+                NodeIPAMController(api: api, logger: logger),
             ],
             credentials: credentials)
     }

@@ -133,6 +133,44 @@ import Testing
     }
 }
 
+/// A cluster CIDR with room for one node (`--cluster-cidr 10.42.0.0/24`): the second Node is
+/// created anyway, kubectl shows why it has no range, and it gets the first one's when that goes.
+@Suite struct PodCIDRExhaustionKubectlTests {
+    static func node(_ name: String) -> String { "apiVersion: v1\nkind: Node\nmetadata:\n  name: \(name)\n" }
+
+    @Test("kubectl: a Node beyond the cluster CIDR is created, a CIDRNotAvailable event and its condition say why, a freed range reaches it")
+    func nodeWaitsForARange() async throws {
+        let server = try await ServerProcess.start(extraArguments: ["--cluster-cidr", "10.42.0.0/24"])
+        defer { server.stop() }
+        let first = try await server.kubectl("create", "-f", "-", input: Self.node("first"))
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await server.kubectl("create", "-f", "-", input: Self.node("second"))
+        #expect(second.status == 0, "the second Node is created: \(second.stderr)")
+        #expect(try await server.kubectl("get", "node", "first", "-o", "jsonpath={.spec.podCIDR}").stdout == "10.42.0.0/24")
+        #expect(try await server.kubectl("get", "node", "second", "-o", "jsonpath={.spec.podCIDR}").stdout == "")
+
+        let events = try await server.kubectl("get", "events", "--field-selector", "reason=CIDRNotAvailable", "-o", "wide")
+        #expect(events.status == 0, "\(events.stderr)")
+        let rows = Tools.rows(events.stdout)
+        #expect(rows.count == 2, "one event: \(events.stdout)")
+        #expect(events.stdout.contains("node/second"), "\(events.stdout)")
+        #expect(events.stdout.contains("10.42.0.0/24"), "\(events.stdout)")
+        let condition = try await server.kubectl(
+            "get", "node", "second", "-o", #"jsonpath={.status.conditions[?(@.type=="NetworkUnavailable")].status} {.status.conditions[?(@.type=="NetworkUnavailable")].reason}"#)
+        #expect(condition.stdout == "True CIDRNotAvailable", "\(condition.stdout) \(condition.stderr)")
+        let described = try await server.kubectl("describe", "node", "second")
+        #expect(described.stdout.contains("CIDRNotAvailable"), "\(described.stdout)")
+
+        #expect(try await server.kubectl("delete", "node", "first").status == 0)
+        var handedOver = false
+        for _ in 0..<100 where !handedOver {
+            handedOver = try await server.kubectl("get", "node", "second", "-o", "jsonpath={.spec.podCIDR}").stdout == "10.42.0.0/24"
+            if !handedOver { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(handedOver, "the freed range went to the waiting Node")
+    }
+}
+
 /// kubectl migrates client-side apply ownership to its server-side manager before the first
 /// server-side apply; that works only if managedFields written by the client are honoured.
 @Suite struct ClientToServerSideApplyTests {

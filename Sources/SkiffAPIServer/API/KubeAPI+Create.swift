@@ -108,16 +108,22 @@ extension KubeAPI {
         }
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }
-        if definition.kind == "Node" { try await assignPodCIDR(&object) }
-        if dryRun { return object }
+        var podCIDR: PodCIDRAssignment?
+        if definition.kind == "Node" { podCIDR = try await assignPodCIDR(&object) }
+        if dryRun {
+            if let podCIDR { await settlePodCIDR(podCIDR, node: object, revision: nil) }
+            return object
+        }
         let key = definition.key(namespace: metadata["namespace"].string, name: name)
         let revision: Int64
         do {
             revision = try await store.create(key, value: Self.encodeForStore(object))
         } catch {
+            if let podCIDR { await settlePodCIDR(podCIDR, node: object, revision: nil) }
             throw Self.map(error, definition, name: name)
         }
         object["metadata"]["resourceVersion"] = .string(String(revision))
+        if let podCIDR { await settlePodCIDR(podCIDR, node: object, revision: revision) }
         return object
     }
 

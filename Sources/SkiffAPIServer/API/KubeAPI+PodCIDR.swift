@@ -1,33 +1,151 @@
 import SkiffAPI
+import SkiffStore
 
 extension KubeAPI {
-    /// A new Node without spec.podCIDR gets the next free /24 of 10.42.0.0/16 (spec.podCIDR and
-    /// spec.podCIDRs); one created with a podCIDR keeps it once it is checked to be a CIDR.
-    func assignPodCIDR(_ node: inout JSON) async throws {
+    /// What a new Node's create did about its pod CIDR; `settlePodCIDR` finishes it once the
+    /// store has answered.
+    enum PodCIDRAssignment {
+        /// The Node came with its own range.
+        case given
+        /// A free /24 is held for the Node until its create is stored or fails.
+        case allocated(String)
+        /// No /24 is free: the Node is created without one and says why; the node IPAM
+        /// controller gives it the next range that frees up.
+        case unavailable
+    }
+
+    /// The component the pod CIDR events and conditions come from (as kube-controller-manager's).
+    static let nodeIPAMManager = "node-ipam-controller"
+    /// The NoSchedule taint a Node without a range carries, as Kubernetes' for NetworkUnavailable.
+    static let networkUnavailableTaint = "node.kubernetes.io/network-unavailable"
+
+    /// A new Node without spec.podCIDR gets the next free /24 of the cluster CIDR (spec.podCIDR and
+    /// spec.podCIDRs); one created with a podCIDR keeps it once it is checked to be a CIDR. When
+    /// none is free the Node is still created, with `NetworkUnavailable=True` (CIDRNotAvailable)
+    /// and the network-unavailable NoSchedule taint.
+    func assignPodCIDR(_ node: inout JSON) async throws -> PodCIDRAssignment {
         let name = node["metadata"]["name"].string ?? ""
         if let given = node["spec"]["podCIDR"].string, !given.isEmpty {
             try Self.checkPodCIDRs(node, name: name)
             if node["spec"]["podCIDRs"].isNull { node["spec"]["podCIDRs"] = [.string(given)] }
-            return
+            return .given
         }
         if let first = node["spec"]["podCIDRs"].array?.first?.string {
             // Only the plural form was given: mirror it as Kubernetes does.
             node["spec"]["podCIDR"] = .string(first)
             try Self.checkPodCIDRs(node, name: name)
-            return
+            return .given
         }
-        let nodes = try await store.list(prefix: CoreResources.node.prefix(namespace: nil), startAfter: nil, limit: nil, revision: nil)
-        var used = Set<String>()
-        for item in nodes.items {
-            let other = try decode(item)
-            for cidr in other["spec"]["podCIDRs"].array ?? [] { if let cidr = cidr.string { used.insert(cidr) } }
-            if let cidr = other["spec"]["podCIDR"].string { used.insert(cidr) }
-        }
-        guard let cidr = podCIDRAllocator.allocate(used: used) else {
-            throw APIError(code: 503, reason: "ServiceUnavailable", message: "no free pod CIDR left in \(podCIDRAllocator.clusterCIDR) for node \(name)")
+        if !podCIDRAllocator.isSynced { try await syncPodCIDRs() }
+        guard let cidr = podCIDRAllocator.allocate(for: node["metadata"]["uid"].string ?? name) else {
+            node["status"]["conditions"] = Self.settingNetworkUnavailable(
+                in: node["status"]["conditions"], status: "True", reason: "CIDRNotAvailable", message: cidrNotAvailableMessage)
+            node["spec"]["taints"] = Self.settingNetworkUnavailableTaint(in: node["spec"]["taints"], present: true)
+            return .unavailable
         }
         node["spec"]["podCIDR"] = .string(cidr)
         node["spec"]["podCIDRs"] = [.string(cidr)]
+        return .allocated(cidr)
+    }
+
+    /// Tells the allocator how a Node's create ended: stored at `revision`, or not stored (nil:
+    /// it failed, or was a dry run) so a range held for it goes back. A Node stored without a
+    /// range gets the CIDRNotAvailable event.
+    func settlePodCIDR(_ assignment: PodCIDRAssignment, node: JSON, revision: Int64?) async {
+        let uid = node["metadata"]["uid"].string ?? node["metadata"]["name"].string ?? ""
+        switch (assignment, revision) {
+        case (.allocated(let cidr), nil): podCIDRAllocator.release(cidr, node: uid)
+        case (.allocated, let revision?), (.given, let revision?):
+            for range in Self.storedRanges(of: node, revision: revision) { podCIDRAllocator.occupy(range.cidr, node: range.node, revision: revision) }
+        case (.unavailable, _?):
+            let name = node["metadata"]["name"].string ?? ""
+            logger.warning("node registered without a pod CIDR", metadata: ["node": "\(name)", "clusterCIDR": "\(podCIDRAllocator.clusterCIDR)"])
+            await recordNodeEvent(
+                node, type: "Warning", reason: "CIDRNotAvailable",
+                message: "Node \(name) status is now: CIDRNotAvailable (no free /24 left in cluster CIDR \(podCIDRAllocator.clusterCIDR))")
+        case (.given, nil), (.unavailable, nil): break
+        }
+    }
+
+    /// An update that gave a Node its first range (the node IPAM controller's, or an operator's):
+    /// the allocator records it as held.
+    func podCIDRStored(current: JSON, next: JSON, revision: Int64) {
+        guard current["spec"]["podCIDR"].isNull else { return }
+        for range in Self.storedRanges(of: next, revision: revision) { podCIDRAllocator.occupy(range.cidr, node: range.node, revision: revision) }
+    }
+
+    /// Fills the allocator from a list of the Nodes (before the first allocation, when the node
+    /// IPAM controller has not done it yet).
+    func syncPodCIDRs() async throws {
+        let prefix = CoreResources.node.prefix(namespace: nil)
+        let revision: Int64
+        do { revision = try await store.currentRevision() } catch { throw Self.map(error, nil, name: nil) }
+        let items = try await ControllerInput.listAll(store: store, prefix: prefix, revision: revision)
+        podCIDRAllocator.reconcile(try items.flatMap { Self.storedRanges(of: try decode($0), revision: $0.createRevision) }, at: revision)
+    }
+
+    /// A Node's ranges as the allocator keys them (by the Node's uid).
+    static func storedRanges(of node: JSON, revision: Int64) -> [PodCIDRAllocator.StoredRange] {
+        let uid = node["metadata"]["uid"].string ?? node["metadata"]["name"].string ?? ""
+        var cidrs = (node["spec"]["podCIDRs"].array ?? []).compactMap(\.string)
+        if cidrs.isEmpty, let single = node["spec"]["podCIDR"].string, !single.isEmpty { cidrs = [single] }
+        return cidrs.map { PodCIDRAllocator.StoredRange(cidr: $0, node: uid, revision: revision) }
+    }
+
+    /// Why a Node has no range, for its NetworkUnavailable condition.
+    var cidrNotAvailableMessage: String {
+        "no free /24 left in cluster CIDR \(podCIDRAllocator.clusterCIDR): the node gets a pod CIDR when another Node is deleted or the cluster CIDR is widened"
+    }
+
+    /// `conditions` with NetworkUnavailable set as given; its lastTransitionTime moves only when
+    /// the status does, as Kubernetes' node conditions.
+    static func settingNetworkUnavailable(in conditions: JSON, status: String, reason: String, message: String) -> JSON {
+        let now = JSON.string(Timestamp.now())
+        var list = conditions.array ?? []
+        let index = list.firstIndex { $0["type"].string == "NetworkUnavailable" }
+        let old = index.map { list[$0] }
+        let transition = old.flatMap { $0["status"].string == status ? $0["lastTransitionTime"] : nil } ?? now
+        let condition: JSON = [
+            "type": "NetworkUnavailable", "status": .string(status), "reason": .string(reason), "message": .string(message),
+            "lastHeartbeatTime": now, "lastTransitionTime": transition,
+        ]
+        if let index { list[index] = condition } else { list.append(condition) }
+        return .array(list)
+    }
+
+    /// `taints` with or without the network-unavailable NoSchedule taint, which Kubernetes' node
+    /// lifecycle controller keeps on a Node while NetworkUnavailable is True: no pod is scheduled
+    /// to a node that could not give it an address.
+    static func settingNetworkUnavailableTaint(in taints: JSON, present: Bool) -> JSON {
+        if present && (taints.array ?? []).contains(where: { $0["key"].string == networkUnavailableTaint }) { return taints }
+        var list = (taints.array ?? []).filter { $0["key"].string != networkUnavailableTaint }
+        if present { list.append(["key": .string(networkUnavailableTaint), "effect": "NoSchedule", "timeAdded": .string(Timestamp.now())]) }
+        return list.isEmpty ? .null : .array(list)
+    }
+
+    /// Whether the Node carries the network-unavailable taint.
+    static func hasNetworkUnavailableTaint(_ node: JSON) -> Bool {
+        (node["spec"]["taints"].array ?? []).contains { $0["key"].string == networkUnavailableTaint }
+    }
+
+    /// Records an event about a Node in `default`, where Kubernetes puts events of cluster-scoped
+    /// objects. A failure is logged: the Node's condition says the same.
+    func recordNodeEvent(_ node: JSON, type: String, reason: String, message: String) async {
+        let name = node["metadata"]["name"].string ?? ""
+        let now = Timestamp.now()
+        let event: JSON = [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": ["generateName": .string("\(name)."), "namespace": "default"],
+            "involvedObject": ["kind": "Node", "apiVersion": "v1", "name": .string(name), "uid": node["metadata"]["uid"]],
+            "reason": .string(reason), "message": .string(message), "type": .string(type),
+            "source": ["component": .string(Self.nodeIPAMManager)], "reportingComponent": .string(Self.nodeIPAMManager),
+            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
+        ]
+        do {
+            _ = try await createInProcess(event, plural: "events", namespace: "default", fieldManager: Self.nodeIPAMManager)
+        } catch {
+            logger.warning("could not record a node event", metadata: ["node": "\(name)", "reason": "\(reason)", "error": "\(error)"])
+        }
     }
 
     /// A Node keeps its podCIDR for life: an update that leaves it out keeps the stored one, an

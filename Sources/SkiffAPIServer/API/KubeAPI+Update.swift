@@ -133,6 +133,7 @@ extension KubeAPI {
         do {
             let revision = try await store.update(key, value: Self.encodeForStore(next), expectedRevision: stored.modRevision)
             next["metadata"]["resourceVersion"] = .string(String(revision))
+            if definition.kind == "Node" { podCIDRStored(current: current, next: next, revision: revision) }
             return next
         } catch {
             throw Self.map(error, definition, name: name)

@@ -2,17 +2,45 @@ import Foundation
 import Synchronization
 
 /// Hands out one /24 per node from the cluster CIDR (`--cluster-cidr`, 10.42.0.0/16 by default,
-/// as k3s). The store is the record of what is taken (each Node's spec.podCIDR); recent picks are
-/// also held here for a minute so two Nodes created at the same time cannot get the same range
-/// before either is stored.
+/// as k3s), the way kube-controller-manager's range allocator keeps its cidrset: an in-memory map
+/// of which /24 is held by which Node, taken under a lock so two Nodes registering at the same
+/// time can never get the same range, and searched from a rotating start so a range freed a
+/// moment ago (its pods may still be winding down) is the last one handed out again.
+///
+/// The store stays the record of what is taken. The map is filled from a list of the Nodes
+/// (`reconcile`), follows their writes (`occupy` when a Node with a range is stored, `release`
+/// when one is deleted or a write fails), and is corrected by the next `reconcile`: a holder the
+/// list no longer shows is dropped only if it was stored at or before the list's revision, so a
+/// range handed out while the list was being read stays held.
 public final class PodCIDRAllocator: Sendable {
     public static let defaultClusterCIDR = "10.42.0.0/16"
-    static let reservationLifetime: TimeInterval = 60
     public let clusterCIDR: String
     /// The cluster CIDR's network address and how many /24s it holds.
     private let base: UInt32
-    private let blocks: Int
-    private let reserved = Mutex<[String: Date]>([:])
+    let blocks: Int
+    private let state = Mutex(State())
+
+    /// Who holds a /24: a Node's uid, and the revision at which the store had it holding the
+    /// range (nil while the write that records it is still in flight).
+    struct Holder: Equatable {
+        let node: String
+        var revision: Int64?
+    }
+
+    struct State {
+        var holders: [Int: Holder] = [:]
+        /// Where the next search starts: one past the last range handed out.
+        var next = 0
+        /// The newest revision the map reflects; nil until the first `reconcile`.
+        var revision: Int64?
+    }
+
+    /// A Node's range as the store shows it, for `reconcile`.
+    struct StoredRange {
+        let cidr: String
+        let node: String
+        let revision: Int64
+    }
 
     /// The default range, 10.42.0.0/16: 256 node CIDRs.
     public convenience init() {
@@ -36,20 +64,87 @@ public final class PodCIDRAllocator: Sendable {
         self.init(clusterCIDR: clusterCIDR, base: UInt32(bigEndian: address.s_addr), blocks: 1 << (24 - prefix))
     }
 
-    /// The first /24 not in `used` nor recently handed out, or nil when all are taken.
-    func allocate(used: Set<String>, now: Date = Date()) -> String? {
-        reserved.withLock { reserved in
-            reserved = reserved.filter { now.timeIntervalSince($0.value) < Self.reservationLifetime }
-            for block in 0..<blocks {
-                let network = base + UInt32(block) << 8
-                let candidate = "\(network >> 24).\((network >> 16) & 255).\((network >> 8) & 255).0/24"
-                if !used.contains(candidate) && reserved[candidate] == nil {
-                    reserved[candidate] = now
-                    return candidate
-                }
+    /// Whether a list of the Nodes has filled the map yet; `allocate` answers nil until then.
+    var isSynced: Bool { state.withLock { $0.revision != nil } }
+
+    /// The first free /24 from the rotating start, now held for `node` (a uid) until `occupy`
+    /// confirms it or `release` gives it back; nil when every range is held.
+    func allocate(for node: String) -> String? {
+        state.withLock { state in
+            guard state.revision != nil else { return nil }
+            for offset in 0..<blocks {
+                let block = (state.next + offset) % blocks
+                guard state.holders[block] == nil else { continue }
+                state.holders[block] = Holder(node: node, revision: nil)
+                state.next = (block + 1) % blocks
+                return cidr(ofBlock: block)
             }
             return nil
         }
+    }
+
+    /// Records that the store has `node` holding `cidr` as of `revision`. A range held by another
+    /// Node stays with it: two Nodes given overlapping ranges by hand are the operator's to sort out.
+    func occupy(_ cidr: String, node: String, revision: Int64) {
+        guard let range = blockRange(of: cidr) else { return }
+        state.withLock { state in
+            for block in range where state.holders[block] == nil || state.holders[block]?.node == node {
+                state.holders[block] = Holder(node: node, revision: revision)
+            }
+        }
+    }
+
+    /// Frees `cidr` if `node` holds it: the Node was deleted (at `revision`), or the write that
+    /// would have given it the range failed (`revision` nil).
+    func release(_ cidr: String, node: String, revision: Int64? = nil) {
+        guard let range = blockRange(of: cidr) else { return }
+        state.withLock { state in
+            for block in range where state.holders[block]?.node == node { state.holders[block] = nil }
+            if let revision, let known = state.revision { state.revision = max(known, revision) }
+        }
+    }
+
+    /// Makes the map agree with a list of every Node's range read at `revision`. A list older
+    /// than what the map already reflects is ignored: it could bring back a deleted Node's range.
+    func reconcile(_ stored: [StoredRange], at revision: Int64) {
+        state.withLock { state in
+            if let known = state.revision, known > revision { return }
+            state.revision = revision
+            let listed = Set(stored.map(\.node))
+            state.holders = state.holders.filter { _, holder in
+                guard let written = holder.revision else { return true }
+                return written > revision || listed.contains(holder.node)
+            }
+            for range in stored {
+                guard let blocks = blockRange(of: range.cidr) else { continue }
+                for block in blocks where state.holders[block] == nil || state.holders[block]?.node == range.node {
+                    state.holders[block] = Holder(node: range.node, revision: range.revision)
+                }
+            }
+        }
+    }
+
+    /// How many /24s are held, in flight or stored.
+    var heldCount: Int { state.withLock { $0.holders.count } }
+
+    private func cidr(ofBlock block: Int) -> String {
+        let network = base + UInt32(block) << 8
+        return "\(network >> 24).\((network >> 16) & 255).\((network >> 8) & 255).0/24"
+    }
+
+    /// The /24 blocks of the cluster CIDR that `cidr` covers, or nil when it lies outside it.
+    func blockRange(of cidr: String) -> Range<Int>? {
+        let parts = cidr.split(separator: "/")
+        var address = in_addr()
+        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix), inet_pton(AF_INET, String(parts[0]), &address) == 1 else {
+            return nil
+        }
+        let network = UInt32(bigEndian: address.s_addr)
+        guard network >= base else { return nil }
+        let first = Int((network - base) >> 8)
+        guard first < blocks else { return nil }
+        let count = prefix >= 24 ? 1 : 1 << (24 - prefix)
+        return first..<min(blocks, first + count)
     }
 
     /// Whether `text` is a CIDR (`address/prefix`, IPv4 or IPv6) in canonical form: the address
