@@ -15,11 +15,13 @@ final class TestAPI: Sendable {
     /// The garbage collector, namespace controller and node IPAM controller, when a test asked for them.
     let controllers: Task<Void, Never>?
 
-    init(controllers: Bool = false) async throws {
+    init(controllers: Bool = false, clusterCIDR: String? = nil) async throws {
         directory = NSTemporaryDirectory() + "skiff-api-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory + "/state.db")
-        var api = KubeAPI(store: store, authenticator: Authenticator(adminToken: Self.adminToken, joinToken: Self.joinToken))
+        var api = KubeAPI(
+            store: store, authenticator: Authenticator(adminToken: Self.adminToken, joinToken: Self.joinToken),
+            podCIDRAllocator: try clusterCIDR.map(PodCIDRAllocator.init(clusterCIDR:)))
         api.bookmarkInterval = .milliseconds(200)
         self.api = api
         try await api.bootstrap()
