@@ -107,7 +107,8 @@ public struct NodeIPAMController: Service {
     /// waiting Node says why; a Node that got its range stops saying CIDRNotAvailable.
     func wantedCondition(_ node: JSON) -> (status: String, reason: String, message: String)? {
         let condition = (node["status"]["conditions"].array ?? []).first { $0["type"].string == "NetworkUnavailable" }
-        let status = condition?["status"].string, reason = condition?["reason"].string
+        let status = condition?["status"].string
+        let reason = condition?["reason"].string
         if Self.isWaiting(node) {
             let message = api.cidrNotAvailableMessage
             if status == "True" && reason == "CIDRNotAvailable" && condition?["message"].string == message { return nil }
