@@ -100,11 +100,7 @@ let package = Package(
         .target(
             name: "SkiffServerCommand",
             dependencies: [
-                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystemd", "SkiffSystem",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "SkiffAPIServer", "SkiffStore", "SkiffSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,6 +113,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
+        // MARK: benches (skiff-bench: a development tool, not a product, never shipped in skiff)
+        .target(
+            name: "SkiffBench",
+            dependencies: [
+                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(name: "skiff-bench", dependencies: ["SkiffBench"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffBenchTests",
+            dependencies: ["SkiffBench", "skiff-bench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+
         // MARK: node agent (skiff agent)
         // Each piece of the kubelet's job is its own target; SkiffAgent wires them into the loops.
         .target(name: "SkiffImages", dependencies: ["SkiffSystem"], swiftSettings: strict),

@@ -4,7 +4,7 @@ import NIOPosix
 import NIOSSL
 
 /// One keep-alive HTTPS/1.1 connection that sends requests one after another, as a kubectl or
-/// client-go connection does. Used only by `skiff bench api`.
+/// client-go connection does. Used only by `skiff-bench api`.
 struct BenchHTTPSClient {
     let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
@@ -30,7 +30,7 @@ struct BenchHTTPSClient {
             try await body { method, path, bytes in
                 var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
                 head.headers.add(name: "Host", value: "127.0.0.1")
-                head.headers.add(name: "Authorization", value: "Bearer \(BenchCommand.token)")
+                head.headers.add(name: "Authorization", value: "Bearer \(SkiffBenchCommand.token)")
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Accept", value: "application/json")
                 head.headers.add(name: "Content-Length", value: String(bytes.count))
