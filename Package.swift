@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "SkiffAPIServer",
             dependencies: [
-                "SkiffAPI", "SkiffStore", "SkiffScheduler", "SkiffNodeAPI",
+                "SkiffAPI", "SkiffStore", "SkiffNodeAPI",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -97,10 +97,19 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict),
+        // The API server, the scheduler and the controllers meet here, not in SkiffAPIServer.
+        .target(
+            name: "SkiffControlPlane",
+            dependencies: [
+                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "SkiffServerCommand",
             dependencies: [
-                "SkiffAPIServer", "SkiffStore", "SkiffSystemd",
+                "SkiffControlPlane", "SkiffAPIServer", "SkiffStore", "SkiffSystemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,7 +126,7 @@ let package = Package(
         .target(
             name: "SkiffBench",
             dependencies: [
-                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem",
+                "SkiffControlPlane", "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -212,7 +221,7 @@ let package = Package(
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI"], swiftSettings: strict),
         .testTarget(
             name: "SkiffAPIServerTests",
-            dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore", "SkiffScheduler"],
+            dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore"],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffServerIntegrationTests",

@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import SkiffAPI
 import SkiffAPIServer
+import SkiffControlPlane
 import SkiffStore
 import SkiffSystem
 
@@ -29,7 +30,7 @@ struct APIBenchCommand: AsyncParsableCommand {
         var logger = Logger(label: "skiff.bench")
         logger.logLevel = .error
         let controlPlane = try await ControlPlane.make(
-            configuration: ControlPlaneConfiguration(dataDirectory: directory, bindAddress: "127.0.0.1", port: 0), store: store, logger: logger)
+            configuration: APIServerConfiguration(dataDirectory: directory, bindAddress: "127.0.0.1", port: 0), store: store, logger: logger)
         let group = ServiceGroup(configuration: .init(services: controlPlane.services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SkiffAPI
 import SkiffAPIServer
+import SkiffControlPlane
 import SkiffScheduler
 import SkiffStore
 

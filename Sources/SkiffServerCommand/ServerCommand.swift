@@ -3,10 +3,11 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SkiffAPIServer
+import SkiffControlPlane
 import SkiffStore
 import SkiffSystemd
 
-/// `skiff server`: the control plane (API server, store, and — later — scheduler).
+/// `skiff server`: the control plane (API server on its store, scheduler, controllers) in one process.
 public struct ServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "server", abstract: "Run the Skiff control plane (Kubernetes API server on an embedded SQLite store).")
@@ -57,7 +58,7 @@ public struct ServerCommand: AsyncParsableCommand {
         let readiness = SystemdReadiness(
             notifier: try SystemdNotifier.fromProcessEnvironment(), kubeconfig: dataDir + "/admin.kubeconfig", logger: logger)
         let controlPlane = try await ControlPlane.make(
-            configuration: ControlPlaneConfiguration(
+            configuration: APIServerConfiguration(
                 dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR),
             store: store, logger: logger)
         let group = ServiceGroup(configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -12,16 +12,6 @@ extension KubeAPI {
         return withWarnings(.json(created, status: 201), warnings)
     }
 
-    /// A create from inside the server (the scheduler's events): a POST's checks, field
-    /// ownership and admission, without serializing the object only to parse it back, or the reply.
-    func createInProcess(_ object: JSON, group: String = "", version: String = "v1", plural: String, namespace: String?, fieldManager: String) async throws -> JSON {
-        let target = try parseTarget(group: group, version: version, rest: namespace.map { ["namespaces", $0, plural] } ?? [plural])
-        var warnings: [String] = []
-        var checked = try checkedBody(object, target: target, request: APIRequest(method: "POST", path: ""), warnings: &warnings)
-        FieldOwnership.recordUpdate(manager: fieldManager, before: nil, after: &checked)
-        return try await createObject(checked, target: target)
-    }
-
     /// Kind/apiVersion/namespace checks and unknown-field handling (`fieldValidation`) of a body.
     func checkedBody(_ body: JSON, target: Target, request: APIRequest, warnings: inout [String]) throws -> JSON {
         guard body.object != nil else { throw APIError.badRequest("the request body must be a JSON object, not \(body.typeName)") }

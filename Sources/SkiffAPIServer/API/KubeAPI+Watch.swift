@@ -10,8 +10,11 @@ extension KubeAPI {
 
     /// An opened watch: its events are produced by `run` (until the client goes, the watch times
     /// out or the store closes), or the requested resourceVersion is already compacted.
-    enum WatchSession {
+    public enum WatchSession {
+        /// `run` calls `emit` with each event's type (ADDED, MODIFIED, DELETED, BOOKMARK) and
+        /// object; throwing from `emit` ends the watch.
         case open(run: @Sendable (_ emit: @escaping @Sendable (_ type: String, _ object: JSON) async throws -> Void) async throws -> Void)
+        /// The requested resourceVersion is compacted: the `Expired` (410) status a client gets.
         case expired(status: JSON)
     }
 

@@ -8,34 +8,12 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import SkiffAPI
-import SkiffScheduler
 import SkiffStore
 
-/// Settings of `skiff server`.
-public struct ControlPlaneConfiguration: Sendable {
-    public var dataDirectory: String
-    public var bindAddress: String
-    public var port: Int
-    /// Host names or IPs (besides localhost) to put in the serving certificate and kubeconfig.
-    public var advertiseAddress: String?
-    /// The range nodes' pod CIDRs (one /24 each) come from.
-    public var clusterCIDR: String
-
-    public init(
-        dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,
-        clusterCIDR: String = PodCIDRAllocator.defaultClusterCIDR
-    ) {
-        self.clusterCIDR = clusterCIDR
-        self.dataDirectory = dataDirectory
-        self.bindAddress = bindAddress
-        self.port = port
-        self.advertiseAddress = advertiseAddress
-    }
-}
-
 /// Assembles the API server: PKI, tokens, default objects, and the HTTPS application. Its
-/// `services` go into the process's ServiceGroup.
-public struct ControlPlane: Sendable {
+/// `services` (the HTTPS listener and the API's own housekeeping) go into the process's
+/// ServiceGroup, where the control plane puts the scheduler and the controllers after them.
+public struct APIServer: Sendable {
     public let api: KubeAPI
     public let services: [any Service]
     public let credentials: Credentials
@@ -46,7 +24,7 @@ public struct ControlPlane: Sendable {
     /// create p99 fell from a median of 19 ms to 17 (docs/performance.md).
     static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount / 2))
 
-    public static func make(configuration: ControlPlaneConfiguration, store: any Store, logger: Logger) async throws -> ControlPlane {
+    public static func make(configuration: APIServerConfiguration, store: any Store, logger: Logger) async throws -> APIServer {
         let directory = configuration.dataDirectory
         let pki = try ClusterPKI.loadOrCreate(directory: directory + "/pki", hostnames: [configuration.advertiseAddress ?? ""])
         let credentials = try Credentials.loadOrCreate(directory: directory)
@@ -83,16 +61,8 @@ public struct ControlPlane: Sendable {
             },
             eventLoopGroupProvider: .shared(Self.eventLoops),
             logger: logger)
-        let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: credentials.adminToken), logger: logger)
-        // ServiceGroup shuts services down in reverse order: the scheduler stops before the API.
-        return ControlPlane(
-            api: api,
-            services: [
-                NamespaceCacheService(api: api, logger: logger), application, Compactor(store: store, logger: logger),
-                SchedulerRunner(scheduler: scheduler),
-                GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
-                NodeIPAMController(api: api, logger: logger),
-            ],
+        return APIServer(
+            api: api, services: [NamespaceCacheService(api: api, logger: logger), application, Compactor(store: store, logger: logger)],
             credentials: credentials)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SkiffAPI
+import SkiffAPIServer
 import SkiffScheduler
 
 /// The scheduler's API client inside the server process: it calls `KubeAPI` directly with the
@@ -32,12 +33,11 @@ public struct InProcessSchedulerClient: SchedulerClient {
     public func watch(_ resource: ScheduledResource, from resourceVersion: String) async throws -> AsyncStream<(type: String, object: JSON)> {
         // Straight from the API's watch as objects: the same events a client's `?watch=true` gets,
         // without serializing each one for the scheduler to parse back.
-        let target = try api.parseTarget(group: "", version: "v1", rest: [resource == .pods ? "pods" : "nodes"])
-        let request = APIRequest(
-            method: "GET", path: Self.path(resource), query: ["watch": "true", "resourceVersion": resourceVersion, "allowWatchBookmarks": "true"])
+        let session = try await api.openWatchInProcess(
+            plural: resource == .pods ? "pods" : "nodes", query: ["resourceVersion": resourceVersion, "allowWatchBookmarks": "true"])
         let (stream, continuation) = AsyncStream<(type: String, object: JSON)>.makeStream()
         // An expired resourceVersion ends the stream at once; the scheduler relists.
-        guard case .open(let run) = try await api.openWatch(target, request) else {
+        guard case .open(let run) = session else {
             continuation.finish()
             return stream
         }

@@ -1,0 +1,21 @@
+/// Settings of the API server (`skiff server`'s flags).
+public struct APIServerConfiguration: Sendable {
+    public var dataDirectory: String
+    public var bindAddress: String
+    public var port: Int
+    /// Host names or IPs (besides localhost) to put in the serving certificate and kubeconfig.
+    public var advertiseAddress: String?
+    /// The range nodes' pod CIDRs (one /24 each) come from.
+    public var clusterCIDR: String
+
+    public init(
+        dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,
+        clusterCIDR: String = PodCIDRAllocator.defaultClusterCIDR
+    ) {
+        self.clusterCIDR = clusterCIDR
+        self.dataDirectory = dataDirectory
+        self.bindAddress = bindAddress
+        self.port = port
+        self.advertiseAddress = advertiseAddress
+    }
+}
