@@ -217,6 +217,7 @@ let package = Package(
         // Helpers for tests only (a throwaway etcd-server); no product ships it.
         .target(name: "SkiffTestSupport", swiftSettings: strict),
         .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffAPI", "SkiffTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: strict),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI"], swiftSettings: strict),
         .testTarget(

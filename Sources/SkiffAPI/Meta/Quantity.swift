@@ -62,3 +62,16 @@ public struct Quantity: Sendable, Equatable, Comparable, CustomStringConvertible
         }
     }
 }
+
+extension Quantity: JSONDecodable {
+    /// A quantity inside a typed object (`resources.limits.memory`): a string or a bare number;
+    /// anything else is an error naming the field.
+    public init(json: JSONField) throws(JSONShapeError) {
+        guard let quantity = Quantity(json: json.value) else {
+            throw json.error("expected a quantity such as \"500m\" or \"64Mi\", found \(json.value.serialized)")
+        }
+        self = quantity
+    }
+
+    public static var jsonTypeName: String { "a quantity" }
+}

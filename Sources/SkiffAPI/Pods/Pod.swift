@@ -1,0 +1,81 @@
+/// A core/v1 Pod as a node runs it, decoded once from the API's JSON with Kubernetes' defaults
+/// applied (see `PodSpec` and `Container`). Business logic reads the typed fields; `json` keeps
+/// the object exactly as the API sent it, for what must go back unchanged (the node API's pod
+/// list, the agent's saved state).
+public struct Pod: Sendable, Equatable {
+    /// The object as received, unchanged.
+    public private(set) var json: JSON
+    public let name: String
+    /// `metadata.namespace`; missing or empty means "default", as kubectl and the API server read it.
+    public let namespace: String
+    public let uid: String
+    public let resourceVersion: String?
+    public let generation: Int64?
+    public let labels: [String: String]
+    public let annotations: [String: String]
+    /// Set once the pod is being deleted gracefully (RFC 3339).
+    public let deletionTimestamp: String?
+    public let deletionGracePeriodSeconds: Int64?
+    public let ownerReferences: [OwnerReference]
+    public let spec: PodSpec
+    public private(set) var status: PodStatus
+
+    /// Decodes a pod; a wrong type or a container without a name is an error naming the field
+    /// (`spec.containers[1].name: required field is missing`).
+    public init(json: JSON) throws(JSONShapeError) {
+        let root = JSONField(json)
+        let metadata = JSONField(try root.field("metadata", default: JSON.emptyObject), path: "metadata")
+        self.json = json
+        name = try metadata.field("name", default: "")
+        let namespace = try metadata.field("namespace", default: "")
+        self.namespace = namespace.isEmpty ? "default" : namespace
+        uid = try metadata.field("uid", default: "")
+        resourceVersion = try metadata.optional("resourceVersion")
+        generation = try metadata.optional("generation")
+        labels = try metadata.field("labels", default: [:])
+        annotations = try metadata.field("annotations", default: [:])
+        deletionTimestamp = try metadata.optional("deletionTimestamp")
+        deletionGracePeriodSeconds = try metadata.optional("deletionGracePeriodSeconds")
+        ownerReferences = try metadata.field("ownerReferences", default: [])
+        spec = try root.field("spec", default: PodSpec.empty)
+        status = try root.field("status", default: PodStatus.empty)
+    }
+
+    /// `namespace/name`, how logs and kubectl name a pod.
+    public var key: String { "\(namespace)/\(name)" }
+
+    /// Whether a graceful deletion has begun.
+    public var isBeingDeleted: Bool { deletionTimestamp != nil }
+
+    /// The same pod with the status the server now reports (after a status patch).
+    public func replacingStatus(_ status: JSON) throws(JSONShapeError) -> Pod {
+        var json = json
+        json["status"] = status
+        return try Pod(json: json)
+    }
+
+    /// This pod with `other`'s status: what a status patch's answer changes.
+    public func withStatus(of other: Pod) -> Pod {
+        var copy = self
+        copy.json["status"] = other.json["status"]
+        copy.status = other.status
+        return copy
+    }
+
+    /// A reference to the object that owns this pod (a ReplicaSet, a Job...).
+    public struct OwnerReference: Sendable, Equatable, JSONDecodable {
+        public let apiVersion: String
+        public let kind: String
+        public let name: String
+        public let uid: String
+        public let controller: Bool
+
+        public init(json: JSONField) throws(JSONShapeError) {
+            apiVersion = try json.field("apiVersion", default: "")
+            kind = try json.field("kind", default: "")
+            name = try json.field("name", default: "")
+            uid = try json.field("uid", default: "")
+            controller = try json.field("controller", default: false)
+        }
+    }
+}
