@@ -16,9 +16,9 @@ struct AgentContext: Sendable {
     let hostIP: String
     let logger: Logger
 
-    func podLogDirectory(_ pod: JSON) -> String {
-        let meta = pod["metadata"]
-        return "\(configuration.podLogDirectory)/\(meta["namespace"].string ?? "default")_\(meta["name"].string ?? "")_\(meta["uid"].string ?? "")"
+    /// `<namespace>_<name>_<uid>`, the kubelet's layout that log collectors expect.
+    func podLogDirectory(_ pod: Pod) -> String {
+        "\(configuration.podLogDirectory)/\(pod.namespace)_\(pod.name)_\(pod.uid)"
     }
 
     func containerDirectory(_ id: String) -> String { configuration.containersDirectory + "/" + id }

@@ -19,9 +19,9 @@ struct ContainerSpecBuilderTests {
     ]
 
     static func input(container: JSON, pod: JSON = ["metadata": ["name": "p", "namespace": "ns", "uid": "u1"], "spec": [:]],
-                      image: ImageDefaults = ImageDefaults(env: ["PATH=/bin"], entrypoint: ["/entry"], cmd: ["default"], workingDir: "/work")) -> ContainerSpecBuilder.Input {
+                      image: ImageDefaults = ImageDefaults(env: ["PATH=/bin"], entrypoint: ["/entry"], cmd: ["default"], workingDir: "/work")) throws -> ContainerSpecBuilder.Input {
         ContainerSpecBuilder.Input(
-            pod: pod, container: container, image: image, rootfs: "/merged", readonlyRootfs: false, environment: ["A=1", "B=two"],
+            pod: try Pod(json: pod), container: try Container(json: JSONField(container)), image: image, rootfs: "/merged", readonlyRootfs: false, environment: ["A=1", "B=two"],
             mounts: [PreparedMount(destination: "/etc/hosts", source: "/pod/hosts")], sandbox: SandboxPaths(network: "/ns/net", ipc: "/ns/ipc", uts: "/ns/uts"),
             cgroupsPath: "/kubepods/podu1/c1", oomScoreAdj: 1000, hostProcess: false, user: (0, 0, []))
     }

@@ -123,16 +123,16 @@ final class RecordingStatusSink: PodStatusSink {
     var deletions: [String] { state.withLock { $0.deletions } }
     var latest: JSON { statuses.last ?? .null }
 
-    func patchStatus(namespace: String, name: String, status: JSON) async throws -> JSON {
+    func patchStatus(namespace: String, name: String, status: JSON) async throws -> Pod {
         state.withLock { $0.statuses.append(status) }
-        return ["metadata": ["name": .string(name), "namespace": .string(namespace), "uid": "uid-1"], "status": status]
+        return try Pod(json: ["metadata": ["name": .string(name), "namespace": .string(namespace), "uid": "uid-1"], "status": status])
     }
 
     func confirmDeletion(namespace: String, name: String, uid: String) async throws {
         state.withLock { $0.deletions.append("\(namespace)/\(name)") }
     }
 
-    func record(pod: JSON, container: String?, type: String, reason: String, message: String) {
+    func record(pod: Pod, container: String?, type: String, reason: String, message: String) {
         state.withLock { $0.events.append(reason) }
     }
 }
@@ -140,7 +140,7 @@ final class RecordingStatusSink: PodStatusSink {
 final class FakeSandboxes: PodSandboxes {
     let tornDown = Mutex<[String]>([])
 
-    func setUp(pod: JSON) async throws -> SandboxInfo {
+    func setUp(pod: Pod) async throws -> SandboxInfo {
         SandboxInfo(podIP: "10.42.0.7", paths: SandboxPaths(), files: [])
     }
 
@@ -202,7 +202,7 @@ struct WorkerHarness {
             status: status, specBuilder: ContainerSpecBuilder(template: ContainerSpecBuilderTests.template), exits: exits,
             hostIP: "192.0.2.1", logger: Logger(label: "test"))
         let finished = finished
-        worker = PodWorker(pod: pod, context: context) { _ in finished.value = true }
+        worker = PodWorker(pod: try Pod(json: pod), context: context) { _ in finished.value = true }
         runtime.exits.value = exits
         exits.worker.value = worker
     }
@@ -217,6 +217,11 @@ struct WorkerHarness {
         ]
         if !initContainers.isEmpty { spec["initContainers"] = .array(initContainers.map(container)) }
         return ["metadata": ["name": "p", "namespace": "default", "uid": "uid-1"], "spec": spec]
+    }
+
+    /// Sends the worker the pod as the API would (ADDED, MODIFIED).
+    func update(_ pod: JSON) async throws {
+        await worker.update(try Pod(json: pod))
     }
 
     /// The last reported state of a container: "running", "waiting:<reason>", "terminated:<code>".

@@ -13,7 +13,7 @@ struct PodWorkerTests {
         let harness = try WorkerHarness(pod: WorkerHarness.pod(
             initContainers: [["first", "exit", "0"], ["second", "exit", "0"]], containers: [["app", "run"]]))
         defer { harness.cleanUp() }
-        await harness.worker.update(WorkerHarness.pod(
+        try await harness.update(WorkerHarness.pod(
             initContainers: [["first", "exit", "0"], ["second", "exit", "0"]], containers: [["app", "run"]]))
         #expect(await harness.eventually { harness.containerState("app") == "running" })
         let starts = harness.runtime.log.filter { $0.hasPrefix("start ") || $0.hasPrefix("exit ") }
@@ -27,7 +27,7 @@ struct PodWorkerTests {
         let pod = WorkerHarness.pod(initContainers: [["setup", "exit", "1"]], containers: [["app", "run"]])
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
-        await harness.worker.update(pod)
+        try await harness.update(pod)
         #expect(await harness.eventually { harness.runtime.starts("setup").count >= 3 })
         #expect(!harness.runtime.log.contains("start app"))
         #expect(harness.status.latest["phase"] == "Pending")
@@ -38,7 +38,7 @@ struct PodWorkerTests {
         let pod = WorkerHarness.pod(containers: [["crash", "exit", "1"]])
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
-        await harness.worker.update(pod)
+        try await harness.update(pod)
         // Back-off in the harness: 0.05 s doubling to 0.2 s. Waits are lower bounds only: a loaded
         // machine may run a restart late, never early. The holds themselves are in the messages.
         #expect(await harness.eventually { harness.runtime.starts("crash").count >= 6 })
@@ -67,7 +67,7 @@ struct PodWorkerTests {
         let pod = WorkerHarness.pod(restartPolicy: "Never", containers: [["quick", "exit", "3"]])
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
-        await harness.worker.update(pod)
+        try await harness.update(pod)
         #expect(await harness.eventually { harness.status.latest["phase"] == "Failed" })
         #expect(harness.containerState("quick") == "terminated:3")
         #expect(harness.status.latest["containerStatuses"][0]["state"]["terminated"]["reason"] == "Error")
@@ -81,7 +81,7 @@ struct PodWorkerTests {
         let pod = WorkerHarness.pod(restartPolicy: "Never", containers: [["blink", "exit-during-start", "0"]])
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
-        await harness.worker.update(pod)
+        try await harness.update(pod)
         #expect(await harness.eventually { harness.status.latest["phase"] == "Succeeded" })
         #expect(harness.containerState("blink") == "terminated:0")
         #expect(harness.runtime.log.contains("delete blink"), "the ended container's runtime state is freed")
@@ -92,13 +92,13 @@ struct PodWorkerTests {
         let pod = WorkerHarness.pod(grace: 30, containers: [["polite", "run"]])
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
-        await harness.worker.update(pod)
+        try await harness.update(pod)
         #expect(await harness.eventually { harness.containerState("polite") == "running" })
         var deleted = pod
         deleted["metadata"]["deletionTimestamp"] = .string(Timestamp.now())
         deleted["metadata"]["deletionGracePeriodSeconds"] = 30
         let began = ContinuousClock.now
-        await harness.worker.update(deleted)
+        try await harness.update(deleted)
         #expect(await harness.eventually { harness.finished.value == true })
         #expect(ContinuousClock.now - began < .seconds(15), "stopping on SIGTERM does not wait out the 30 s grace")
         #expect(harness.runtime.log.filter { $0.hasPrefix("kill") } == ["kill TERM polite"])
@@ -112,12 +112,12 @@ struct PodWorkerTests {
         let pod = WorkerHarness.pod(containers: [["stubborn", "ignore-term"]])
         let harness = try WorkerHarness(pod: pod)
         defer { harness.cleanUp() }
-        await harness.worker.update(pod)
+        try await harness.update(pod)
         #expect(await harness.eventually { harness.containerState("stubborn") == "running" })
         var deleted = pod
         deleted["metadata"]["deletionTimestamp"] = .string(Timestamp.now())
         deleted["metadata"]["deletionGracePeriodSeconds"] = 0
-        await harness.worker.update(deleted)
+        try await harness.update(deleted)
         #expect(await harness.eventually { harness.finished.value == true })
         #expect(harness.runtime.log.filter { $0.hasPrefix("kill") } == ["kill TERM stubborn", "kill KILL stubborn"])
         #expect(harness.status.deletions == ["default/p"])

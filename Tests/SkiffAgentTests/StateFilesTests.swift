@@ -25,7 +25,7 @@ struct StateFilesTests {
         running.phase = .running(id: "abc", startedAt: Date(timeIntervalSince1970: 1_700_000_000))
         running.restartCount = 2
         let record = PodRecord(
-            pod: ["metadata": ["uid": "u1", "name": "p"]], containers: [running], finished: false,
+            pod: try Pod(json: ["metadata": ["uid": "u1", "name": "p"]]), containers: [running], finished: false,
             startTime: Date(timeIntervalSince1970: 1_699_999_999), podIP: "10.42.0.9")
         let directory = "/tmp/skiff-state-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileSystem.removeTree(directory) }

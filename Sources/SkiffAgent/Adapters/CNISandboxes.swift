@@ -15,7 +15,7 @@ struct CNISandboxes: PodSandboxes {
         network = PodSandboxNetwork(configuration: networkConfiguration, sandboxDirectory: configuration.sandboxRuntimeDirectory)
     }
 
-    func setUp(pod: JSON) async throws -> SandboxInfo {
+    func setUp(pod: Pod) async throws -> SandboxInfo {
         let request = Self.request(for: pod)
         let network = network
         let sandbox = try await blocking { try network.setUp(request) }
@@ -43,32 +43,25 @@ struct CNISandboxes: PodSandboxes {
     }
 
     /// hostname, hostNetwork, hostPorts, hostAliases and dnsConfig from the pod spec.
-    static func request(for pod: JSON) -> PodSandboxRequest {
-        let spec = pod["spec"]
+    static func request(for pod: Pod) -> PodSandboxRequest {
+        let spec = pod.spec
         var mappings: [PortMapping] = []
-        for container in spec["containers"].array ?? [] {
-            for port in container["ports"].array ?? [] {
-                guard let hostPort = port["hostPort"].int, hostPort > 0, let containerPort = port["containerPort"].int else { continue }
-                let transport = PortMapping.TransportProtocol(rawValue: (port["protocol"].string ?? "TCP").lowercased()) ?? .tcp
-                mappings.append(PortMapping(hostPort: Int(hostPort), containerPort: Int(containerPort), protocol: transport, hostIP: port["hostIP"].string))
+        for container in spec.containers {
+            for port in container.ports {
+                guard let hostPort = port.hostPort, hostPort > 0 else { continue }
+                let transport = PortMapping.TransportProtocol(rawValue: port.protocol.rawValue.lowercased()) ?? .tcp
+                mappings.append(PortMapping(hostPort: Int(hostPort), containerPort: Int(port.containerPort), protocol: transport, hostIP: port.hostIP))
             }
         }
-        let aliases = (spec["hostAliases"].array ?? []).map { alias in
-            HostAlias(ip: alias["ip"].string ?? "", hostnames: alias["hostnames"].array?.compactMap(\.string) ?? [])
-        }
-        let dns = spec["dnsConfig"]
-        let hostname = spec["hostname"].string ?? String((pod["metadata"]["name"].string ?? "pod").prefix(63))
+        let aliases = spec.hostAliases.map { HostAlias(ip: $0.ip, hostnames: $0.hostnames) }
+        let hostname = spec.hostname ?? String((pod.name.isEmpty ? "pod" : pod.name).prefix(63))
         return PodSandboxRequest(
-            podUID: pod["metadata"]["uid"].string ?? "", namespace: pod["metadata"]["namespace"].string ?? "default",
-            name: pod["metadata"]["name"].string ?? "", hostname: hostname, hostDomain: spec["subdomain"].string,
-            hostNetwork: spec["hostNetwork"].bool ?? false, portMappings: mappings, hostAliases: aliases,
+            podUID: pod.uid, namespace: pod.namespace, name: pod.name, hostname: hostname, hostDomain: spec.subdomain,
+            hostNetwork: spec.hostNetwork, portMappings: mappings, hostAliases: aliases,
             dns: PodDNSConfig(
-                ignoreHost: spec["dnsPolicy"].string == "None",
-                nameservers: dns["nameservers"].array?.compactMap(\.string) ?? [],
-                searches: dns["searches"].array?.compactMap(\.string) ?? [],
-                options: (dns["options"].array ?? []).compactMap { option in
-                    guard let name = option["name"].string else { return nil }
-                    return option["value"].string.map { "\(name):\($0)" } ?? name
-                }))
+                ignoreHost: spec.dnsPolicy == .none,
+                nameservers: spec.dnsConfig?.nameservers ?? [],
+                searches: spec.dnsConfig?.searches ?? [],
+                options: (spec.dnsConfig?.options ?? []).map { option in option.value.map { "\(option.name):\($0)" } ?? option.name }))
     }
 }

@@ -24,8 +24,8 @@ struct AgentNodeBackend: NodeAPIBackend {
     private func worker(namespace: String, pod: String) async throws -> PodWorker {
         let runtime = try current()
         for worker in await runtime.manager.allWorkers() {
-            let meta = await worker.pod["metadata"]
-            if meta["namespace"].string == namespace && meta["name"].string == pod { return worker }
+            let running = await worker.pod
+            if running.namespace == namespace && running.name == pod { return worker }
         }
         throw NodeAPIError.notFound("pod \(namespace)/\(pod) is not running on this node")
     }
@@ -90,7 +90,7 @@ struct AgentNodeBackend: NodeAPIBackend {
     func pods() async throws -> [UInt8] {
         var items: [JSON] = []
         for worker in try await current().manager.allWorkers() {
-            items.append(await worker.pod)
+            items.append(await worker.pod.json)
         }
         return JSON.object(["kind": "PodList", "apiVersion": "v1", "metadata": .emptyObject, "items": .array(items)]).bytes
     }

@@ -23,30 +23,28 @@ struct PodCgroups: Sendable {
         self.init(tree: KernelCgroups(hierarchy: hierarchy), root: root, memoryCapacity: memoryCapacity, oomScoreFloor: oomScoreFloor)
     }
 
-    func path(for pod: JSON) -> String {
-        let uid = pod["metadata"]["uid"].string ?? ""
-        switch QoS.classify(pod["spec"]) {
-        case "Guaranteed": return "/\(root)/pod\(uid)"
-        case "BestEffort": return "/\(root)/besteffort/pod\(uid)"
-        default: return "/\(root)/burstable/pod\(uid)"
+    func path(for pod: Pod) -> String {
+        switch QoS.classify(pod.spec) {
+        case .guaranteed: return "/\(root)/pod\(pod.uid)"
+        case .bestEffort: return "/\(root)/besteffort/pod\(pod.uid)"
+        case .burstable: return "/\(root)/burstable/pod\(pod.uid)"
         }
     }
 
-    func containerPath(pod: JSON, containerID: String) -> String {
+    func containerPath(pod: Pod, containerID: String) -> String {
         path(for: pod) + "/" + containerID
     }
 
     /// Creates the pod cgroup with the sum of its containers' limits (when every container has one).
-    func create(for pod: JSON) throws {
-        let containers = pod["spec"]["containers"].array ?? []
+    func create(for pod: Pod) throws {
         var memory: Int64? = 0
         var cpuMilli: Int64? = 0
         var cpuRequestMilli: Int64 = 0
-        for container in containers {
-            let limits = container["resources"]["limits"], requests = container["resources"]["requests"]
-            if let limit = Quantity(json: limits["memory"]), let sum = memory { memory = sum + limit.value } else { memory = nil }
-            if let limit = Quantity(json: limits["cpu"]), let sum = cpuMilli { cpuMilli = sum + limit.milliValue } else { cpuMilli = nil }
-            cpuRequestMilli += (Quantity(json: requests["cpu"]) ?? Quantity(json: limits["cpu"]))?.milliValue ?? 0
+        for container in pod.spec.containers {
+            let limits = container.resources.limits, requests = container.resources.requests
+            if let limit = limits["memory"], let sum = memory { memory = sum + limit.value } else { memory = nil }
+            if let limit = limits["cpu"], let sum = cpuMilli { cpuMilli = sum + limit.milliValue } else { cpuMilli = nil }
+            cpuRequestMilli += (requests["cpu"] ?? limits["cpu"])?.milliValue ?? 0
         }
         var cpu = RuntimeSpec.CPU(shares: UInt64(ContainerSpecBuilder.cpuShares(milliCPU: cpuRequestMilli)))
         if let cpuMilli, cpuMilli > 0 {
@@ -59,23 +57,23 @@ struct PodCgroups: Sendable {
     }
 
     /// Removes the pod cgroup once its containers are gone (kills stragglers first).
-    func remove(for pod: JSON) {
+    func remove(for pod: Pod) {
         tree.remove(path: path(for: pod))
     }
 
     /// The kubelet's oom_score_adj policy, raised to the floor where the host cannot go lower.
-    func oomScoreAdj(for pod: JSON, container: JSON) -> Int {
+    func oomScoreAdj(for pod: Pod, container: Container) -> Int {
         let score = kubeletOOMScoreAdj(for: pod, container: container)
         guard let oomScoreFloor else { return score }
         return max(score, oomScoreFloor)
     }
 
-    private func kubeletOOMScoreAdj(for pod: JSON, container: JSON) -> Int {
-        switch QoS.classify(pod["spec"]) {
-        case "Guaranteed": return -997
-        case "BestEffort": return 1000
-        default:
-            let request = Quantity(json: container["resources"]["requests"]["memory"])?.value ?? 0
+    private func kubeletOOMScoreAdj(for pod: Pod, container: Container) -> Int {
+        switch QoS.classify(pod.spec) {
+        case .guaranteed: return -997
+        case .bestEffort: return 1000
+        case .burstable:
+            let request = container.resources.requests["memory"]?.value ?? 0
             guard memoryCapacity > 0 else { return 999 }
             let score = 1000 - (1000 * request) / memoryCapacity
             return Int(min(max(2, score), 999))

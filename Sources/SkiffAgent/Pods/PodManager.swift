@@ -21,17 +21,16 @@ actor PodManager {
     func allWorkers() -> [PodWorker] { Array(workers.values) }
 
     /// The pod as the API sent it (ADDED/MODIFIED, or from a list).
-    func apply(_ pod: JSON) async {
-        guard let uid = pod["metadata"]["uid"].string else { return }
-        if let worker = workers[uid] {
+    func apply(_ pod: Pod) async {
+        guard !pod.uid.isEmpty else { return }
+        if let worker = workers[pod.uid] {
             await worker.update(pod)
             return
         }
-        let phase = pod["status"]["phase"].string
         // A finished pod this agent no longer knows about has nothing left to run.
-        if (phase == "Succeeded" || phase == "Failed") && pod["metadata"]["deletionTimestamp"].string == nil { return }
+        if pod.status.phase?.isFinal == true && !pod.isBeingDeleted { return }
         let worker = makeWorker(pod)
-        workers[uid] = worker
+        workers[pod.uid] = worker
         await worker.update(pod)
     }
 
@@ -52,7 +51,7 @@ actor PodManager {
         }
     }
 
-    private func makeWorker(_ pod: JSON) -> PodWorker {
+    private func makeWorker(_ pod: Pod) -> PodWorker {
         PodWorker(pod: pod, context: context) { [weak self] uid in
             Task { await self?.forget(uid: uid) }
         }

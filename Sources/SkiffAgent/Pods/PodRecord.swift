@@ -5,8 +5,8 @@ import SkiffSystem
 /// A pod's `state.json` in the agent's pods directory: what a worker saves after every change
 /// so a restarted agent (or `skiff pods`) takes the pod back where it was.
 struct PodRecord: Sendable {
-    /// The pod as the API last sent it.
-    var pod: JSON
+    /// The pod as the API last sent it (saved as its JSON).
+    var pod: Pod
     var containers: [ContainerState]
     var finished: Bool
     var startTime: Date?
@@ -26,7 +26,7 @@ struct PodRecord: Sendable {
         try FileSystem.writeAtomically(Self.path(podsDirectory: podsDirectory, uid: uid), json.serialized)
     }
 
-    init(pod: JSON, containers: [ContainerState], finished: Bool, startTime: Date?, podIP: String?) {
+    init(pod: Pod, containers: [ContainerState], finished: Bool, startTime: Date?, podIP: String?) {
         self.pod = pod
         self.containers = containers
         self.finished = finished
@@ -35,8 +35,8 @@ struct PodRecord: Sendable {
     }
 
     init?(json: JSON) {
-        guard case .object = json["pod"] else { return nil }
-        pod = json["pod"]
+        guard case .object = json["pod"], let pod = try? Pod(json: json["pod"]) else { return nil }
+        self.pod = pod
         containers = (json["containers"].array ?? []).compactMap(ContainerState.init(persisted:))
         finished = json["finished"].bool ?? false
         startTime = json["startTime"].double.map { Date(timeIntervalSince1970: $0) }
@@ -44,7 +44,7 @@ struct PodRecord: Sendable {
     }
 
     var json: JSON {
-        var object: JSON = ["pod": pod, "containers": .array(containers.map(\.persisted)), "finished": .bool(finished)]
+        var object: JSON = ["pod": pod.json, "containers": .array(containers.map(\.persisted)), "finished": .bool(finished)]
         if let startTime { object["startTime"] = .double(startTime.timeIntervalSince1970) }
         if let podIP { object["podIP"] = .string(podIP) }
         return object

@@ -21,8 +21,9 @@ struct PodSource: Service {
             do {
                 let list = try await client.get("/api/v1/pods?fieldSelector=\(selector)")
                 var present: Set<String> = []
-                for pod in list["items"].array ?? [] {
-                    if let uid = pod["metadata"]["uid"].string { present.insert(uid) }
+                for item in list["items"].array ?? [] {
+                    guard let pod = decode(item) else { continue }
+                    present.insert(pod.uid)
                     await manager.apply(pod)
                 }
                 await manager.reconcile(present: present)
@@ -31,12 +32,17 @@ struct PodSource: Service {
                     try await client.watch(
                         "/api/v1/pods?watch=true&allowWatchBookmarks=true&timeoutSeconds=300&fieldSelector=\(selector)&resourceVersion=\(cursor.resourceVersion)"
                     ) { event in
-                        if let version = event.object["metadata"]["resourceVersion"].string { cursor.resourceVersion = version }
+                        // An ERROR's object is a Status, not a pod.
+                        guard event.type != "ERROR" else {
+                            cursor.expired = true
+                            return
+                        }
+                        // BOOKMARKs carry a pod with only its resourceVersion.
+                        guard let pod = decode(event.object) else { return }
+                        if let version = pod.resourceVersion { cursor.resourceVersion = version }
                         switch event.type {
-                        case "ADDED", "MODIFIED": await manager.apply(event.object)
-                        case "DELETED":
-                            if let uid = event.object["metadata"]["uid"].string { await manager.remove(uid: uid) }
-                        case "ERROR": cursor.expired = true
+                        case "ADDED", "MODIFIED": await manager.apply(pod)
+                        case "DELETED": await manager.remove(uid: pod.uid)
                         default: break
                         }
                     }
@@ -46,6 +52,17 @@ struct PodSource: Service {
                 logger.warning("pod watch failed; relisting", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// The pod, or nil (logged) when the server sent one the model cannot read: it is skipped
+    /// rather than run from a guess.
+    private func decode(_ object: JSON) -> Pod? {
+        do {
+            return try Pod(json: object)
+        } catch {
+            logger.warning("ignoring a pod that cannot be decoded", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 }

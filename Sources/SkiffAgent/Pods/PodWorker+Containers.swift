@@ -7,10 +7,10 @@ extension PodWorker {
     /// Creates and starts one container: image, volumes, environment, config.json, monitor,
     /// `skiff-runc start`, then the postStart hook. Failures become the container's waiting
     /// reason and an event, and the sync retries later.
-    func startContainer(_ spec: JSON) async {
-        let name = spec["name"].string ?? ""
+    func startContainer(_ spec: Container) async {
+        let name = spec.name
         guard var state = containers[name], let sandbox else { return }
-        let imageReference = spec["image"].string ?? ""
+        let imageReference = spec.image
         let id = Self.newContainerID()
         let directory = context.containerDirectory(id)
         let hostProcess = imageReference == hostProcessImage
@@ -51,7 +51,7 @@ extension PodWorker {
                 rootfs = try context.images.mountRootfs(image, containerDirectory: directory)
             }
             var allMounts = sandbox.files + mounts
-            let terminationPath = spec["terminationMessagePath"].string ?? "/dev/termination-log"
+            let terminationPath = spec.terminationMessagePath
             let terminationFile = directory + "/termination-log"
             try FileSystem.writeAtomically(terminationFile, "", mode: 0o666)
             allMounts.append(PreparedMount(destination: terminationPath, source: terminationFile))
@@ -62,7 +62,7 @@ extension PodWorker {
             let user = try resolveUser(spec: spec, image: image)
             let config = try context.specBuilder.build(.init(
                 pod: pod, container: spec, image: image.defaults, rootfs: rootfs,
-                readonlyRootfs: hostProcess || (spec["securityContext"]["readOnlyRootFilesystem"].bool ?? false),
+                readonlyRootfs: hostProcess || spec.securityContext.readOnlyRootFilesystem,
                 environment: environment, mounts: allMounts, sandbox: sandbox.paths,
                 cgroupsPath: context.cgroups.containerPath(pod: pod, containerID: id),
                 oomScoreAdj: context.cgroups.oomScoreAdj(for: pod, container: spec), hostProcess: hostProcess, user: user))
@@ -85,7 +85,7 @@ extension PodWorker {
             state.restartCount = restartCount
             state.phase = .running(id: id, startedAt: Date())
             state.ready = false
-            state.started = spec["startupProbe"].isNull
+            state.started = spec.startupProbe == nil
             state.killReason = nil
             containers[name] = state
             persist()
@@ -96,8 +96,8 @@ extension PodWorker {
                 await containerExited(id: id)
                 return
             }
-            if !spec["lifecycle"]["postStart"].isNull {
-                await runPostStart(spec: spec, containerID: id)
+            if let postStart = spec.lifecycle.postStart {
+                await runPostStart(postStart, spec: spec, containerID: id)
             }
             startProbes(for: name)
         } catch {
@@ -116,8 +116,8 @@ extension PodWorker {
 
     /// runAsUser/runAsGroup from the container or the pod, else the image's USER (numeric, or a
     /// name looked up in the image's /etc/passwd).
-    func resolveUser(spec: JSON, image: ResolvedImage) throws -> (uid: UInt32, gid: UInt32, additionalGids: [UInt32]) {
-        let container = spec["securityContext"], podSecurity = pod["spec"]["securityContext"]
+    func resolveUser(spec: Container, image: ResolvedImage) throws -> (uid: UInt32, gid: UInt32, additionalGids: [UInt32]) {
+        let container = spec.securityContext, podSecurity = pod.spec.securityContext
         var uid: UInt32 = 0, gid: UInt32 = 0
         let imageUser = image.defaults.user
         if !imageUser.isEmpty {
@@ -131,23 +131,24 @@ extension PodWorker {
             }
             if parts.count == 2, let numeric = UInt32(parts[1]) { gid = numeric }
         }
-        if let value = (container["runAsUser"].int ?? podSecurity["runAsUser"].int) {
+        if let value = container.runAsUser ?? podSecurity.runAsUser {
             guard value >= 0, value <= Int64(UInt32.max - 1) else {
                 throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "runAsUser \(value) is out of range")
             }
             uid = UInt32(value)
         }
-        if let value = (container["runAsGroup"].int ?? podSecurity["runAsGroup"].int) {
+        if let value = container.runAsGroup ?? podSecurity.runAsGroup {
             guard value >= 0, value <= Int64(UInt32.max - 1) else {
                 throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "runAsGroup \(value) is out of range")
             }
             gid = UInt32(value)
         }
-        if (container["runAsNonRoot"].bool ?? podSecurity["runAsNonRoot"].bool) == true, uid == 0 {
+        if (container.runAsNonRoot ?? podSecurity.runAsNonRoot) == true, uid == 0 {
             throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "container has runAsNonRoot and image will run as root")
         }
-        var groups = (podSecurity["supplementalGroups"].array ?? []).compactMap { $0.int.map { UInt32($0) } }
-        if let fsGroup = podSecurity["fsGroup"].int { groups.append(UInt32(fsGroup)) }
+        // Out-of-range ids are dropped rather than trapping on the conversion.
+        var groups = podSecurity.supplementalGroups.compactMap { UInt32(exactly: $0) }
+        if let fsGroup = podSecurity.fsGroup.flatMap({ UInt32(exactly: $0) }) { groups.append(fsGroup) }
         return (uid, gid, groups)
     }
 
@@ -191,7 +192,7 @@ extension PodWorker {
         if oomKilled { reason = "OOMKilled" }
         var message = (try? FileSystem.readString(directory + "/termination-log")) ?? ""
         if message.count > 4096 { message = String(message.suffix(4096)) }
-        if message.isEmpty, code != 0, (specFor(name)?["terminationMessagePolicy"].string) == "FallbackToLogsOnError" {
+        if message.isEmpty, code != 0, specFor(name)?.terminationMessagePolicy == .fallbackToLogsOnError {
             message = lastLogLines(container: name, restartCount: state.restartCount)
         }
         let termination = Termination(
@@ -213,9 +214,9 @@ extension PodWorker {
         state.phase = .terminated(termination)
         state.ready = false
         state.started = false
-        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
-        let willRestart = lifecycle == .running && (restartPolicy == "Always" || (restartPolicy == "OnFailure" && code != 0)
-            || (state.isInit && code != 0 && restartPolicy != "Never"))
+        let restartPolicy = pod.spec.restartPolicy
+        let willRestart = lifecycle == .running && (restartPolicy.restarts(exitCode: code)
+            || (state.isInit && code != 0 && restartPolicy != .never))
         if willRestart {
             // The first restart is immediate; after that 10 s doubling to 5 min, reset after
             // 10 minutes of clean running (the kubelet's back-off).
@@ -232,8 +233,8 @@ extension PodWorker {
         requestSync()
     }
 
-    func specFor(_ name: String) -> JSON? {
-        ((pod["spec"]["initContainers"].array ?? []) + (pod["spec"]["containers"].array ?? [])).first { $0["name"].string == name }
+    func specFor(_ name: String) -> Container? {
+        pod.spec.container(named: name)
     }
 
     func lastLogLines(container: String, restartCount: Int) -> String {

@@ -4,17 +4,17 @@ import SkiffAPI
 extension PodWorker {
     /// The kubelet's phase rules: Pending until init containers succeed and every container has
     /// run; Running while any runs or will restart; Succeeded/Failed once none will run again.
-    func podPhase() -> String {
-        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
-        for spec in pod["spec"]["initContainers"].array ?? [] {
-            guard let state = containers[spec["name"].string ?? ""] else { continue }
+    func podPhase() -> PodPhase {
+        let restartPolicy = pod.spec.restartPolicy
+        for spec in pod.spec.initContainers {
+            guard let state = containers[spec.name] else { continue }
             if let termination = state.termination, termination.exitCode == 0 { continue }
-            if let termination = state.termination, termination.exitCode != 0, restartPolicy == "Never" { return "Failed" }
-            return "Pending"
+            if let termination = state.termination, termination.exitCode != 0, restartPolicy == .never { return .failed }
+            return .pending
         }
         var running = 0, waiting = 0, stopped = 0, succeeded = 0
-        for spec in pod["spec"]["containers"].array ?? [] {
-            guard let state = containers[spec["name"].string ?? ""] else { continue }
+        for spec in pod.spec.containers {
+            guard let state = containers[spec.name] else { continue }
             switch state.phase {
             case .running: running += 1
             case .terminated(let termination):
@@ -24,70 +24,65 @@ extension PodWorker {
                 if state.lastTermination != nil { stopped += 1 } else { waiting += 1 }
             }
         }
-        if waiting > 0 { return "Pending" }
-        if running > 0 { return "Running" }
+        if waiting > 0 { return .pending }
+        if running > 0 { return .running }
         if stopped > 0 {
             switch restartPolicy {
-            case "Always": return "Running"
-            case "OnFailure": return stopped == succeeded ? "Succeeded" : "Running"
-            default: return stopped == succeeded ? "Succeeded" : "Failed"
+            case .always: return .running
+            case .onFailure: return stopped == succeeded ? .succeeded : .running
+            case .never: return stopped == succeeded ? .succeeded : .failed
             }
         }
-        return "Pending"
+        return .pending
     }
 
+    /// The status this node reports. Other status fields (nominatedNodeName, conditions of other
+    /// types) are the server's or other writers': a merge patch leaves them as they are, and the
+    /// conditions list, which a merge patch replaces whole, carries theirs along.
     func statusJSON() -> JSON {
-        let now = JSON.string(Timestamp.now())
+        let now = Timestamp.now()
         let phase = podPhase()
-        var status = pod["status"]
-        status["phase"] = .string(phase)
-        status["hostIP"] = .string(context.hostIP)
-        status["hostIPs"] = [["ip": .string(context.hostIP)]]
-        if let sandbox, lifecycle != .finished || pod["status"]["podIP"].string == nil {
+        var status: JSON = [
+            "phase": .string(phase.rawValue), "hostIP": .string(context.hostIP), "hostIPs": [["ip": .string(context.hostIP)]],
+            "qosClass": .string(QoS.classify(pod.spec).rawValue),
+        ]
+        if let sandbox, lifecycle != .finished || pod.status.podIP == nil {
             status["podIP"] = .string(sandbox.podIP)
             status["podIPs"] = [["ip": .string(sandbox.podIP)]]
         }
         if let startTime { status["startTime"] = .string(Timestamp.string(startTime)) }
-        status["qosClass"] = .string(QoS.classify(pod["spec"]))
-        let initSpecs = pod["spec"]["initContainers"].array ?? []
-        let appSpecs = pod["spec"]["containers"].array ?? []
-        let initStatuses = initSpecs.compactMap { containers[$0["name"].string ?? ""]?.statusJSON() }
+        let initSpecs = pod.spec.initContainers
+        let appSpecs = pod.spec.containers
+        let initStatuses = initSpecs.compactMap { containers[$0.name]?.statusJSON() }
         if !initStatuses.isEmpty { status["initContainerStatuses"] = .array(initStatuses) }
-        status["containerStatuses"] = .array(appSpecs.compactMap { containers[$0["name"].string ?? ""]?.statusJSON() })
-        let initialized = initSpecs.allSatisfy { containers[$0["name"].string ?? ""]?.termination?.exitCode == 0 }
-        let containersReady = appSpecs.allSatisfy { containers[$0["name"].string ?? ""]?.ready == true }
+        status["containerStatuses"] = .array(appSpecs.compactMap { containers[$0.name]?.statusJSON() })
+        let initialized = initSpecs.allSatisfy { containers[$0.name]?.termination?.exitCode == 0 }
+        let containersReady = appSpecs.allSatisfy { containers[$0.name]?.ready == true }
         var conditions: [String: (Bool, String?)] = [
             "PodReadyToStartContainers": (sandbox != nil && lifecycle != .finished, nil),
             "Initialized": (initialized, initialized ? nil : "ContainersNotInitialized"),
             "ContainersReady": (containersReady, containersReady ? nil : "ContainersNotReady"),
-            "Ready": (containersReady && phase == "Running", containersReady ? nil : "ContainersNotReady"),
+            "Ready": (containersReady && phase == .running, containersReady ? nil : "ContainersNotReady"),
         ]
-        if lifecycle == .finished && phase == "Succeeded" {
+        if lifecycle == .finished && phase == .succeeded {
             conditions["Ready"] = (false, "PodCompleted")
             conditions["ContainersReady"] = (false, "PodCompleted")
         }
-        let existing = pod["status"]["conditions"].array ?? []
-        var list: [JSON] = existing.filter { condition in
-            let type = condition["type"].string ?? ""
-            return conditions[type] == nil
-        }
+        var list = pod.status.conditions.filter { conditions[$0.type] == nil }
         for type in ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"] {
             guard let (value, reason) = conditions[type] else { continue }
             let statusText = value ? "True" : "False"
-            let previous = existing.first { $0["type"].string == type }
-            var condition: JSON = ["type": .string(type), "status": .string(statusText), "lastProbeTime": nil]
-            condition["lastTransitionTime"] = previous?["status"].string == statusText ? (previous?["lastTransitionTime"] ?? now) : now
-            if let reason { condition["reason"] = .string(reason) }
+            let previous = pod.status.condition(type)
+            var condition = PodCondition(
+                type: type, status: statusText, reason: reason,
+                lastTransitionTime: previous?.status == statusText ? (previous?.lastTransitionTime ?? now) : now)
             if !value, type == "Ready" || type == "ContainersReady" {
-                let notReady = appSpecs.compactMap { spec -> String? in
-                    let name = spec["name"].string ?? ""
-                    return containers[name]?.ready == true ? nil : name
-                }
-                if !notReady.isEmpty { condition["message"] = .string("containers with unready status: [\(notReady.joined(separator: " "))]") }
+                let notReady = appSpecs.map(\.name).filter { containers[$0]?.ready != true }
+                if !notReady.isEmpty { condition.message = "containers with unready status: [\(notReady.joined(separator: " "))]" }
             }
             list.append(condition)
         }
-        status["conditions"] = .array(list)
+        status["conditions"] = .array(list.map(\.json))
         return status
     }
 
@@ -98,13 +93,11 @@ extension PodWorker {
         // Conditions carry timestamps; compare without them so an unchanged pod is not rewritten.
         let comparable = Self.withoutTimes(status)
         guard comparable != Self.withoutTimes(reportedStatus) else { return }
-        let namespace = pod["metadata"]["namespace"].string ?? "default"
-        let name = pod["metadata"]["name"].string ?? ""
         do {
-            let updated = try await context.status.patchStatus(namespace: namespace, name: name, status: status)
-            if updated["metadata"]["uid"].string == uid {
+            let updated = try await context.status.patchStatus(namespace: pod.namespace, name: pod.name, status: status)
+            if updated.uid == uid {
                 reportedStatus = status
-                pod["status"] = updated["status"]
+                pod = pod.withStatus(of: updated)
             }
         } catch let error as APIClientError where error.isNotFound {
             markRemoved()

@@ -8,7 +8,7 @@ extension PodWorker {
     /// releases the sandbox, cgroup, volumes and logs, and confirms the deletion to the API.
     func terminatePod() async {
         guard lifecycle == .terminating else { return }
-        let grace = Double(pod["metadata"]["deletionGracePeriodSeconds"].int ?? pod["spec"]["terminationGracePeriodSeconds"].int ?? 30)
+        let grace = Double(pod.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds)
         await stopContainers(gracePeriod: grace, reason: "Killing")
         await context.sandboxes.tearDown(podUID: uid)
         context.cgroups.remove(for: pod)
@@ -16,11 +16,9 @@ extension PodWorker {
         try? FileSystem.removeTree(context.podLogDirectory(pod))
         try? FileSystem.removeTree("\(context.configuration.podsDirectory)/\(uid)")
         lifecycle = .terminated
-        if pod["metadata"]["deletionTimestamp"].string != nil {
-            let namespace = pod["metadata"]["namespace"].string ?? "default"
-            let name = pod["metadata"]["name"].string ?? ""
+        if pod.isBeingDeleted {
             do {
-                try await context.status.confirmDeletion(namespace: namespace, name: name, uid: uid)
+                try await context.status.confirmDeletion(namespace: pod.namespace, name: pod.name, uid: uid)
             } catch {
                 logger.warning("cannot confirm pod deletion", metadata: ["error": "\(error)"])
             }
@@ -41,9 +39,9 @@ extension PodWorker {
                 guard let id = state.runningID, let spec = specFor(state.name) else { continue }
                 context.status.record(pod: pod, container: state.name, reason: "Killing", message: "Stopping container \(state.name)")
                 containers[state.name]?.killReason = reason
-                let hasPreStop = !spec["lifecycle"]["preStop"].isNull
+                let preStop = spec.lifecycle.preStop
                 group.addTask {
-                    if hasPreStop { await self.runPreStop(spec: spec, containerID: id, deadline: deadline) }
+                    if let preStop { await self.runPreStop(preStop, spec: spec, containerID: id, deadline: deadline) }
                     await self.context.runtime.kill(id: id, signal: SIGTERM)
                 }
             }
@@ -70,9 +68,9 @@ extension PodWorker {
         guard let state = containers[name], let id = state.runningID, let spec = specFor(name) else { return }
         containers[name]?.killReason = reason
         context.status.record(pod: pod, container: name, reason: "Killing", message: message)
-        let grace = Double(pod["spec"]["terminationGracePeriodSeconds"].int ?? 30)
+        let grace = Double(pod.spec.terminationGracePeriodSeconds)
         let deadline = Date().addingTimeInterval(grace)
-        if !spec["lifecycle"]["preStop"].isNull { await runPreStop(spec: spec, containerID: id, deadline: deadline) }
+        if let preStop = spec.lifecycle.preStop { await runPreStop(preStop, spec: spec, containerID: id, deadline: deadline) }
         await context.runtime.kill(id: id, signal: SIGTERM)
         let driver = context.runtime
         Task {

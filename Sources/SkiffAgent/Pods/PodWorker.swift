@@ -9,7 +9,7 @@ import SkiffSystem
 actor PodWorker {
     let uid: String
     let context: AgentContext
-    var pod: JSON
+    var pod: Pod
     var lifecycle: PodLifecycle = .running
     var sandbox: SandboxInfo?
     var containers: [String: ContainerState] = [:]
@@ -27,31 +27,29 @@ actor PodWorker {
 
     var logger: Logger {
         var logger = context.logger
-        logger[metadataKey: "pod"] = "\(pod["metadata"]["namespace"].string ?? "")/\(pod["metadata"]["name"].string ?? "")"
+        logger[metadataKey: "pod"] = "\(pod.key)"
         return logger
     }
 
-    init(pod: JSON, context: AgentContext, onFinished: @escaping @Sendable (String) -> Void) {
-        self.uid = pod["metadata"]["uid"].string ?? ""
+    init(pod: Pod, context: AgentContext, onFinished: @escaping @Sendable (String) -> Void) {
+        self.uid = pod.uid
         self.pod = pod
         self.context = context
         self.onFinished = onFinished
-        for container in pod["spec"]["initContainers"].array ?? [] {
-            let name = container["name"].string ?? ""
-            containers[name] = ContainerState(name: name, isInit: true)
+        for container in pod.spec.initContainers {
+            containers[container.name] = ContainerState(name: container.name, isInit: true)
         }
-        for container in pod["spec"]["containers"].array ?? [] {
-            let name = container["name"].string ?? ""
-            containers[name] = ContainerState(name: name, isInit: false)
+        for container in pod.spec.containers {
+            containers[container.name] = ContainerState(name: container.name, isInit: false)
         }
     }
 
 
     // MARK: events in
 
-    func update(_ newPod: JSON) {
+    func update(_ newPod: Pod) {
         pod = newPod
-        if newPod["metadata"]["deletionTimestamp"].string != nil { lifecycle.requestTermination() }
+        if newPod.isBeingDeleted { lifecycle.requestTermination() }
         requestSync()
     }
 
@@ -142,13 +140,12 @@ actor PodWorker {
 
     /// Runs init containers one after another; true once all have succeeded.
     private func runInitContainers() async -> Bool {
-        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
-        for spec in pod["spec"]["initContainers"].array ?? [] {
-            let name = spec["name"].string ?? ""
+        for spec in pod.spec.initContainers {
+            let name = spec.name
             guard let state = containers[name] else { continue }
             if let termination = state.termination, termination.exitCode == 0 { continue }
             if state.isRunning { return false }
-            if let termination = state.termination, termination.exitCode != 0, restartPolicy == "Never" { return false }
+            if let termination = state.termination, termination.exitCode != 0, pod.spec.restartPolicy == .never { return false }
             if waitingForBackoff(name) { return false }
             await startContainer(spec)
             return false
@@ -157,14 +154,10 @@ actor PodWorker {
     }
 
     private func runAppContainers() async {
-        let restartPolicy = pod["spec"]["restartPolicy"].string ?? "Always"
-        for spec in pod["spec"]["containers"].array ?? [] {
-            let name = spec["name"].string ?? ""
+        for spec in pod.spec.containers {
+            let name = spec.name
             guard let state = containers[name], !state.isRunning else { continue }
-            if let termination = state.termination {
-                let restart = restartPolicy == "Always" || (restartPolicy == "OnFailure" && termination.exitCode != 0)
-                guard restart else { continue }
-            }
+            if let termination = state.termination, !pod.spec.restartPolicy.restarts(exitCode: termination.exitCode) { continue }
             if waitingForBackoff(name) { continue }
             await startContainer(spec)
             guard lifecycle == .running else { return }
@@ -186,16 +179,15 @@ actor PodWorker {
     func enterBackOff(_ name: String) {
         guard let state = containers[name], state.restartAfter != nil else { return }
         if case .waiting(let reason, _) = state.phase, reason == "CrashLoopBackOff" { return }
-        let message = "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod["metadata"]["name"].string ?? "")_\(pod["metadata"]["namespace"].string ?? "")(\(uid))"
+        let message = "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod.name)_\(pod.namespace)(\(uid))"
         containers[name]?.lastTermination = state.termination ?? state.lastTermination
         containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
-        context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod["metadata"]["name"].string ?? "")")
+        context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod.name)")
     }
 
     /// The pod is done when no container will run again (restartPolicy Never/OnFailure).
     func isFinal() -> Bool {
-        let phase = podPhase()
-        return phase == "Succeeded" || phase == "Failed"
+        podPhase().isFinal
     }
 
     /// A finished pod keeps its status and logs but gives back its IP and cgroup.

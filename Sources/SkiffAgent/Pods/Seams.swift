@@ -14,7 +14,7 @@ struct SandboxInfo: Sendable, Equatable {
 
 /// The pod network (CNI) and its pinned namespaces. A seam so worker logic tests without root.
 protocol PodSandboxes: Sendable {
-    func setUp(pod: JSON) async throws -> SandboxInfo
+    func setUp(pod: Pod) async throws -> SandboxInfo
     func tearDown(podUID: String) async
 }
 
@@ -64,16 +64,16 @@ protocol ContainerExitEvents: Sendable {
 /// graceful deletion. The API server in the agent; a recording fake in tests.
 protocol PodStatusSink: Sendable {
     /// Merge-patches the pod's status; returns the pod as the server now has it.
-    func patchStatus(namespace: String, name: String, status: JSON) async throws -> JSON
+    func patchStatus(namespace: String, name: String, status: JSON) async throws -> Pod
     /// Deletes the pod for good (grace 0) once its containers are gone; nil when it already was,
     /// or a new pod took its name.
     func confirmDeletion(namespace: String, name: String, uid: String) async throws
     /// A core/v1 Event about the pod, recorded off the caller's path.
-    func record(pod: JSON, container: String?, type: String, reason: String, message: String)
+    func record(pod: Pod, container: String?, type: String, reason: String, message: String)
 }
 
 extension PodStatusSink {
-    func record(pod: JSON, container: String?, reason: String, message: String) {
+    func record(pod: Pod, container: String?, reason: String, message: String) {
         record(pod: pod, container: container, type: "Normal", reason: reason, message: message)
     }
 }

@@ -11,9 +11,11 @@ enum ProbeResult: Sendable, Equatable {
 struct Prober: Sendable {
     let driver: any ContainerRuntime
 
-    /// `handler` is a probe or lifecycle handler object (exec / httpGet / tcpSocket).
-    func run(_ handler: JSON, containerID: String, podIP: String, container: JSON, environment: [String], timeout: Double) async -> ProbeResult {
-        if let command = handler["exec"]["command"].array?.compactMap(\.string), !handler["exec"].isNull {
+    /// Runs a probe's or hook's handler against the container; a probe without one fails.
+    func run(_ handler: LifecycleHandler?, containerID: String, podIP: String, container: Container, environment: [String], timeout: Double) async -> ProbeResult {
+        switch handler {
+        case .exec(let command):
+            guard !command.isEmpty else { return .failure("exec handler has no command") }
             let process: JSON = [
                 "args": .array(command.map { .string($0) }), "cwd": "/", "env": .array(environment.map { .string($0) }),
                 "user": ["uid": 0, "gid": 0],
@@ -24,42 +26,31 @@ struct Prober: Sendable {
             } catch {
                 return .failure("exec failed: \(error)")
             }
-        }
-        if !handler["httpGet"].isNull {
-            let get = handler["httpGet"]
-            guard let port = Self.port(get["port"], container: container) else { return .failure("httpGet port \(get["port"]) is not a port of the container") }
-            let host = get["host"].string ?? podIP
-            let path = get["path"].string ?? "/"
+        case .httpGet(let get):
+            guard let port = get.port.resolve(in: container) else { return .failure("httpGet port \(get.port) is not a port of the container") }
+            guard get.scheme == .http else { return .failure("httpGet scheme HTTPS is not supported") }
+            let host = get.host ?? podIP
             var headers = ""
-            for header in get["httpHeaders"].array ?? [] {
-                headers += "\(header["name"].string ?? ""): \(header["value"].string ?? "")\r\n"
-            }
-            let request = "GET \(path) HTTP/1.0\r\nHost: \(host):\(port)\r\nUser-Agent: kube-probe/1.32\r\nAccept: */*\r\n\(headers)\r\n"
+            for header in get.httpHeaders { headers += "\(header.name): \(header.value)\r\n" }
+            let request = "GET \(get.path) HTTP/1.0\r\nHost: \(host):\(port)\r\nUser-Agent: kube-probe/1.32\r\nAccept: */*\r\n\(headers)\r\n"
             return await blocking { Self.httpGet(host: host, port: port, request: request, timeout: timeout) }
-        }
-        if !handler["tcpSocket"].isNull {
-            guard let port = Self.port(handler["tcpSocket"]["port"], container: container) else { return .failure("tcpSocket port is not a port of the container") }
-            let host = handler["tcpSocket"]["host"].string ?? podIP
+        case .tcpSocket(let host, let portReference):
+            guard let port = portReference.resolve(in: container) else { return .failure("tcpSocket port is not a port of the container") }
+            let host = host ?? podIP
             return await blocking {
                 let fd = Self.connect(host: host, port: port, timeout: timeout)
                 guard fd >= 0 else { return .failure("dial tcp \(host):\(port): connection refused or timed out") }
                 close(fd)
                 return .success
             }
+        case .grpc:
+            return .failure("grpc probes are not supported")
+        case .sleep(let seconds):
+            try? await Task.sleep(for: .seconds(Double(min(seconds, Int64(timeout)))))
+            return .success
+        case nil:
+            return .failure("handler has no exec, httpGet or tcpSocket")
         }
-        return .failure("handler has no exec, httpGet or tcpSocket")
-    }
-
-    /// A port number, or a named port looked up in the container's ports.
-    static func port(_ value: JSON, container: JSON) -> UInt16? {
-        if let number = value.int, number > 0, number < 65536 { return UInt16(number) }
-        if let name = value.string {
-            if let number = UInt16(name) { return number }
-            for port in container["ports"].array ?? [] where port["name"].string == name {
-                if let number = port["containerPort"].int { return UInt16(number) }
-            }
-        }
-        return nil
     }
 
     static func connect(host: String, port: UInt16, timeout: Double) -> Int32 {

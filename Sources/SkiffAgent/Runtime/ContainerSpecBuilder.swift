@@ -47,8 +47,8 @@ struct ContainerSpecBuilder {
     ]
 
     struct Input {
-        var pod: JSON
-        var container: JSON
+        var pod: Pod
+        var container: Container
         var image: ImageDefaults
         var rootfs: String
         var readonlyRootfs: Bool
@@ -65,17 +65,15 @@ struct ContainerSpecBuilder {
     func build(_ input: Input) throws(ContainerRuntimeError) -> JSON {
         var spec = template
         let container = input.container
-        let security = container["securityContext"]
-        let privileged = security["privileged"].bool ?? false
+        let security = container.securityContext
+        let privileged = security.privileged
 
         // Kubernetes' rule: command replaces ENTRYPOINT, args replace CMD.
-        let command = container["command"].array?.compactMap(\.string)
-        let args = container["args"].array?.compactMap(\.string)
         var argv: [String]
-        if let command, !command.isEmpty {
-            argv = command + (args ?? [])
+        if !container.command.isEmpty {
+            argv = container.command + container.args
         } else {
-            argv = input.image.entrypoint + ((args?.isEmpty == false) ? args! : input.image.cmd)
+            argv = input.image.entrypoint + (container.args.isEmpty ? input.image.cmd : container.args)
         }
         guard !argv.isEmpty else {
             throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "no command specified: the container has no command and the image has no ENTRYPOINT or CMD")
@@ -86,7 +84,7 @@ struct ContainerSpecBuilder {
         process["terminal"] = false
         process["args"] = .array(argv.map { .string($0) })
         process["env"] = .array(input.environment.map { .string($0) })
-        let workingDir = container["workingDir"].string ?? ""
+        let workingDir = container.workingDir ?? ""
         process["cwd"] = .string(!workingDir.isEmpty ? workingDir : (input.image.workingDir.isEmpty ? "/" : input.image.workingDir))
         var user = JSON.emptyObject
         user["uid"] = .int(Int64(input.user.uid))
@@ -94,8 +92,8 @@ struct ContainerSpecBuilder {
         if !input.user.additionalGids.isEmpty { user["additionalGids"] = .array(input.user.additionalGids.map { .int(Int64($0)) }) }
         process["user"] = user
         var capabilities = privileged ? Self.allCapabilities : Self.defaultCapabilities
-        let add = security["capabilities"]["add"].array?.compactMap(\.string).map(Self.capabilityName) ?? []
-        let drop = security["capabilities"]["drop"].array?.compactMap(\.string).map(Self.capabilityName) ?? []
+        let add = security.capabilities.add.map(Self.capabilityName)
+        let drop = security.capabilities.drop.map(Self.capabilityName)
         for name in add where !capabilities.contains(name) {
             guard Self.allCapabilities.contains(name) else {
                 throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "unknown capability \(name) in securityContext.capabilities.add")
@@ -105,7 +103,7 @@ struct ContainerSpecBuilder {
         if drop.contains("CAP_ALL") { capabilities = add } else { capabilities.removeAll { drop.contains($0) } }
         let capabilityList = JSON.array(capabilities.map { .string($0) })
         process["capabilities"] = .object(["bounding": capabilityList, "effective": capabilityList, "permitted": capabilityList])
-        let allowEscalation = security["allowPrivilegeEscalation"].bool ?? true
+        let allowEscalation = security.allowPrivilegeEscalation
         if !allowEscalation && privileged {
             throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "cannot set allowPrivilegeEscalation to false and privileged to true")
         }
@@ -149,33 +147,32 @@ struct ContainerSpecBuilder {
         if let network = input.sandbox.network { namespaces.append(["type": "network", "path": .string(network)]) }
         linux["namespaces"] = .array(namespaces)
         linux["cgroupsPath"] = .string(input.cgroupsPath)
-        linux["resources"] = Self.resources(container["resources"], privileged: privileged, template: linux["resources"])
+        linux["resources"] = Self.resources(container.resources, privileged: privileged, template: linux["resources"])
         if privileged {
             linux["maskedPaths"] = nil
             linux["readonlyPaths"] = nil
         }
         switch Self.seccompProfileType(pod: input.pod, container: container) {
-        case "Unconfined":
+        case .unconfined:
             linux["seccomp"] = nil
-        case "RuntimeDefault":
+        case .runtimeDefault:
             if !privileged { linux["seccomp"] = SeccompDefault.profile }
-        case let other:
-            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "seccompProfile type \(other) is not supported (use RuntimeDefault or Unconfined)")
+        case .localhost:
+            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "seccompProfile type Localhost is not supported (use RuntimeDefault or Unconfined)")
         }
         spec["linux"] = linux
         var annotations = JSON.emptyObject
-        annotations["io.kubernetes.pod.name"] = input.pod["metadata"]["name"]
-        annotations["io.kubernetes.pod.namespace"] = input.pod["metadata"]["namespace"]
-        annotations["io.kubernetes.pod.uid"] = input.pod["metadata"]["uid"]
-        annotations["io.kubernetes.container.name"] = container["name"]
+        annotations["io.kubernetes.pod.name"] = .string(input.pod.name)
+        annotations["io.kubernetes.pod.namespace"] = .string(input.pod.namespace)
+        annotations["io.kubernetes.pod.uid"] = .string(input.pod.uid)
+        annotations["io.kubernetes.container.name"] = .string(container.name)
         spec["annotations"] = annotations
         return spec
     }
 
     /// The container's seccomp type; Kubernetes ≥1.27 with SeccompDefault uses RuntimeDefault when unset.
-    static func seccompProfileType(pod: JSON, container: JSON) -> String {
-        container["securityContext"]["seccompProfile"]["type"].string
-            ?? pod["spec"]["securityContext"]["seccompProfile"]["type"].string ?? "RuntimeDefault"
+    static func seccompProfileType(pod: Pod, container: Container) -> SeccompProfile.Kind {
+        container.securityContext.seccompProfile?.type ?? pod.spec.securityContext.seccompProfile?.type ?? .runtimeDefault
     }
 
     static func capabilityName(_ name: String) -> String {
@@ -185,19 +182,19 @@ struct ContainerSpecBuilder {
 
     /// cgroup limits with the kubelet's formulas (shared/design.md): shares from the CPU request,
     /// quota from the CPU limit, memory.max from the memory limit.
-    static func resources(_ resources: JSON, privileged: Bool, template: JSON) -> JSON {
+    static func resources(_ resources: ResourceRequirements, privileged: Bool, template: JSON) -> JSON {
         var result = template
         if privileged { result["devices"] = [["allow": true, "access": "rwm"]] }
-        let requests = resources["requests"], limits = resources["limits"]
-        let cpuRequest = Quantity(json: requests["cpu"]) ?? Quantity(json: limits["cpu"])
+        let requests = resources.requests, limits = resources.limits
+        let cpuRequest = requests["cpu"] ?? limits["cpu"]
         var cpu = JSON.emptyObject
         cpu["shares"] = .int(cpuShares(milliCPU: cpuRequest?.milliValue ?? 0))
-        if let limit = Quantity(json: limits["cpu"]) {
+        if let limit = limits["cpu"] {
             cpu["quota"] = .int(cpuQuota(milliCPU: limit.milliValue))
             cpu["period"] = 100_000
         }
         result["cpu"] = cpu
-        if let memory = Quantity(json: limits["memory"]) {
+        if let memory = limits["memory"] {
             result["memory"] = ["limit": .int(memory.value)]
         }
         return result

@@ -36,7 +36,7 @@ public enum LocalPodsView {
                 }
             }
             targets.append(PodStatsTarget(
-                namespace: pod["metadata"]["namespace"].string ?? "default", name: pod["metadata"]["name"].string ?? "",
+                namespace: pod.namespace, name: pod.name,
                 uid: uid, cgroupPath: cgroups.path(for: pod), containers: containers.sorted { $0.name < $1.name }))
         }
         // Two samples a quarter second apart give a CPU rate.

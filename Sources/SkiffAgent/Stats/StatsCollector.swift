@@ -39,7 +39,6 @@ extension PodWorker {
     /// The pod's and its running containers' cgroups, for the stats sampler.
     func statsTarget() -> PodStatsTarget? {
         guard lifecycle != .terminated else { return nil }
-        let meta = pod["metadata"]
         var containerTargets: [ContainerStatsTarget] = []
         for state in containers.values {
             guard case .running(let id, let startedAt) = state.phase else { continue }
@@ -48,7 +47,7 @@ extension PodWorker {
                 startTime: StatsTime(seconds: Int64(startedAt.timeIntervalSince1970)), id: id, image: state.image))
         }
         return PodStatsTarget(
-            namespace: meta["namespace"].string ?? "default", name: meta["name"].string ?? "", uid: uid,
+            namespace: pod.namespace, name: pod.name, uid: uid,
             cgroupPath: context.cgroups.path(for: pod),
             startTime: startTime.map { StatsTime(seconds: Int64($0.timeIntervalSince1970)) },
             containers: containerTargets.sorted { $0.name < $1.name })

@@ -10,8 +10,8 @@ struct APIStatusSink: PodStatusSink {
     let nodeName: String
     let logger: Logger
 
-    func patchStatus(namespace: String, name: String, status: JSON) async throws -> JSON {
-        try await client.mergePatch("/api/v1/namespaces/\(namespace)/pods/\(name)/status", ["status": status])
+    func patchStatus(namespace: String, name: String, status: JSON) async throws -> Pod {
+        try Pod(json: try await client.mergePatch("/api/v1/namespaces/\(namespace)/pods/\(name)/status", ["status": status]))
     }
 
     func confirmDeletion(namespace: String, name: String, uid: String) async throws {
@@ -24,16 +24,15 @@ struct APIStatusSink: PodStatusSink {
         }
     }
 
-    func record(pod: JSON, container: String?, type: String, reason: String, message: String) {
-        let namespace = pod["metadata"]["namespace"].string ?? "default"
-        let podName = pod["metadata"]["name"].string ?? ""
+    func record(pod: Pod, container: String?, type: String, reason: String, message: String) {
+        let namespace = pod.namespace
+        let podName = pod.name
         let now = Timestamp.now()
         var involved: JSON = [
-            "kind": "Pod", "apiVersion": "v1", "namespace": .string(namespace), "name": .string(podName),
-            "uid": pod["metadata"]["uid"],
+            "kind": "Pod", "apiVersion": "v1", "namespace": .string(namespace), "name": .string(podName), "uid": .string(pod.uid),
         ]
         if let container {
-            let isInit = (pod["spec"]["initContainers"].array ?? []).contains { $0["name"].string == container }
+            let isInit = pod.spec.isInitContainer(container)
             involved["fieldPath"] = .string("spec.\(isInit ? "initContainers" : "containers"){\(container)}")
         }
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)

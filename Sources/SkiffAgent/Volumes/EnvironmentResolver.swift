@@ -5,8 +5,8 @@ import SkiffAPI
 struct EnvironmentResolver: Sendable {
     let volumes: VolumeManager
 
-    func resolve(pod: JSON, container: JSON, image: [String], podIP: String, hostIP: String) async throws -> [String] {
-        let namespace = pod["metadata"]["namespace"].string ?? "default"
+    func resolve(pod: Pod, container: Container, image: [String], podIP: String, hostIP: String) async throws -> [String] {
+        let namespace = pod.namespace
         var order: [String] = []
         var values: [String: String] = [:]
         func set(_ name: String, _ value: String) {
@@ -17,82 +17,77 @@ struct EnvironmentResolver: Sendable {
             guard let equals = entry.firstIndex(of: "=") else { continue }
             set(String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
         }
-        set("HOSTNAME", pod["spec"]["hostname"].string ?? pod["metadata"]["name"].string ?? "")
-        for source in container["envFrom"].array ?? [] {
-            let prefix = source["prefix"].string ?? ""
-            let isSecret = !source["secretRef"].isNull
-            let reference = isSecret ? source["secretRef"] : source["configMapRef"]
-            guard let name = reference["name"].string else { continue }
+        set("HOSTNAME", pod.spec.hostname ?? pod.name)
+        for source in container.envFrom {
             do {
-                for (key, bytes) in try await volumes.fetchData(namespace: namespace, name: name, secret: isSecret).sorted(by: { $0.key < $1.key }) {
-                    set(prefix + key, String(decoding: bytes, as: UTF8.self))
+                for (key, bytes) in try await volumes.fetchData(namespace: namespace, name: source.name, secret: source.isSecret).sorted(by: { $0.key < $1.key }) {
+                    set(source.prefix + key, String(decoding: bytes, as: UTF8.self))
                 }
             } catch let error as VolumeError {
-                if reference["optional"].bool != true { throw VolumeError(reason: "CreateContainerConfigError", message: error.message) }
+                if !source.optional { throw VolumeError(reason: "CreateContainerConfigError", message: error.message) }
             }
         }
-        var podWithIPs = pod
-        podWithIPs["status"]["podIP"] = .string(podIP)
-        podWithIPs["status"]["hostIP"] = .string(hostIP)
-        for variable in container["env"].array ?? [] {
-            guard let name = variable["name"].string else { continue }
-            let from = variable["valueFrom"]
-            if from.isNull {
-                set(name, ContainerSpecBuilder.expandVariables(variable["value"].string ?? "", environment: order.map { "\($0)=\(values[$0]!)" }))
-            } else if !from["fieldRef"].isNull {
-                set(name, Self.fieldValue(from["fieldRef"]["fieldPath"].string ?? "", pod: podWithIPs, multiline: false))
-            } else if !from["resourceFieldRef"].isNull {
-                set(name, Self.resourceValue(from["resourceFieldRef"], container: container))
-            } else {
-                let isSecret = !from["secretKeyRef"].isNull
-                let reference = isSecret ? from["secretKeyRef"] : from["configMapKeyRef"]
-                let objectName = reference["name"].string ?? "", key = reference["key"].string ?? ""
-                let optional = reference["optional"].bool ?? false
-                do {
-                    let data = try await volumes.fetchData(namespace: namespace, name: objectName, secret: isSecret)
-                    if let bytes = data[key] {
-                        set(name, String(decoding: bytes, as: UTF8.self))
-                    } else if !optional {
-                        throw VolumeError(reason: "CreateContainerConfigError", message: "couldn't find key \(key) in \(isSecret ? "Secret" : "ConfigMap") \(namespace)/\(objectName)")
-                    }
-                } catch let error as VolumeError {
-                    if !optional { throw VolumeError(reason: "CreateContainerConfigError", message: error.message) }
-                }
+        for variable in container.env {
+            switch variable.valueFrom {
+            case nil:
+                set(variable.name, ContainerSpecBuilder.expandVariables(variable.value, environment: order.map { "\($0)=\(values[$0]!)" }))
+            case .fieldRef(let fieldPath):
+                set(variable.name, Self.fieldValue(fieldPath, pod: pod, podIP: podIP, hostIP: hostIP))
+            case .resourceFieldRef(let reference):
+                set(variable.name, Self.resourceValue(reference, container: container))
+            case .configMapKeyRef(let reference):
+                if let value = try await value(of: reference, secret: false, namespace: namespace) { set(variable.name, value) }
+            case .secretKeyRef(let reference):
+                if let value = try await value(of: reference, secret: true, namespace: namespace) { set(variable.name, value) }
             }
         }
         if values["PATH"] == nil { set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") }
         return order.map { "\($0)=\(values[$0]!)" }
     }
 
+    /// One key of a ConfigMap or Secret; nil when an optional key (or its object) is missing.
+    private func value(of reference: EnvVar.KeySelector, secret: Bool, namespace: String) async throws -> String? {
+        do {
+            let data = try await volumes.fetchData(namespace: namespace, name: reference.name, secret: secret)
+            if let bytes = data[reference.key] { return String(decoding: bytes, as: UTF8.self) }
+            guard reference.optional else {
+                throw VolumeError(
+                    reason: "CreateContainerConfigError",
+                    message: "couldn't find key \(reference.key) in \(secret ? "Secret" : "ConfigMap") \(namespace)/\(reference.name)")
+            }
+        } catch let error as VolumeError {
+            if !reference.optional { throw VolumeError(reason: "CreateContainerConfigError", message: error.message) }
+        }
+        return nil
+    }
+
     /// A downward API field: metadata.name, metadata.labels['k'], status.podIP, spec.nodeName…
-    static func fieldValue(_ path: String, pod: JSON, multiline: Bool) -> String {
+    /// The addresses are passed in: a container starts before the API has the pod's status.
+    static func fieldValue(_ path: String, pod: Pod, podIP: String?, hostIP: String?) -> String {
         switch path {
-        case "metadata.name": return pod["metadata"]["name"].string ?? ""
-        case "metadata.namespace": return pod["metadata"]["namespace"].string ?? ""
-        case "metadata.uid": return pod["metadata"]["uid"].string ?? ""
-        case "spec.nodeName": return pod["spec"]["nodeName"].string ?? ""
-        case "spec.serviceAccountName": return pod["spec"]["serviceAccountName"].string ?? ""
-        case "status.podIP", "status.podIPs": return pod["status"]["podIP"].string ?? ""
-        case "status.hostIP", "status.hostIPs": return pod["status"]["hostIP"].string ?? ""
+        case "metadata.name": return pod.name
+        case "metadata.namespace": return pod.namespace
+        case "metadata.uid": return pod.uid
+        case "spec.nodeName": return pod.spec.nodeName ?? ""
+        case "spec.serviceAccountName": return pod.spec.serviceAccountName ?? ""
+        case "status.podIP", "status.podIPs": return podIP ?? ""
+        case "status.hostIP", "status.hostIPs": return hostIP ?? ""
         case "metadata.labels", "metadata.annotations":
-            let map = pod["metadata"][path == "metadata.labels" ? "labels" : "annotations"].stringMap
+            let map = path == "metadata.labels" ? pod.labels : pod.annotations
             return map.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: "\n")
         default:
             for prefix in ["metadata.labels['", "metadata.annotations['"] where path.hasPrefix(prefix) && path.hasSuffix("']") {
                 let key = String(path.dropFirst(prefix.count).dropLast(2))
-                return pod["metadata"][prefix.contains("labels") ? "labels" : "annotations"][key].string ?? ""
+                return (prefix.contains("labels") ? pod.labels : pod.annotations)[key] ?? ""
             }
             return ""
         }
     }
 
-    static func resourceValue(_ reference: JSON, container: JSON) -> String {
-        let resource = reference["resource"].string ?? ""
-        let parts = resource.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2 else { return "" }
-        let quantity = Quantity(json: container["resources"][String(parts[0])][String(parts[1])])
-        let divisor = Quantity(json: reference["divisor"]) ?? Quantity(milliValue: 1000)
-        guard let quantity, divisor.milliValue > 0 else { return "" }
+    /// A container resource in units of the divisor, rounded up as the kubelet does.
+    static func resourceValue(_ reference: EnvVar.ResourceFieldSelector, container: Container) -> String {
+        let divisor = reference.divisor
+        guard let quantity = container.resources.quantity(reference.resource), divisor.milliValue > 0 else { return "" }
         let value = (quantity.milliValue + divisor.milliValue - 1) / divisor.milliValue
         return "\(value)"
     }

@@ -20,63 +20,65 @@ struct VolumeManager: Sendable {
     }
 
     /// Creates or refreshes every volume; returns host paths by volume name.
-    func prepare(pod: JSON) async throws -> [String: String] {
-        let uid = pod["metadata"]["uid"].string ?? ""
-        let namespace = pod["metadata"]["namespace"].string ?? "default"
+    func prepare(pod: Pod) async throws -> [String: String] {
         var paths: [String: String] = [:]
-        for volume in pod["spec"]["volumes"].array ?? [] {
-            guard let name = volume["name"].string else { continue }
-            let directory = volumeDirectory(podUID: uid, name: name)
-            if !volume["emptyDir"].isNull {
+        for volume in pod.spec.volumes {
+            let name = volume.name
+            let directory = volumeDirectory(podUID: pod.uid, name: name)
+            switch volume.source {
+            case .emptyDir(let emptyDir):
                 _ = try FileSystem.makeDirectories(directory, mode: 0o777)
-                if volume["emptyDir"]["medium"].string == "Memory", !Self.isMountPoint(directory) {
+                if emptyDir.inMemory, !Self.isMountPoint(directory) {
                     var options = "mode=0777"
-                    if let limit = Quantity(json: volume["emptyDir"]["sizeLimit"]) { options += ",size=\(limit.value)" }
+                    if let limit = emptyDir.sizeLimit { options += ",size=\(limit.value)" }
                     try sys("mount", "tmpfs -> \(directory)") { mount("tmpfs", directory, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) }
                 }
                 paths[name] = directory
-            } else if !volume["hostPath"].isNull {
-                let path = volume["hostPath"]["path"].string ?? ""
-                let type = volume["hostPath"]["type"].string ?? ""
-                switch type {
-                case "DirectoryOrCreate": _ = try FileSystem.makeDirectories(path)
-                case "Directory" where !FileSystem.isDirectory(path):
+            case .hostPath(let hostPath):
+                let path = hostPath.path
+                switch hostPath.type {
+                case .directoryOrCreate: _ = try FileSystem.makeDirectories(path)
+                case .directory where !FileSystem.isDirectory(path):
                     throw VolumeError(reason: "FailedMount", message: "hostPath type check failed: \(path) is not a directory")
-                case "FileOrCreate" where !FileSystem.exists(path):
+                case .fileOrCreate where !FileSystem.exists(path):
                     try FileSystem.writeAtomically(path, "", mode: 0o644)
-                case "File" where !FileSystem.exists(path) || FileSystem.isDirectory(path):
+                case .file where !FileSystem.exists(path) || FileSystem.isDirectory(path):
                     throw VolumeError(reason: "FailedMount", message: "hostPath type check failed: \(path) is not a file")
                 default: break
                 }
                 paths[name] = path
-            } else if !volume["configMap"].isNull || !volume["secret"].isNull {
-                let isSecret = !volume["secret"].isNull
-                let source = isSecret ? volume["secret"] : volume["configMap"]
-                let objectName = (isSecret ? source["secretName"].string : source["name"].string) ?? ""
-                let optional = source["optional"].bool ?? false
-                let data: [String: [UInt8]]
-                do {
-                    data = try await fetchData(namespace: namespace, name: objectName, secret: isSecret)
-                } catch let error as VolumeError where optional {
-                    _ = error
-                    data = [:]
-                }
-                let mode = Int(source["defaultMode"].int ?? 0o644)
-                try writeFiles(directory: directory, data: data, items: source["items"].array, defaultMode: mode)
+            case .configMap(let source):
+                try await writeObject(source, secret: false, namespace: pod.namespace, directory: directory)
                 paths[name] = directory
-            } else if !volume["downwardAPI"].isNull {
+            case .secret(let source):
+                try await writeObject(source, secret: true, namespace: pod.namespace, directory: directory)
+                paths[name] = directory
+            case .downwardAPI(let downward):
                 var data: [String: [UInt8]] = [:]
-                for item in volume["downwardAPI"]["items"].array ?? [] {
-                    guard let path = item["path"].string, let field = item["fieldRef"]["fieldPath"].string else { continue }
-                    data[path] = Array(EnvironmentResolver.fieldValue(field, pod: pod, multiline: true).utf8)
+                for item in downward.items {
+                    guard let field = item.fieldPath else { continue }
+                    data[item.path] = Array(EnvironmentResolver.fieldValue(field, pod: pod, podIP: pod.status.podIP, hostIP: pod.status.hostIP).utf8)
                 }
-                try writeFiles(directory: directory, data: data, items: nil, defaultMode: Int(volume["downwardAPI"]["defaultMode"].int ?? 0o644))
+                try writeFiles(directory: directory, data: data, items: nil, defaultMode: Int(downward.defaultMode))
                 paths[name] = directory
-            } else {
-                throw VolumeError(reason: "FailedMount", message: "volume \(name): only emptyDir, hostPath, configMap, secret and downwardAPI volumes are supported")
+            case .unsupported(let kind):
+                throw VolumeError(
+                    reason: "FailedMount",
+                    message: "volume \(name): \(kind) volumes are not supported (only emptyDir, hostPath, configMap, secret and downwardAPI)")
             }
         }
         return paths
+    }
+
+    /// A ConfigMap's or Secret's keys as files; an optional one that is missing gives an empty directory.
+    private func writeObject(_ source: Volume.ObjectFiles, secret: Bool, namespace: String, directory: String) async throws {
+        let data: [String: [UInt8]]
+        do {
+            data = try await fetchData(namespace: namespace, name: source.name, secret: secret)
+        } catch is VolumeError where source.optional {
+            data = [:]
+        }
+        try writeFiles(directory: directory, data: data, items: source.items, defaultMode: Int(source.defaultMode))
     }
 
     func fetchData(namespace: String, name: String, secret: Bool) async throws -> [String: [UInt8]] {
@@ -99,12 +101,12 @@ struct VolumeManager: Sendable {
     }
 
     /// Writes the files, then swaps the directory contents so readers never see half an update.
-    func writeFiles(directory: String, data: [String: [UInt8]], items: [JSON]?, defaultMode: Int) throws {
+    func writeFiles(directory: String, data: [String: [UInt8]], items: [Volume.KeyToPath]?, defaultMode: Int) throws {
         var files: [(path: String, bytes: [UInt8], mode: Int)] = []
         if let items {
             for item in items {
-                guard let key = item["key"].string, let path = item["path"].string, let bytes = data[key] else { continue }
-                files.append((path, bytes, Int(item["mode"].int ?? Int64(defaultMode))))
+                guard let bytes = data[item.key] else { continue }
+                files.append((item.path, bytes, item.mode.map(Int.init) ?? defaultMode))
             }
         } else {
             files = data.map { ($0.key, $0.value, defaultMode) }
@@ -126,14 +128,14 @@ struct VolumeManager: Sendable {
     }
 
     /// The bind mounts for a container's volumeMounts.
-    func mounts(container: JSON, volumePaths: [String: String]) throws -> [PreparedMount] {
+    func mounts(container: Container, volumePaths: [String: String]) throws -> [PreparedMount] {
         var result: [PreparedMount] = []
-        for mount in container["volumeMounts"].array ?? [] {
-            guard let name = mount["name"].string, let destination = mount["mountPath"].string else { continue }
-            guard var source = volumePaths[name] else {
-                throw VolumeError(reason: "CreateContainerConfigError", message: "volumeMount \(name) names no volume of the pod")
+        for mount in container.volumeMounts {
+            guard var source = volumePaths[mount.name] else {
+                throw VolumeError(reason: "CreateContainerConfigError", message: "volumeMount \(mount.name) names no volume of the pod")
             }
-            if let subPath = mount["subPath"].string, !subPath.isEmpty {
+            let subPath = mount.subPath
+            if !subPath.isEmpty {
                 guard !subPath.split(separator: "/").contains(".."), !subPath.hasPrefix("/") else {
                     throw VolumeError(reason: "CreateContainerConfigError", message: "subPath \(subPath) must be a relative path without '..'")
                 }
@@ -141,8 +143,8 @@ struct VolumeManager: Sendable {
                 if !FileSystem.exists(source) { _ = try FileSystem.makeDirectories(source, mode: 0o777) }
             }
             var options = ["rbind", "rprivate"]
-            if mount["readOnly"].bool == true { options.append("ro") }
-            result.append(PreparedMount(destination: destination, source: source, options: options))
+            if mount.readOnly { options.append("ro") }
+            result.append(PreparedMount(destination: mount.mountPath, source: source, options: options))
         }
         return result
     }
