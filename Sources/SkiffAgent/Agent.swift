@@ -4,6 +4,7 @@ import SkiffAPI
 import SkiffCgroups
 import SkiffClient
 import SkiffNodeAPI
+import SkiffOCI
 import SkiffSystem
 import SkiffSystemd
 
@@ -72,7 +73,7 @@ public final class Agent: Service {
     }
 
     /// skiff-runc's own default config.json: the base every container's config starts from.
-    static func runtimeDefaultSpec(runtimePath: String, scratch: String) async throws -> JSON {
+    static func runtimeDefaultSpec(runtimePath: String, scratch: String) async throws -> RuntimeSpec {
         try await blocking {
             let directory = scratch + "/spec-template"
             try? FileSystem.removeTree(directory)
@@ -82,7 +83,7 @@ public final class Agent: Service {
             guard output.status == .exited(0) else {
                 throw ContainerRuntimeError(reason: "RuntimeUnavailable", message: "\(runtimePath) spec failed: \(output.stderr)")
             }
-            return try JSON(parsing: FileSystem.readString(directory + "/config.json"))
+            return try RuntimeSpec.decode(FileSystem.readBytes(directory + "/config.json"), what: "\(runtimePath) spec output")
         }
     }
 }
@@ -99,7 +100,7 @@ private struct NodeSession: Service {
     let runtime: LateBound<AgentNodeBackend.AgentRuntime>
     let facts: HostFacts
     let hierarchy: CgroupHierarchy
-    let template: JSON
+    let template: RuntimeSpec
     let recorder: EventRecorder
     let exitWatcher: ExitWatcher
     let managerBox: LateBound<PodManager>

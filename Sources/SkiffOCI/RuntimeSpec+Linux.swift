@@ -85,6 +85,13 @@ extension RuntimeSpec {
             public var action: String
             public var errnoRet: UInt32?
             public var args: [Arg]?
+
+            public init(names: [String], action: String, errnoRet: UInt32? = nil, args: [Arg]? = nil) {
+                self.names = names
+                self.action = action
+                self.errnoRet = errnoRet
+                self.args = args
+            }
         }
 
         public struct Arg: Sendable, Equatable {
@@ -92,6 +99,13 @@ extension RuntimeSpec {
             public var value: UInt64
             public var valueTwo: UInt64?
             public var op: String
+
+            public init(index: UInt32, value: UInt64, valueTwo: UInt64? = nil, op: String) {
+                self.index = index
+                self.value = value
+                self.valueTwo = valueTwo
+                self.op = op
+            }
         }
     }
 }

@@ -30,8 +30,9 @@ final class FakeRuntime: ContainerRuntime {
     func starts(_ label: String) -> [ContinuousClock.Instant] { state.withLock { $0.starts[label] ?? [] } }
 
     func create(id: String, bundle: String, stateDirectory: String, logPath: String) async throws -> (pid: Int32, monitor: Int32) {
-        let config = try JSON(parsing: FileSystem.readString(bundle + "/config.json"))
-        let args = config["process"]["args"].array?.compactMap(\.string) ?? []
+        // Read as skiff-runc reads it, so every worker test also checks the config the agent wrote.
+        let config = try RuntimeSpec.decode(FileSystem.readBytes(bundle + "/config.json"), what: "config.json")
+        let args = config.process?.args ?? []
         let container = Container(
             label: args.first ?? "?", behaviour: args.count > 1 ? args[1] : "run", code: Int32(args.count > 2 ? args[2] : "0") ?? 0,
             directory: stateDirectory)
@@ -75,7 +76,7 @@ final class FakeRuntime: ContainerRuntime {
         }
     }
 
-    func execAndWait(id: String, process: JSON, timeout: Double) async throws -> (exitCode: Int32, output: String) { (0, "") }
+    func execAndWait(id: String, process: RuntimeSpec.Process, timeout: Double) async throws -> (exitCode: Int32, output: String) { (0, "") }
 
     func reap(monitor pid: Int32) async {}
 

@@ -15,6 +15,31 @@ struct RuntimeSpecTests {
         #expect(decoded.linux?.namespaces?.map(\.type) == ["pid", "network", "ipc", "uts", "mount"])
     }
 
+    @Test("what the agent sets in a container's config survives encoding: seccomp errno, namespace paths, oomScoreAdj, capabilities, resources, annotations")
+    func agentFieldsRoundTrip() throws {
+        var spec = RuntimeSpec.defaultSpec(terminal: false)
+        spec.process?.oomScoreAdj = -997
+        spec.process?.noNewPrivileges = false
+        spec.process?.user = RuntimeSpec.User(uid: 1000, gid: 1000, additionalGids: [2000, 3000])
+        spec.process?.capabilities = RuntimeSpec.Capabilities(bounding: ["CAP_CHOWN"], effective: ["CAP_CHOWN"], permitted: ["CAP_CHOWN"])
+        spec.mounts?.append(RuntimeSpec.Mount(destination: "/etc/hosts", type: "bind", source: "/run/pod/hosts", options: ["rbind", "rprivate", "ro"]))
+        spec.linux?.namespaces = [RuntimeSpec.Namespace(type: "pid"), RuntimeSpec.Namespace(type: "network", path: "/run/netns/pod")]
+        spec.linux?.cgroupsPath = "/kubepods/burstable/podu1/c1"
+        spec.linux?.resources?.cpu = RuntimeSpec.CPU(shares: 256, quota: 50_000, period: 100_000)
+        spec.linux?.resources?.memory = RuntimeSpec.Memory(limit: 64 << 20)
+        spec.linux?.seccomp = RuntimeSpec.Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
+            syscalls: [RuntimeSpec.Seccomp.Syscall(
+                names: ["kexec_load"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
+                args: [RuntimeSpec.Seccomp.Arg(index: 0, value: 1, valueTwo: 2, op: "SCMP_CMP_EQ")])])
+        spec.annotations = ["io.kubernetes.pod.uid": "u1"]
+        let decoded = try decode(spec.encoded(pretty: false))
+        #expect(decoded == spec)
+        #expect(decoded.linux?.seccomp?.syscalls?.first?.errnoRet == 1)
+        #expect(decoded.linux?.namespaces?.last?.path == "/run/netns/pod")
+        #expect(decoded.process?.oomScoreAdj == -997)
+    }
+
     @Test func unknownFieldsAreIgnored() throws {
         let spec = try decode(#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"somethingNew":{"x":1}}"#)
         #expect(spec.root?.path == "rootfs")

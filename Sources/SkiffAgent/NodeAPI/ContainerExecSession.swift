@@ -2,6 +2,7 @@ import Dispatch
 import Glibc
 import SkiffAPI
 import SkiffNodeAPI
+import SkiffOCI
 import SkiffSystem
 import Synchronization
 
@@ -20,15 +21,16 @@ final class ContainerExecSession: ExecSession {
     private let processFile: String
 
     static func start(runtimePath: String, runtimeRoot: String, containerID: String, bundle: String, command: [String], tty: Bool) throws -> ContainerExecSession {
-        let config = (try? JSON(parsing: FileSystem.readString(bundle + "/config.json"))) ?? .null
-        var process = config["process"]
-        process["args"] = .array(command.map { .string($0) })
-        process["terminal"] = .bool(tty)
-        if tty, !(process["env"].array ?? []).contains(where: { $0.string?.hasPrefix("TERM=") == true }) {
-            process["env"] = .array((process["env"].array ?? []) + ["TERM=xterm"])
+        // The container's own process settings (environment, cwd, user, capabilities) with the command swapped in.
+        let config = try RuntimeSpec.decode(FileSystem.readBytes(bundle + "/config.json"), what: "\(bundle)/config.json")
+        var process = config.process ?? RuntimeSpec.Process()
+        process.args = command
+        process.terminal = tty
+        if tty, !(process.env ?? []).contains(where: { $0.hasPrefix("TERM=") }) {
+            process.env = (process.env ?? []) + ["TERM=xterm"]
         }
         let processFile = bundle + "/exec-\(UInt64.random(in: 0...UInt64.max)).json"
-        try FileSystem.writeAtomically(processFile, process.serialized)
+        try FileSystem.writeAtomically(processFile, process.json.serialized)
         do {
             return try tty
                 ? startWithTerminal(runtimePath: runtimePath, runtimeRoot: runtimeRoot, containerID: containerID, processFile: processFile)

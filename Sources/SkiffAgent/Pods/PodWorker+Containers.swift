@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import SkiffAPI
+import SkiffOCI
 import SkiffSystem
 
 extension PodWorker {
@@ -66,7 +67,7 @@ extension PodWorker {
                 environment: environment, mounts: allMounts, sandbox: sandbox.paths,
                 cgroupsPath: context.cgroups.containerPath(pod: pod, containerID: id),
                 oomScoreAdj: context.cgroups.oomScoreAdj(for: pod, container: spec), hostProcess: hostProcess, user: user))
-            try FileSystem.writeAtomically(directory + "/config.json", config.serialized)
+            try FileSystem.writeAtomically(directory + "/config.json", config.encoded(pretty: false))
             let logDirectory = context.podLogDirectory(pod) + "/" + name
             _ = try FileSystem.makeDirectories(logDirectory)
             let isRestart = state.termination != nil || state.lastTermination != nil

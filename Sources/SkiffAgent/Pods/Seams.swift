@@ -1,4 +1,5 @@
 import SkiffAPI
+import SkiffOCI
 
 /// What the pod's sandbox gave it: an IP and the namespaces its containers join.
 struct SandboxInfo: Sendable, Equatable {
@@ -47,7 +48,7 @@ protocol ContainerRuntime: Sendable {
     func kill(id: String, signal: Int32) async
     func delete(id: String) async
     /// Runs a process in the container to completion (exec probes, hooks), killed after `timeout`.
-    func execAndWait(id: String, process: JSON, timeout: Double) async throws -> (exitCode: Int32, output: String)
+    func execAndWait(id: String, process: RuntimeSpec.Process, timeout: Double) async throws -> (exitCode: Int32, output: String)
     /// Collects the monitor once its container has ended.
     func reap(monitor pid: Int32) async
 }

@@ -1,5 +1,6 @@
 import Glibc
 import SkiffAPI
+import SkiffOCI
 
 /// One probe's outcome and what to say about a failure.
 enum ProbeResult: Sendable, Equatable {
@@ -16,10 +17,7 @@ struct Prober: Sendable {
         switch handler {
         case .exec(let command):
             guard !command.isEmpty else { return .failure("exec handler has no command") }
-            let process: JSON = [
-                "args": .array(command.map { .string($0) }), "cwd": "/", "env": .array(environment.map { .string($0) }),
-                "user": ["uid": 0, "gid": 0],
-            ]
+            let process = RuntimeSpec.Process(user: RuntimeSpec.User(uid: 0, gid: 0), args: command, env: environment, cwd: "/")
             do {
                 let result = try await driver.execAndWait(id: containerID, process: process, timeout: timeout)
                 return result.exitCode == 0 ? .success : .failure("command \(command) exited with \(result.exitCode): \(result.output.suffix(200))")

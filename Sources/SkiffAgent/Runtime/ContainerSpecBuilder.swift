@@ -1,4 +1,5 @@
 import SkiffAPI
+import SkiffOCI
 
 /// What the image says about how to run it (OCI image config), or the host for host-process pods.
 struct ImageDefaults: Sendable {
@@ -24,11 +25,11 @@ struct SandboxPaths: Sendable {
     var uts: String?
 }
 
-/// Turns a Kubernetes container (plus what the agent prepared for it) into an OCI config.json,
+/// Turns a Kubernetes container (plus what the agent prepared for it) into an OCI runtime spec,
 /// starting from skiff-runc's own default spec so the runtime's defaults are not restated here.
 struct ContainerSpecBuilder {
     /// `skiff-runc spec` output: mounts, masked paths, devices, rlimits.
-    var template: JSON
+    var template: RuntimeSpec
 
     /// containerd's default capability set for Kubernetes containers (wider than runc's spec).
     static let defaultCapabilities = [
@@ -62,7 +63,7 @@ struct ContainerSpecBuilder {
         var user: (uid: UInt32, gid: UInt32, additionalGids: [UInt32])
     }
 
-    func build(_ input: Input) throws(ContainerRuntimeError) -> JSON {
+    func build(_ input: Input) throws(ContainerRuntimeError) -> RuntimeSpec {
         var spec = template
         let container = input.container
         let security = container.securityContext
@@ -80,17 +81,14 @@ struct ContainerSpecBuilder {
         }
         argv = argv.map { Self.expandVariables($0, environment: input.environment) }
 
-        var process = spec["process"]
-        process["terminal"] = false
-        process["args"] = .array(argv.map { .string($0) })
-        process["env"] = .array(input.environment.map { .string($0) })
+        var process = spec.process ?? RuntimeSpec.Process()
+        process.terminal = false
+        process.args = argv
+        process.env = input.environment
         let workingDir = container.workingDir ?? ""
-        process["cwd"] = .string(!workingDir.isEmpty ? workingDir : (input.image.workingDir.isEmpty ? "/" : input.image.workingDir))
-        var user = JSON.emptyObject
-        user["uid"] = .int(Int64(input.user.uid))
-        user["gid"] = .int(Int64(input.user.gid))
-        if !input.user.additionalGids.isEmpty { user["additionalGids"] = .array(input.user.additionalGids.map { .int(Int64($0)) }) }
-        process["user"] = user
+        process.cwd = !workingDir.isEmpty ? workingDir : (input.image.workingDir.isEmpty ? "/" : input.image.workingDir)
+        process.user = RuntimeSpec.User(
+            uid: input.user.uid, gid: input.user.gid, additionalGids: input.user.additionalGids.isEmpty ? nil : input.user.additionalGids)
         var capabilities = privileged ? Self.allCapabilities : Self.defaultCapabilities
         let add = security.capabilities.add.map(Self.capabilityName)
         let drop = security.capabilities.drop.map(Self.capabilityName)
@@ -101,72 +99,63 @@ struct ContainerSpecBuilder {
             capabilities.append(name)
         }
         if drop.contains("CAP_ALL") { capabilities = add } else { capabilities.removeAll { drop.contains($0) } }
-        let capabilityList = JSON.array(capabilities.map { .string($0) })
-        process["capabilities"] = .object(["bounding": capabilityList, "effective": capabilityList, "permitted": capabilityList])
+        // No inheritable or ambient set: a non-root program gets no capabilities across exec, as with containerd.
+        process.capabilities = RuntimeSpec.Capabilities(bounding: capabilities, effective: capabilities, permitted: capabilities)
         let allowEscalation = security.allowPrivilegeEscalation
         if !allowEscalation && privileged {
             throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "cannot set allowPrivilegeEscalation to false and privileged to true")
         }
-        process["noNewPrivileges"] = .bool(!allowEscalation)
-        process["oomScoreAdj"] = .int(Int64(input.oomScoreAdj))
-        spec["process"] = process
+        process.noNewPrivileges = !allowEscalation
+        process.oomScoreAdj = input.oomScoreAdj
+        spec.process = process
 
-        spec["root"] = .object(["path": .string(input.rootfs), "readonly": .bool(input.readonlyRootfs)])
-        spec["hostname"] = nil
+        spec.root = RuntimeSpec.Root(path: input.rootfs, readonly: input.readonlyRootfs)
+        spec.hostname = nil
 
-        var mounts = spec["mounts"].array ?? []
+        var mounts = spec.mounts ?? []
         if privileged {
             // Privileged containers see /sys read-write and keep the devices' cgroup open.
-            mounts = mounts.map { mount in
-                var mount = mount
-                if mount["destination"] == "/sys" || mount["destination"] == "/sys/fs/cgroup" {
-                    mount["options"] = .array((mount["options"].array ?? []).filter { $0 != "ro" })
-                }
-                return mount
+            for index in mounts.indices where mounts[index].destination == "/sys" || mounts[index].destination == "/sys/fs/cgroup" {
+                mounts[index].options = mounts[index].options?.filter { $0 != "ro" }
             }
         }
         let prepared = Set(input.mounts.map(\.destination))
-        mounts.removeAll { prepared.contains($0["destination"].string ?? "") }
+        mounts.removeAll { prepared.contains($0.destination) }
         for mount in input.mounts {
-            mounts.append(.object([
-                "destination": .string(mount.destination), "source": .string(mount.source), "type": .string(mount.type),
-                "options": .array(mount.options.map { .string($0) }),
-            ]))
+            mounts.append(RuntimeSpec.Mount(destination: mount.destination, type: mount.type, source: mount.source, options: mount.options))
         }
         if input.hostProcess {
             // The host's root filesystem (not its submounts) under an empty root directory:
             // pivot_root cannot move "/" onto itself, and a plain bind can be made read-only.
-            mounts.insert(["destination": "/", "source": "/", "type": "bind", "options": ["bind", "ro", "rprivate"]], at: 0)
+            mounts.insert(RuntimeSpec.Mount(destination: "/", type: "bind", source: "/", options: ["bind", "ro", "rprivate"]), at: 0)
         }
-        spec["mounts"] = .array(mounts)
+        spec.mounts = mounts
 
-        var linux = spec["linux"]
-        var namespaces: [JSON] = [["type": "pid"], ["type": "mount"], ["type": "cgroup"]]
-        if let ipc = input.sandbox.ipc { namespaces.append(["type": "ipc", "path": .string(ipc)]) }
-        if let uts = input.sandbox.uts { namespaces.append(["type": "uts", "path": .string(uts)]) }
-        if let network = input.sandbox.network { namespaces.append(["type": "network", "path": .string(network)]) }
-        linux["namespaces"] = .array(namespaces)
-        linux["cgroupsPath"] = .string(input.cgroupsPath)
-        linux["resources"] = Self.resources(container.resources, privileged: privileged, template: linux["resources"])
+        var linux = spec.linux ?? RuntimeSpec.Linux()
+        var namespaces = ["pid", "mount", "cgroup"].map { RuntimeSpec.Namespace(type: $0) }
+        if let ipc = input.sandbox.ipc { namespaces.append(RuntimeSpec.Namespace(type: "ipc", path: ipc)) }
+        if let uts = input.sandbox.uts { namespaces.append(RuntimeSpec.Namespace(type: "uts", path: uts)) }
+        if let network = input.sandbox.network { namespaces.append(RuntimeSpec.Namespace(type: "network", path: network)) }
+        linux.namespaces = namespaces
+        linux.cgroupsPath = input.cgroupsPath
+        linux.resources = Self.resources(container.resources, privileged: privileged, template: linux.resources)
         if privileged {
-            linux["maskedPaths"] = nil
-            linux["readonlyPaths"] = nil
+            linux.maskedPaths = nil
+            linux.readonlyPaths = nil
         }
         switch Self.seccompProfileType(pod: input.pod, container: container) {
         case .unconfined:
-            linux["seccomp"] = nil
+            linux.seccomp = nil
         case .runtimeDefault:
-            if !privileged { linux["seccomp"] = SeccompDefault.profile }
+            if !privileged { linux.seccomp = SeccompDefault.profile }
         case .localhost:
             throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "seccompProfile type Localhost is not supported (use RuntimeDefault or Unconfined)")
         }
-        spec["linux"] = linux
-        var annotations = JSON.emptyObject
-        annotations["io.kubernetes.pod.name"] = .string(input.pod.name)
-        annotations["io.kubernetes.pod.namespace"] = .string(input.pod.namespace)
-        annotations["io.kubernetes.pod.uid"] = .string(input.pod.uid)
-        annotations["io.kubernetes.container.name"] = .string(container.name)
-        spec["annotations"] = annotations
+        spec.linux = linux
+        spec.annotations = [
+            "io.kubernetes.pod.name": input.pod.name, "io.kubernetes.pod.namespace": input.pod.namespace,
+            "io.kubernetes.pod.uid": input.pod.uid, "io.kubernetes.container.name": container.name,
+        ]
         return spec
     }
 
@@ -182,21 +171,18 @@ struct ContainerSpecBuilder {
 
     /// cgroup limits with the kubelet's formulas (shared/design.md): shares from the CPU request,
     /// quota from the CPU limit, memory.max from the memory limit.
-    static func resources(_ resources: ResourceRequirements, privileged: Bool, template: JSON) -> JSON {
-        var result = template
-        if privileged { result["devices"] = [["allow": true, "access": "rwm"]] }
+    static func resources(_ resources: ResourceRequirements, privileged: Bool, template: RuntimeSpec.Resources?) -> RuntimeSpec.Resources {
+        var result = template ?? RuntimeSpec.Resources()
+        if privileged { result.devices = [RuntimeSpec.DeviceRule(allow: true, access: "rwm")] }
         let requests = resources.requests, limits = resources.limits
         let cpuRequest = requests["cpu"] ?? limits["cpu"]
-        var cpu = JSON.emptyObject
-        cpu["shares"] = .int(cpuShares(milliCPU: cpuRequest?.milliValue ?? 0))
+        var cpu = RuntimeSpec.CPU(shares: UInt64(cpuShares(milliCPU: cpuRequest?.milliValue ?? 0)))
         if let limit = limits["cpu"] {
-            cpu["quota"] = .int(cpuQuota(milliCPU: limit.milliValue))
-            cpu["period"] = 100_000
+            cpu.quota = cpuQuota(milliCPU: limit.milliValue)
+            cpu.period = 100_000
         }
-        result["cpu"] = cpu
-        if let memory = limits["memory"] {
-            result["memory"] = ["limit": .int(memory.value)]
-        }
+        result.cpu = cpu
+        if let memory = limits["memory"] { result.memory = RuntimeSpec.Memory(limit: memory.value) }
         return result
     }
 

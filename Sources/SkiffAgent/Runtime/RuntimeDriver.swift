@@ -1,5 +1,6 @@
 import Glibc
 import SkiffAPI
+import SkiffOCI
 import SkiffSystem
 
 /// A container-level failure the pod's status reports (CreateContainerError, RunContainerError…).
@@ -71,11 +72,11 @@ struct RuntimeDriver: ContainerRuntime {
 
     /// Runs a command in the container to completion (exec probes, lifecycle hooks) and returns
     /// its exit code and combined output, killing it after `timeout` seconds.
-    func execAndWait(id: String, process: JSON, timeout: Double) async throws -> (exitCode: Int32, output: String) {
+    func execAndWait(id: String, process: RuntimeSpec.Process, timeout: Double) async throws -> (exitCode: Int32, output: String) {
         let runtimePath = runtimePath, runtimeRoot = runtimeRoot
         return try await blocking {
             let file = "/tmp/skiff-exec-\(id.prefix(12))-\(UInt64.random(in: 0...UInt64.max)).json"
-            try FileSystem.writeAtomically(file, process.serialized)
+            try FileSystem.writeAtomically(file, process.json.serialized)
             defer { unlink(file) }
             let output = try Command.run(
                 "/usr/bin/timeout", ["--signal=KILL", "\(max(1, timeout))", runtimePath, "--root", runtimeRoot, "exec", "--process", file, id])

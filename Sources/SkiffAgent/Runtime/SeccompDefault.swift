@@ -1,4 +1,4 @@
-import SkiffAPI
+import SkiffOCI
 
 /// The RuntimeDefault seccomp profile: everything is allowed except the syscalls containerd's and
 /// Docker's default profiles keep from unprivileged containers (kernel modules, kexec, reboot,
@@ -17,13 +17,9 @@ enum SeccompDefault {
         "umount", "umount2", "unshare", "uselib", "userfaultfd", "ustat", "vm86", "vm86old",
     ]
 
-    static var profile: JSON {
-        [
-            "defaultAction": "SCMP_ACT_ALLOW",
-            "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-            "syscalls": [
-                ["names": .array(denied.map { .string($0) }), "action": "SCMP_ACT_ERRNO", "errnoRet": 1],
-            ],
-        ]
+    static var profile: RuntimeSpec.Seccomp {
+        RuntimeSpec.Seccomp(
+            defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+            syscalls: [RuntimeSpec.Seccomp.Syscall(names: denied, action: "SCMP_ACT_ERRNO", errnoRet: 1)])
     }
 }
