@@ -3,7 +3,7 @@
 /// the object exactly as the API sent it, for what must go back unchanged (the node API's pod
 /// list, the agent's saved state).
 public struct Pod: Sendable, Equatable {
-    /// The object as received, unchanged.
+    /// The object as received; only `withStatus(of:)` changes it, to the status the server answered with.
     public private(set) var json: JSON
     public let name: String
     /// `metadata.namespace`; missing or empty means "default", as kubectl and the API server read it.
