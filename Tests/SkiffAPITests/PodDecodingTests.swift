@@ -226,4 +226,13 @@ struct PodDecodingTests {
         #expect(QoS.classify(try Pod(json: ["spec": spec]).spec) == expected)
         #expect(QoS.classify(spec) == expected.rawValue)
     }
+
+    @Test("identity reads name, uid and version from objects that do not decode: a bookmark, a bad spec")
+    func identity() {
+        let bookmark = Pod.identity(of: ["kind": "Pod", "metadata": ["resourceVersion": "77"]])
+        #expect(bookmark == Pod.Identity(namespace: "default", name: "", uid: "", resourceVersion: "77"))
+        let bad = Pod.identity(of: ["metadata": ["name": "p", "namespace": "ns", "uid": "u", "labels": 3], "spec": ["containers": "x"]])
+        #expect(bad.namespace == "ns" && bad.name == "p" && bad.uid == "u" && bad.resourceVersion == nil)
+        #expect(Pod.identity(of: "not an object").uid == "")
+    }
 }

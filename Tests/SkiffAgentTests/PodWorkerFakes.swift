@@ -117,10 +117,11 @@ final class FakeExitEvents: ContainerExitEvents {
 
 /// Records statuses, events and deletions; the server's answer is the pod with that status.
 final class RecordingStatusSink: PodStatusSink {
-    private let state = Mutex<(statuses: [JSON], events: [String], deletions: [String])>(([], [], []))
+    private let state = Mutex<(statuses: [JSON], events: [String], messages: [String], deletions: [String])>(([], [], [], []))
 
     var statuses: [JSON] { state.withLock { $0.statuses } }
     var events: [String] { state.withLock { $0.events } }
+    var messages: [String] { state.withLock { $0.messages } }
     var deletions: [String] { state.withLock { $0.deletions } }
     var latest: JSON { statuses.last ?? .null }
 
@@ -133,8 +134,11 @@ final class RecordingStatusSink: PodStatusSink {
         state.withLock { $0.deletions.append("\(namespace)/\(name)") }
     }
 
-    func record(pod: Pod, container: String?, type: String, reason: String, message: String) {
-        state.withLock { $0.events.append(reason) }
+    func record(_ subject: PodEventSubject, type: String, reason: String, message: String) {
+        state.withLock {
+            $0.events.append(reason)
+            $0.messages.append(message)
+        }
     }
 }
 
@@ -186,6 +190,8 @@ struct WorkerHarness {
     let sandboxes = FakeSandboxes()
     let finished = LateBound<Bool>()
     let worker: PodWorker
+    /// The services the worker runs on, for building other agent pieces on the same fakes.
+    let context: AgentContext
 
     init(pod: JSON) throws {
         directory = "/tmp/skiff-podworker-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -196,7 +202,7 @@ struct WorkerHarness {
         configuration.maxBackoffSeconds = 0.2
         try FileSystem.makeDirectories(directory + "/image")
         let volumes = VolumeManager(client: NoObjects(), podsDirectory: configuration.podsDirectory)
-        let context = AgentContext(
+        context = AgentContext(
             configuration: configuration, runtime: runtime, sandboxes: sandboxes, images: FakeImages(root: directory + "/image"),
             volumes: volumes, environment: EnvironmentResolver(volumes: volumes),
             cgroups: PodCgroups(tree: FakeCgroups(), root: "kubepods", memoryCapacity: 8 << 30),

@@ -122,4 +122,21 @@ struct PodWorkerTests {
         #expect(harness.runtime.log.filter { $0.hasPrefix("kill") } == ["kill TERM stubborn", "kill KILL stubborn"])
         #expect(harness.status.deletions == ["default/p"])
     }
+
+    @Test("a pod the model cannot decode is not run, and a Warning event says which field is wrong, once")
+    func undecodablePodIsReported() async throws {
+        let harness = try WorkerHarness(pod: WorkerHarness.pod(containers: [["app", "run"]]))
+        defer { harness.cleanUp() }
+        let manager = PodManager(context: harness.context)
+        let bad: JSON = [
+            "metadata": ["name": "typo", "namespace": "default", "uid": "uid-2"],
+            "spec": ["dnsPolicy": "ClusterFrist", "containers": [["name": "c", "image": "busybox"]]],
+        ]
+        await manager.reject(bad, because: JSONShapeError(path: "spec.dnsPolicy", problem: "unsupported value \"ClusterFrist\""))
+        await manager.reject(bad, because: JSONShapeError(path: "spec.dnsPolicy", problem: "unsupported value \"ClusterFrist\""))
+        #expect(harness.status.events == ["Failed"])
+        #expect(harness.status.messages.first?.contains("spec.dnsPolicy: unsupported value") == true)
+        #expect(await manager.podCount == 0)
+        #expect(throws: JSONShapeError.self) { try Pod(json: bad) }
+    }
 }

@@ -41,6 +41,32 @@ public struct Pod: Sendable, Equatable {
         status = try root.field("status", default: PodStatus.empty)
     }
 
+    /// Who a pod is, read field by field from an object that may not decode as a whole (a watch
+    /// BOOKMARK, a DELETED pod, one with a bad spec): missing or wrongly typed fields read as empty.
+    public static func identity(of json: JSON) -> Identity {
+        let metadata = JSONField(json["metadata"], path: "metadata")
+        func text(_ key: String) -> String? { (try? metadata.optional(key, as: String.self)) ?? nil }
+        let namespace = text("namespace") ?? ""
+        return Identity(
+            namespace: namespace.isEmpty ? "default" : namespace, name: text("name") ?? "", uid: text("uid") ?? "",
+            resourceVersion: text("resourceVersion"))
+    }
+
+    /// A pod's name, uid and version without the rest of it.
+    public struct Identity: Sendable, Equatable {
+        public let namespace: String
+        public let name: String
+        public let uid: String
+        public let resourceVersion: String?
+
+        public init(namespace: String, name: String, uid: String, resourceVersion: String?) {
+            self.namespace = namespace
+            self.name = name
+            self.uid = uid
+            self.resourceVersion = resourceVersion
+        }
+    }
+
     /// `namespace/name`, how logs and kubectl name a pod.
     public var key: String { "\(namespace)/\(name)" }
 

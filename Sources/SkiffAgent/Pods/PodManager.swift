@@ -9,6 +9,8 @@ actor PodManager {
     private var workers: [String: PodWorker] = [:]
     /// Container id → pod uid, for exit events.
     private var containerOwners: [String: String] = [:]
+    /// Pods that cannot be decoded, by uid, with the error last reported for each.
+    private var rejected: [String: String] = [:]
 
     init(context: AgentContext) {
         self.context = context
@@ -34,12 +36,27 @@ actor PodManager {
         await worker.update(pod)
     }
 
+    /// A pod bound here that the model cannot decode (an enum value the API server did not
+    /// check, a wrong type): a Warning event says why it will not start, once per distinct error.
+    func reject(_ object: JSON, because error: JSONShapeError) {
+        let identity = Pod.identity(of: object)
+        let message = "Error: cannot run the pod: \(error)"
+        guard rejected[identity.uid] != message else { return }
+        rejected[identity.uid] = message
+        context.logger.warning("pod cannot be decoded", metadata: ["pod": "\(identity.namespace)/\(identity.name)", "error": "\(error)"])
+        context.status.record(
+            PodEventSubject(namespace: identity.namespace, name: identity.name, uid: identity.uid, fieldPath: nil),
+            type: "Warning", reason: "Failed", message: message)
+    }
+
     func remove(uid: String) async {
+        rejected[uid] = nil
         await workers[uid]?.markRemoved()
     }
 
     /// After a relist: pods we run that the API no longer has are terminated.
     func reconcile(present uids: Set<String>) async {
+        rejected = rejected.filter { uids.contains($0.key) }
         for (uid, worker) in workers where !uids.contains(uid) {
             await worker.markRemoved()
         }

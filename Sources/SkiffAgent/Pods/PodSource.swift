@@ -22,9 +22,9 @@ struct PodSource: Service {
                 let list = try await client.get("/api/v1/pods?fieldSelector=\(selector)")
                 var present: Set<String> = []
                 for item in list["items"].array ?? [] {
-                    guard let pod = decode(item) else { continue }
-                    present.insert(pod.uid)
-                    await manager.apply(pod)
+                    // A pod that no longer decodes is still there: its worker keeps what it runs.
+                    present.insert(Pod.identity(of: item).uid)
+                    if let pod = await decode(item) { await manager.apply(pod) }
                 }
                 await manager.reconcile(present: present)
                 let cursor = WatchCursor(resourceVersion: list["metadata"]["resourceVersion"].string ?? "0")
@@ -37,12 +37,14 @@ struct PodSource: Service {
                             cursor.expired = true
                             return
                         }
-                        // BOOKMARKs carry a pod with only its resourceVersion.
-                        guard let pod = decode(event.object) else { return }
-                        if let version = pod.resourceVersion { cursor.resourceVersion = version }
+                        // BOOKMARKs carry a pod with only its resourceVersion; a DELETED one
+                        // needs no more than its uid, even if it never decoded.
+                        let identity = Pod.identity(of: event.object)
+                        if let version = identity.resourceVersion { cursor.resourceVersion = version }
                         switch event.type {
-                        case "ADDED", "MODIFIED": await manager.apply(pod)
-                        case "DELETED": await manager.remove(uid: pod.uid)
+                        case "ADDED", "MODIFIED":
+                            if let pod = await decode(event.object) { await manager.apply(pod) }
+                        case "DELETED": await manager.remove(uid: identity.uid)
                         default: break
                         }
                     }
@@ -55,13 +57,13 @@ struct PodSource: Service {
         }
     }
 
-    /// The pod, or nil (logged) when the server sent one the model cannot read: it is skipped
-    /// rather than run from a guess.
-    private func decode(_ object: JSON) -> Pod? {
+    /// The pod, or nil when the server sent one the model cannot read: it is not run from a
+    /// guess, and the manager says why in an event.
+    private func decode(_ object: JSON) async -> Pod? {
         do {
             return try Pod(json: object)
         } catch {
-            logger.warning("ignoring a pod that cannot be decoded", metadata: ["error": "\(error)"])
+            await manager.reject(object, because: error)
             return nil
         }
     }

@@ -69,14 +69,31 @@ protocol PodStatusSink: Sendable {
     /// Deletes the pod for good (grace 0) once its containers are gone; nil when it already was,
     /// or a new pod took its name.
     func confirmDeletion(namespace: String, name: String, uid: String) async throws
-    /// A core/v1 Event about the pod, recorded off the caller's path.
-    func record(pod: Pod, container: String?, type: String, reason: String, message: String)
+    /// A core/v1 Event about a pod, recorded off the caller's path.
+    func record(_ subject: PodEventSubject, type: String, reason: String, message: String)
 }
 
 extension PodStatusSink {
+    /// An event about the pod, or about one of its containers.
+    func record(pod: Pod, container: String?, type: String, reason: String, message: String) {
+        let fieldPath = container.map { "spec.\(pod.spec.isInitContainer($0) ? "initContainers" : "containers"){\($0)}" }
+        record(
+            PodEventSubject(namespace: pod.namespace, name: pod.name, uid: pod.uid, fieldPath: fieldPath),
+            type: type, reason: reason, message: message)
+    }
+
     func record(pod: Pod, container: String?, reason: String, message: String) {
         record(pod: pod, container: container, type: "Normal", reason: reason, message: message)
     }
+}
+
+/// What an event is about (its involvedObject): a pod, and the container's field path if any.
+struct PodEventSubject: Sendable, Equatable {
+    var namespace: String
+    var name: String
+    var uid: String
+    /// `spec.containers{name}`, as the kubelet writes it.
+    var fieldPath: String?
 }
 
 /// ConfigMaps and Secrets a pod's volumes and environment name.

@@ -24,17 +24,14 @@ struct APIStatusSink: PodStatusSink {
         }
     }
 
-    func record(pod: Pod, container: String?, type: String, reason: String, message: String) {
-        let namespace = pod.namespace
-        let podName = pod.name
+    func record(_ subject: PodEventSubject, type: String, reason: String, message: String) {
+        let namespace = subject.namespace
+        let podName = subject.name
         let now = Timestamp.now()
         var involved: JSON = [
-            "kind": "Pod", "apiVersion": "v1", "namespace": .string(namespace), "name": .string(podName), "uid": .string(pod.uid),
+            "kind": "Pod", "apiVersion": "v1", "namespace": .string(namespace), "name": .string(podName), "uid": .string(subject.uid),
         ]
-        if let container {
-            let isInit = pod.spec.isInitContainer(container)
-            involved["fieldPath"] = .string("spec.\(isInit ? "initContainers" : "containers"){\(container)}")
-        }
+        if let fieldPath = subject.fieldPath { involved["fieldPath"] = .string(fieldPath) }
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let event: JSON = [
             "apiVersion": "v1", "kind": "Event",
