@@ -149,6 +149,13 @@ struct AgentRestartTests {
                     image: busybox
                     command: ["true"]
                     env: [{name: X, valueFrom: {configMapKeyRef: {name: absent, key: k}}}]
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: typo}
+                spec:
+                  dnsPolicy: ClusterFrist
+                  containers: [{name: c, image: busybox, command: ["true"]}]
                 """
             #expect(try await cluster.kubectl("apply", "-f", "-", input: manifest).status == 0)
             for (name, reason) in [("noimage", "ErrImageNeverPull"), ("badcaps", "CreateContainerConfigError"), ("missingconfig", "CreateContainerConfigError")] {
@@ -161,6 +168,14 @@ struct AgentRestartTests {
                 #expect(!message.isEmpty, "\(name) should say why")
                 #expect((pod["status"] as? [String: Any])?["phase"] as? String == "Pending")
             }
+            // A value the API server does not check but the agent cannot run: an event names the field.
+            var typoEvents = ""
+            for _ in 0..<60 where !typoEvents.contains("spec.dnsPolicy") {
+                typoEvents = try await cluster.kubectl(
+                    "get", "events", "--field-selector", "involvedObject.name=typo", "-o", "jsonpath={.items[*].message}").stdout
+                if !typoEvents.contains("spec.dnsPolicy") { try await Task.sleep(for: .seconds(1)) }
+            }
+            #expect(typoEvents.contains("spec.dnsPolicy: unsupported value \"ClusterFrist\""), "events: \(typoEvents)")
             #expect(cluster.agent?.isRunning == true)
             // A good pod still runs beside them.
             let good = "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n  containers: [{name: c, image: busybox, command: [sleep, '3600']}]\n"
