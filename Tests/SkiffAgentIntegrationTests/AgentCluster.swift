@@ -147,6 +147,19 @@ final class AgentCluster: @unchecked Sendable {
         agent.waitUntilExit()
     }
 
+    /// Stops the agent as systemd does (SIGTERM) and returns its exit status: nil when it had
+    /// not exited after 20 s (then it is killed).
+    func terminateAgent() async -> Int32? {
+        guard let agent, agent.isRunning else { return nil }
+        agent.terminate()
+        for _ in 0..<200 where agent.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
+        if agent.isRunning {
+            killAgent()
+            return nil
+        }
+        return agent.terminationStatus
+    }
+
     /// Deletes every pod (so the agent tears down their sandboxes), then stops both processes
     /// and removes what is left: the bridge, cgroups and the state directories.
     func stop() async {

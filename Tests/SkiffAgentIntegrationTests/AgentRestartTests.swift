@@ -64,6 +64,19 @@ struct AgentRestartTests {
             }
             let exec = try await cluster.kubectl("exec", "p19", "--", "echo", "still-here")
             #expect(exec.stdout == "still-here\n")
+
+            // A graceful stop (systemctl stop: SIGTERM) ends the agent with status 0 and leaves
+            // the pods running; the node API used to catch SIGTERM itself, stop first, and fail
+            // the agent's ServiceGroup (exit 1) while the pod loops were still shutting down.
+            #expect(await cluster.terminateAgent() == 0, "agent log:\n\(cluster.agentLog())")
+            try await cluster.startAgent()
+            // The new agent's node API takes a moment to listen; the pod itself never stopped.
+            var after = try await cluster.kubectl("exec", "p19", "--", "echo", "still-here")
+            for _ in 0..<60 where after.stdout != "still-here\n" {
+                try await Task.sleep(for: .milliseconds(500))
+                after = try await cluster.kubectl("exec", "p19", "--", "echo", "still-here")
+            }
+            #expect(after.stdout == "still-here\n")
         }
     }
 

@@ -50,7 +50,11 @@ public final class NodeAPIServer: Service, Sendable {
                     port.resolve(.success(bound))
                 },
                 logger: logger)
-            try await application.runService()
+            // `run()`, not `runService()`: the latter installs its own SIGTERM handler, so on
+            // `systemctl stop` the node API stopped by itself while the agent's group was still
+            // shutting the pod loops down, and the group failed ("a service has finished
+            // unexpectedly"), exiting 1. Shutdown comes from the agent's ServiceGroup alone.
+            try await application.run()
         } catch {
             port.resolve(.failure(error))
             throw error
