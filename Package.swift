@@ -47,6 +47,7 @@ let package = Package(
             name: "skiff-runc", dependencies: ["SkiffContainer", "SkiffCgroups", "SkiffOCI", "SkiffJSON", "SkiffSystem", "CSkiffShim"],
             swiftSettings: strict),
         .testTarget(name: "SkiffJSONTests", dependencies: ["SkiffJSON"], swiftSettings: strict),
+        .testTarget(name: "SkiffSystemTests", dependencies: ["SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffOCITests", dependencies: ["SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffCgroupsTests", dependencies: ["SkiffCgroups", "SkiffOCI"], swiftSettings: strict),
         .testTarget(name: "SkiffRuncIntegrationTests", dependencies: ["SkiffSystem"], swiftSettings: strict),

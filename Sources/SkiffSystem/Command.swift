@@ -33,7 +33,32 @@ public enum Command {
             stdinPipe.close(); stdoutPipe.close(); stderrPipe.close()
             throw error
         }
-        Glibc.close(stdinPipe.read); Glibc.close(stdoutPipe.write); Glibc.close(stderrPipe.write)
+        closeFD(stdinPipe.read); closeFD(stdoutPipe.write); closeFD(stderrPipe.write)
+        // The child is reaped even when the exchange fails, and only after every pipe is
+        // closed, so it sees EOF and EPIPE instead of blocking on us.
+        let exchanged = Result { () throws(SystemError) in
+            try exchange(input, stdin: stdinPipe.write, stdout: stdoutPipe.read, stderr: stderrPipe.read)
+        }
+        let status = try Spawn.wait(pid)
+        let (output, errors) = try exchanged.get()
+        return CommandOutput(status: status, standardOutput: output, standardError: errors)
+    }
+
+    /// Writes `input` to the child's stdin while reading its stdout and stderr to EOF, and closes
+    /// all three descriptors.
+    private static func exchange(
+        _ input: [UInt8], stdin: Int32, stdout: Int32, stderr: Int32
+    ) throws(SystemError) -> (output: [UInt8], errors: [UInt8]) {
+        var pending = input[...]
+        var output: [UInt8] = []
+        var errors: [UInt8] = []
+        var stdinFD = stdin
+        var open = [stdout, stderr]
+        defer {
+            closeFD(stdinFD)
+            for fd in open { closeFD(fd) }
+        }
+        if pending.isEmpty { closeFD(stdinFD); stdinFD = -1 }
         // A program that exits without reading its stdin must not take us down with SIGPIPE:
         // block it on this thread while we write (after the spawn, so the child's mask is
         // untouched) and discard one we raised before unblocking.
@@ -42,9 +67,9 @@ public enum Command {
         sigaddset(&sigpipe, SIGPIPE)
         pthread_sigmask(SIG_BLOCK, &sigpipe, &previousMask)
         defer {
-            var pending = sigset_t()
-            sigpending(&pending)
-            if sigismember(&pending, SIGPIPE) == 1 {
+            var raised = sigset_t()
+            sigpending(&raised)
+            if sigismember(&raised, SIGPIPE) == 1 {
                 var immediately = timespec()
                 sigtimedwait(&sigpipe, nil, &immediately)
             }
@@ -52,40 +77,41 @@ public enum Command {
         }
         // One poll loop for all three pipes, so a program that fills stderr before reading its
         // stdin (or the reverse) cannot deadlock us.
-        var pending = input[...]
-        var output: [UInt8] = []
-        var errors: [UInt8] = []
-        var stdinFD = stdinPipe.write
-        if pending.isEmpty { Glibc.close(stdinFD); stdinFD = -1 }
-        var open = [stdoutPipe.read, stderrPipe.read]
         var buffer = [UInt8](repeating: 0, count: 65536)
         while !open.isEmpty || stdinFD >= 0 {
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            let ready = poll(&fds, nfds_t(fds.count), -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                break
-            }
+            // ENOMEM, EINVAL: give up on the exchange and let the caller see the exit status,
+            // as before.
+            let polled = try sys("poll", "command pipes", allowing: [ENOMEM, EINVAL]) { poll(&fds, nfds_t(fds.count), -1) }
+            guard case .succeeded = polled else { break }
             for entry in fds where entry.revents != 0 {
                 if entry.fd == stdinFD {
-                    let written = pending.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
-                    if written > 0 { pending = pending.dropFirst(written) }
-                    if written < 0 && errno != EINTR && errno != EAGAIN { pending = [] }
-                    if pending.isEmpty { Glibc.close(stdinFD); stdinFD = -1 }
+                    // EPIPE: the program closed its stdin without reading the rest; drop it.
+                    let written = try sys("write", "command stdin", allowing: [EPIPE, EAGAIN]) {
+                        pending.withUnsafeBytes { Glibc.write(stdinFD, $0.baseAddress, min($0.count, 65536)) }
+                    }
+                    switch written {
+                    case .succeeded(let count): pending = pending.dropFirst(count)
+                    case .failed(EPIPE): pending = []
+                    case .failed: break
+                    }
+                    if pending.isEmpty { closeFD(stdinFD); stdinFD = -1 }
                     continue
                 }
-                let count = buffer.withUnsafeMutableBytes { Glibc.read(entry.fd, $0.baseAddress, $0.count) }
+                let read = try sys("read", entry.fd == stdout ? "command stdout" : "command stderr", allowing: [EAGAIN]) {
+                    buffer.withUnsafeMutableBytes { Glibc.read(entry.fd, $0.baseAddress, $0.count) }
+                }
+                guard case .succeeded(let count) = read else { continue }
                 if count > 0 {
-                    if entry.fd == stdoutPipe.read { output += buffer[0..<count] } else { errors += buffer[0..<count] }
-                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-                    Glibc.close(entry.fd)
+                    if entry.fd == stdout { output += buffer[0..<count] } else { errors += buffer[0..<count] }
+                } else {
+                    closeFD(entry.fd)
                     open.removeAll { $0 == entry.fd }
                 }
             }
         }
-        let status = try Spawn.wait(pid)
-        return CommandOutput(status: status, standardOutput: output, standardError: errors)
+        return (output, errors)
     }
 }
 
@@ -100,5 +126,5 @@ public struct Pipe: Sendable {
         (read, write) = (fds[0], fds[1])
     }
 
-    public func close() { Glibc.close(read); Glibc.close(write) }
+    public func close() { closeFD(read); closeFD(write) }
 }

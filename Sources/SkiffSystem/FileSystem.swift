@@ -8,6 +8,14 @@ public enum FileSystem {
         return try readAll(fd: fd, name: path)
     }
 
+    /// The file's bytes, or nil when nothing is at `path` (ENOENT).
+    public static func readBytesIfPresent(_ path: String) throws(SystemError) -> [UInt8]? {
+        let opened = try sys("open", path.quoted, allowing: [ENOENT]) { open(path, O_RDONLY | O_CLOEXEC) }
+        guard case .succeeded(let fd) = opened else { return nil }
+        defer { closeFD(fd) }
+        return try readAll(fd: fd, name: path)
+    }
+
     public static func readString(_ path: String) throws(SystemError) -> String {
         String(decoding: try readBytes(path), as: UTF8.self)
     }
@@ -78,17 +86,14 @@ public enum FileSystem {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, mode) == 0 {
-                created.append(current)
-            } else if errno != EEXIST {
-                throw SystemError("mkdir", current.quoted, errno: errno)
-            }
+            let made = try sys("mkdir", current.quoted, allowing: [EEXIST]) { mkdir(current, mode) }
+            if case .succeeded = made { created.append(current) }
         }
         return created
     }
 
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
-        guard let dir = opendir(path) else { throw SystemError("opendir", path.quoted, errno: errno) }
+        let dir = try sys("opendir", path.quoted) { opendir(path) }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -104,10 +109,8 @@ public enum FileSystem {
     /// follows symlinks.
     public static func removeTree(_ path: String) throws(SystemError) {
         var st = stat()
-        if lstat(path, &st) != 0 {
-            if errno == ENOENT { return }
-            throw SystemError("lstat", path.quoted, errno: errno)
-        }
+        let found = try sys("lstat", path.quoted, allowing: [ENOENT]) { lstat(path, &st) }
+        guard case .succeeded = found else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             for name in try listDirectory(path) { try removeTree(path + "/" + name) }
             try sys("rmdir", path.quoted) { rmdir(path) }

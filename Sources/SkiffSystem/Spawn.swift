@@ -40,17 +40,20 @@ public enum Spawn {
     ) throws(SystemError) -> pid_t {
         var fdMap: [Int32] = []
         for pair in keep { fdMap += [pair.from, pair.to] }
-        let pid = withCStringArray(arguments) { argv in
-            withCStringArray(environment) { envp in
-                fdMap.withUnsafeBufferPointer { map in
-                    if let directory {
-                        return skiff_spawn(path, argv, envp, map.baseAddress, Int32(keep.count), newSession ? 1 : 0, directory)
+        // The spawn itself is the shim's body: on EINTR (the child's exec reported it; that
+        // child is already reaped) the funnel spawns again rather than re-reading a stale result.
+        return try shim("execve", path.quoted) {
+            withCStringArray(arguments) { argv in
+                withCStringArray(environment) { envp in
+                    fdMap.withUnsafeBufferPointer { map in
+                        if let directory {
+                            return skiff_spawn(path, argv, envp, map.baseAddress, Int32(keep.count), newSession ? 1 : 0, directory)
+                        }
+                        return skiff_spawn(path, argv, envp, map.baseAddress, Int32(keep.count), newSession ? 1 : 0, nil)
                     }
-                    return skiff_spawn(path, argv, envp, map.baseAddress, Int32(keep.count), newSession ? 1 : 0, nil)
                 }
             }
         }
-        return try shim("execve", path.quoted) { pid }
     }
 
     /// Waits for a child to end.
@@ -72,11 +75,13 @@ public enum Spawn {
 }
 
 /// Calls `body` with a NULL-terminated C array of the strings, freed afterwards.
-public func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+public func withCStringArray<R, Failure: Error>(
+    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) throws(Failure) -> R
+) throws(Failure) -> R {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
     defer { for pointer in pointers { free(pointer) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    return try pointers.withUnsafeBufferPointer { buffer throws(Failure) in try body(buffer.baseAddress!) }
 }
 
 /// The current process's environment as KEY=VALUE strings.
