@@ -43,9 +43,11 @@ public enum Cgroups {
     /// rmdir that tolerates the brief EBUSY after the last process exits.
     static func removeDirectory(_ directory: String) throws {
         for _ in 0..<100 {
-            if rmdir(directory) == 0 || errno == ENOENT { return }
-            guard errno == EBUSY else { throw SystemError("rmdir", directory.quoted, errno: errno) }
-            usleep(10_000)
+            let removed = try sys("rmdir", directory.quoted, allowing: [ENOENT, EBUSY]) { rmdir(directory) }
+            switch removed {
+            case .succeeded, .failed(ENOENT): return
+            case .failed: usleep(10_000)
+            }
         }
         throw SystemError("rmdir", directory.quoted, errno: EBUSY)
     }

@@ -32,9 +32,7 @@ public struct CgroupV2: Cgroup {
                 try FileSystem.write(current + "/cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " "), flags: O_WRONLY)
             }
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw SystemError("mkdir", current.quoted, errno: errno)
-            }
+            try sys("mkdir", current.quoted, allowing: [EEXIST]) { mkdir(current, 0o755) }
         }
     }
 
