@@ -45,12 +45,17 @@ public enum ContainerRootfs {
         // Overlays can stack if a mount raced; peel until none is left.
         for _ in 0..<8 {
             guard try MountTable.current().isMountPoint(merged) else { return }
-            if umount2(merged, 0) == 0 { continue }
-            let err = errno
-            if err == EINVAL || err == ENOENT { return }
-            if err != EBUSY { throw .system(SystemError("umount2", merged.quoted, errno: err)) }
-            try ImageError.wrap { () throws(SystemError) in
-                try sys("umount2", "\(merged.quoted), MNT_DETACH") { umount2(merged, Int32(MNT_DETACH)) }
+            // EINVAL, ENOENT: it went away since the mount table was read.
+            let unmounted = try ImageError.wrap { () throws(SystemError) in
+                try sys("umount2", merged.quoted, allowing: [EINVAL, ENOENT, EBUSY]) { umount2(merged, 0) }
+            }
+            switch unmounted {
+            case .succeeded: continue
+            case .failed(EBUSY):
+                try ImageError.wrap { () throws(SystemError) in
+                    try sys("umount2", "\(merged.quoted), MNT_DETACH") { umount2(merged, Int32(MNT_DETACH)) }
+                }
+            case .failed: return
             }
         }
         throw .invalidImage("\(merged) is still mounted after 8 unmounts")
