@@ -46,8 +46,5 @@ struct RecordReader {
 
 /// Opens a log file for reading; nil if it vanished (rotated away and pruned) meanwhile.
 func openLogFile(_ path: String) throws(SystemError) -> Int32? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    if fd >= 0 { return fd }
-    if errno == ENOENT { return nil }
-    throw SystemError("open", path.quoted, errno: errno)
+    try sys("open", path.quoted, allowing: [ENOENT]) { open(path, O_RDONLY | O_CLOEXEC) }.value
 }
