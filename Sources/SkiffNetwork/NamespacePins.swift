@@ -51,7 +51,7 @@ enum NamespacePins {
             // namespace itself lives on until its last member exits.
             try sys("umount2", path.quoted) { umount2(path, Int32(MNT_DETACH)) }
         }
-        if unlink(path) != 0 && errno != ENOENT { throw SystemError("unlink", path.quoted, errno: errno) }
+        try sys("unlink", path.quoted, allowing: [ENOENT]) { unlink(path) }
     }
 
     static func tool(_ name: String) throws(RuntimeError) -> String {

@@ -15,7 +15,7 @@ enum PrivateMount {
     }
 
     static func canonical(_ path: String) throws -> String {
-        guard let resolved = realpath(path, nil) else { throw SystemError("realpath", path.quoted, errno: errno) }
+        let resolved = try sys("realpath", path.quoted) { realpath(path, nil) }
         defer { free(resolved) }
         return String(cString: resolved)
     }
