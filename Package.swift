@@ -154,7 +154,7 @@ let package = Package(
         .target(
             name: "SkiffNodeAPI",
             dependencies: [
-                "SkiffAPI",
+                "SkiffAPI", "SkiffSystem",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SkiffSystem
 import SwiftASN1
 import X509
 
@@ -80,7 +81,11 @@ public struct AgentCertificate: Sendable {
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
             throw AgentCertificateError(message: "cannot write \(temporary)")
         }
-        guard rename(temporary, path) == 0 else { throw AgentCertificateError(message: "cannot rename \(temporary) to \(path): errno \(errno)") }
+        do {
+            try sys("rename", "\(temporary.quoted) -> \(path.quoted)") { rename(temporary, path) }
+        } catch {
+            throw AgentCertificateError(message: "cannot store \(path): \(error)")
+        }
     }
 }
 
