@@ -5,12 +5,13 @@ extension RuntimeSpec {
     /// Reads and validates `bundle/config.json`.
     public static func load(bundle: String) throws -> RuntimeSpec {
         let path = bundle + "/config.json"
-        let bytes: [UInt8]
+        let present: [UInt8]?
         do {
-            bytes = try FileSystem.readBytes(path)
+            present = try FileSystem.readBytesIfPresent(path)
         } catch {
-            throw RuntimeError("cannot read \(path): \(error.errnoName == "ENOENT" ? "no such file (is --bundle right?)" : error.description)")
+            throw RuntimeError("cannot read \(path): \(error)")
         }
+        guard let bytes = present else { throw RuntimeError("cannot read \(path): no such file (is --bundle right?)") }
         let spec = try decode(bytes, what: "config.json")
         try spec.validate(bundle: bundle)
         return spec
