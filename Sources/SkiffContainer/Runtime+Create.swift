@@ -98,6 +98,12 @@ extension Runtime {
         _ request: InitRequest, cgroup: any Cgroup, passing fds: [Int32], preserveFDs: Int32,
         whileInitStarts: () throws -> Void = {}, runHooks: (Int32) throws -> Void = { _ in }
     ) throws -> pid_t {
+        // The caller's descriptors, unlike ours, may not be open: say so here, as the spawn
+        // would otherwise fail on them with the EBADF the funnel keeps for our own bugs.
+        for fd in 3..<(3 + preserveFDs) {
+            let open = try sys("fcntl(F_GETFD)", "\(fd)", allowing: [EBADF]) { fcntl(fd, F_GETFD) }
+            guard case .succeeded = open else { throw RuntimeError("--preserve-fds \(preserveFDs): descriptor \(fd) is not open") }
+        }
         var pair: [Int32] = [0, 0]
         try sys("socketpair", "init sync") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) }
         let (parentEnd, childEnd) = (pair[0], pair[1])
@@ -199,11 +205,11 @@ func realPath(_ path: String) -> String {
 func connectUnixSocket(_ path: String) throws -> Int32 {
     guard let address = UnixSocketAddress(path) else { throw RuntimeError("console socket path too long: \(path)") }
     let fd = try sys("socket", "AF_UNIX") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    let result = address.withSockaddr { connect(fd, $0, $1) }
-    if result != 0 {
-        let err = errno
+    do throws(SystemError) {
+        try sys("connect", path.quoted) { address.withSockaddr { connect(fd, $0, $1) } }
+    } catch {
         closeFD(fd)
-        throw SystemError("connect", path.quoted, errno: err)
+        throw error
     }
     return fd
 }

@@ -27,10 +27,8 @@ public struct StateStore: Sendable {
         try StateStore.validate(id: id)
         try FileSystem.makeDirectories(root, mode: 0o711)
         let directory = directory(id)
-        if mkdir(directory, 0o711) != 0 {
-            if errno == EEXIST { throw RuntimeError("container with id exists: \(id)") }
-            throw SystemError("mkdir", directory.quoted, errno: errno)
-        }
+        let made = try sys("mkdir", directory.quoted, allowing: [EEXIST]) { mkdir(directory, 0o711) }
+        guard case .succeeded = made else { throw RuntimeError("container with id exists: \(id)") }
         return directory
     }
 

@@ -23,7 +23,7 @@ enum Capabilities {
     /// Sets effective, permitted and inheritable, then the ambient set (which needs the
     /// capability in both permitted and inheritable).
     static func applyProcessSets(_ caps: RuntimeSpec.Capabilities) throws {
-        guard let state = cap_init() else { throw SystemError("cap_init", "", errno: errno) }
+        let state = try sys("cap_init", "") { cap_init() }
         defer { cap_free(UnsafeMutableRawPointer(state)) }
         let sets: [(cap_flag_t, [String]?)] = [
             (CAP_EFFECTIVE, caps.effective), (CAP_PERMITTED, caps.permitted), (CAP_INHERITABLE, caps.inheritable),

@@ -50,10 +50,14 @@ struct ProcessSetup {
     func executable() throws -> String {
         guard let program = process.args?.first else { throw RuntimeError("process.args is empty") }
         if program.contains("/") {
-            guard access(program, X_OK) == 0 else {
-                throw RuntimeError("exec: \(program.quoted): \(SystemError("stat", program, errno: errno).errnoName == "ENOENT" ? "no such file or directory" : "permission denied")")
+            let usable = try sys("access", program.quoted, allowing: [ENOENT, EACCES, EPERM, ENOTDIR, ELOOP, ENAMETOOLONG]) {
+                access(program, X_OK)
             }
-            return program
+            switch usable {
+            case .succeeded: return program
+            case .failed(ENOENT): throw RuntimeError("exec: \(program.quoted): no such file or directory")
+            case .failed: throw RuntimeError("exec: \(program.quoted): permission denied")
+            }
         }
         let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -98,9 +102,7 @@ struct ProcessSetup {
         let groups = (process.user.additionalGids ?? []).map { gid_t($0) }
         // setgroups is refused in a user namespace whose setgroups file says deny; that only
         // matters when groups were asked for.
-        if setgroups(groups.count, groups) != 0 && !groups.isEmpty {
-            throw SystemError("setgroups", "\(groups)", errno: errno)
-        }
+        try sys("setgroups", "\(groups)", allowing: groups.isEmpty ? [EPERM] : []) { setgroups(groups.count, groups) }
         try shim("setresgid", "\(process.user.gid)") { skiff_setresgid(process.user.gid, process.user.gid, process.user.gid) }
         try shim("setresuid", "\(process.user.uid)") { skiff_setresuid(process.user.uid, process.user.uid, process.user.uid) }
         try LinuxCalls.prctl(SKIFF_PR_SET_KEEPCAPS, 0, "PR_SET_KEEPCAPS")
@@ -112,12 +114,12 @@ struct ProcessSetup {
     func exec(_ path: String) throws -> Never {
         let args = process.args ?? []
         let env = environment
-        let err = withCStringArray(args) { argv in
-            withCStringArray(env) { envp in
-                execve(path, argv, envp)
-                return errno
+        try withCStringArray(args) { argv throws(SystemError) in
+            try withCStringArray(env) { envp throws(SystemError) in
+                // execve returns only to fail, which the funnel throws.
+                _ = try sys("execve", path.quoted) { execve(path, argv, envp) }
             }
         }
-        throw SystemError("execve", path.quoted, errno: err)
+        fatalError("execve(\(path.quoted)) returned without failing")
     }
 }

@@ -37,13 +37,13 @@ enum Seccomp {
         }
         defer { seccomp_release(context) }
         // The runtime sets no_new_privs itself when the config asks; libseccomp must not.
-        try shim("seccomp_attr_set", "CTL_NNP") { seccomp_attr_set(context, SCMP_FLTATR_CTL_NNP, 0) }
+        try library("seccomp_attr_set", "CTL_NNP") { seccomp_attr_set(context, SCMP_FLTATR_CTL_NNP, 0) }
         for arch in config.architectures ?? [] {
             let name = arch.dropFirst("SCMP_ARCH_".count).lowercased()
             let token = seccomp_arch_resolve_name(name)
             guard token != 0 else { throw RuntimeError("seccomp: unknown architecture \(arch)") }
-            let result = seccomp_arch_add(context, token)
-            if result < 0 && result != -EEXIST { throw SystemError("seccomp_arch_add", arch, errno: -result) }
+            // EEXIST: the filter has it already (the native architecture always is).
+            try library("seccomp_arch_add", arch, allowing: [EEXIST]) { seccomp_arch_add(context, token) }
         }
         for rule in config.syscalls ?? [] {
             let ruleAction = action(rule.action, errnoRet: rule.errnoRet)
@@ -62,12 +62,10 @@ enum Seccomp {
                 if number == __NR_SCMP_ERROR { continue }
                 for group in groups {
                     var group = group
-                    let result = seccomp_rule_add_array(context, ruleAction, number, UInt32(group.count), &group)
-                    if result < 0 { throw SystemError("seccomp_rule_add", name, errno: -result) }
+                    try library("seccomp_rule_add", name) { seccomp_rule_add_array(context, ruleAction, number, UInt32(group.count), &group) }
                 }
             }
         }
-        let result = seccomp_load(context)
-        if result < 0 { throw SystemError("seccomp_load", "\(config.syscalls?.count ?? 0) rules", errno: -result) }
+        try library("seccomp_load", "\(config.syscalls?.count ?? 0) rules") { seccomp_load(context) }
     }
 }
