@@ -14,7 +14,7 @@ extension Commands {
         let record = try runtime.store.load(id)
         var process: RuntimeSpec.Process
         if let path = args.value("process") {
-            let bytes = path == "-" ? try FileSystem.readAll(fd: 0, name: "stdin") : try FileSystem.readBytes(path)
+            let bytes = path == "-" ? try StandardStream.input.readAll() : try FileSystem.readBytes(path)
             process = try RuntimeSpec.decode(bytes, as: RuntimeSpec.Process.self, what: "process \(path)")
         } else {
             let command = Array(args.positionals.dropFirst())

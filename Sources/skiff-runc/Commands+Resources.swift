@@ -25,7 +25,7 @@ extension Commands {
         let id = try args.id("update")
         var resources = RuntimeSpec.Resources()
         if let path = args.value("resources") {
-            let bytes = path == "-" ? try FileSystem.readAll(fd: 0, name: "stdin") : try FileSystem.readBytes(path)
+            let bytes = path == "-" ? try StandardStream.input.readAll() : try FileSystem.readBytes(path)
             resources = try RuntimeSpec.decode(bytes, as: RuntimeSpec.Resources.self, what: "resources")
         }
         if let text = args.value("memory") { resources.memory = resources.memory ?? .init(); resources.memory?.limit = try parseBytes(text, flag: "memory") }

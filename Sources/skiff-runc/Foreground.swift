@@ -53,7 +53,10 @@ enum Foreground {
                     return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
                 }
             }
-            if Glibc.kill(pid, 0) != 0 && errno == ESRCH { return 255 }
+            // ESRCH: gone without our seeing it exit (reaped by someone else). EPERM: still
+            // there, just not ours to signal.
+            let probe = try? sys("kill", "\(pid), 0", allowing: [ESRCH, EPERM]) { Glibc.kill(pid, 0) }
+            if case .failed(ESRCH)? = probe { return 255 }
             var timeout = timespec(tv_sec: 0, tv_nsec: terminal.active ? 0 : 50_000_000)
             var info = siginfo_t()
             let signal = sigtimedwait(&forwarded, &info, &timeout)
@@ -100,7 +103,7 @@ struct TerminalProxy {
         var buffer = [UInt8](repeating: 0, count: 8192)
         if fds[0].revents != 0 {
             let n = read(master, &buffer, buffer.count)
-            if n > 0 { try? FileSystem.writeAll(fd: 1, Array(buffer[0..<n]), name: "stdout") }
+            if n > 0 { try? StandardStream.output.write(Array(buffer[0..<n])) }
         }
         if fds[1].revents != 0 {
             let n = read(0, &buffer, buffer.count)
@@ -120,7 +123,7 @@ struct TerminalProxy {
         while true {
             let n = read(master, &buffer, buffer.count)
             if n <= 0 { return }
-            try? FileSystem.writeAll(fd: 1, Array(buffer[0..<n]), name: "stdout")
+            try? StandardStream.output.write(Array(buffer[0..<n]))
         }
     }
 

@@ -39,6 +39,6 @@ func currentTimestamp() -> String {
 }
 
 extension FileSystem {
-    static func standardOutput(_ text: String) { try? writeAll(fd: 1, Array(text.utf8), name: "stdout") }
-    static func standardError(_ text: String) { try? writeAll(fd: 2, Array(text.utf8), name: "stderr") }
+    static func standardOutput(_ text: String) { try? StandardStream.output.write(Array(text.utf8)) }
+    static func standardError(_ text: String) { try? StandardStream.error.write(Array(text.utf8)) }
 }
