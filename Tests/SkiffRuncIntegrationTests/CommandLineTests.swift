@@ -24,6 +24,18 @@ struct CommandLineTests {
         #expect(result.stdout == "got through fd 3\nno-fd-4\n" && result.status == 0, "\(result)")
     }
 
+    /// The caller's descriptors may be closed, unlike ours: a missing one is an error that names
+    /// it, not the EBADF trap the syscall funnel keeps for the runtime's own bugs.
+    @Test func preserveFDsNamesADescriptorThatIsNotOpen() throws {
+        let id = Harness.uniqueID("fdgone")
+        let bundle = try Bundle(specFrom: .skiff) { $0.setArgs(["sleep", "60"]) }
+        defer { cli("delete", "--force", id); bundle.remove() }
+        try #require(cli.runDetached(bundle, id).status == 0)
+        let exec = Harness.run("/bin/sh", ["-c", "exec \"$0\" --root \"$1\" exec --preserve-fds 1 \"$2\" true 3<&-",
+                                           cli.binary, cli.root, id])
+        #expect(exec.status == 1 && exec.stderr.contains("--preserve-fds 1: descriptor 3 is not open"), "\(exec)")
+    }
+
     @Test func execTakesAProcessJSONAndUpdateTakesResourcesOnStdin() throws {
         let id = Harness.uniqueID("procjson")
         let bundle = try Bundle(specFrom: .skiff) { c in
