@@ -51,10 +51,12 @@ public struct APIServer: Sendable {
                     try Kubeconfig.write(
                         to: directory + "/admin.kubeconfig", server: "https://\(advertised):\(port)", caPEM: pki.caCertificatePEM,
                         token: credentials.adminToken)
-                    logger.info("skiff server ready", metadata: [
-                        "url": "https://\(advertised):\(port)", "kubeconfig": "\(directory)/admin.kubeconfig",
-                        "join": "skiff agent --server https://\(advertised):\(port) --token-file \(directory)/node-token",
-                    ])
+                    logger.info(
+                        "skiff server ready",
+                        metadata: [
+                            "url": "https://\(advertised):\(port)", "kubeconfig": "\(directory)/admin.kubeconfig",
+                            "join": "skiff agent --server https://\(advertised):\(port) --token-file \(directory)/node-token",
+                        ])
                 } catch {
                     logger.error("could not write admin.kubeconfig", metadata: ["error": "\(error)"])
                 }

@@ -14,10 +14,12 @@ enum Bootstrap {
             try await createIfMissing(api, target, ["metadata": ["name": .string(namespace)]])
         }
         let service = KubeAPI.Target(definition: CoreResources.service, namespace: "default", name: nil, subresource: nil)
-        try await createIfMissing(api, service, [
-            "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["component": "apiserver", "provider": "kubernetes"]],
-            "spec": ["type": "ClusterIP", "clusterIP": "10.43.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]]],
-        ])
+        try await createIfMissing(
+            api, service,
+            [
+                "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["component": "apiserver", "provider": "kubernetes"]],
+                "spec": ["type": "ClusterIP", "clusterIP": "10.43.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]]],
+            ])
     }
 
     static func createIfMissing(_ api: KubeAPI, _ target: KubeAPI.Target, _ object: JSON) async throws {

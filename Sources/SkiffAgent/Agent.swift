@@ -21,9 +21,11 @@ public final class Agent: Service {
 
     public func run() async throws {
         let configuration = configuration
-        for directory in [configuration.dataDirectory, configuration.containersDirectory, configuration.podsDirectory,
-                          configuration.imagesDirectory, configuration.sandboxRuntimeDirectory, configuration.runtimeRoot,
-                          configuration.podLogDirectory] {
+        for directory in [
+            configuration.dataDirectory, configuration.containersDirectory, configuration.podsDirectory,
+            configuration.imagesDirectory, configuration.sandboxRuntimeDirectory, configuration.runtimeRoot,
+            configuration.podLogDirectory,
+        ] {
             _ = try FileSystem.makeDirectories(directory, mode: 0o711)
         }
         let hierarchy = try CgroupHierarchy.detect()
@@ -88,8 +90,6 @@ public final class Agent: Service {
     }
 }
 
-
-
 /// The agent once its node API listens: registers the Node, takes back the pods a previous
 /// agent ran, then runs the loops that keep them (heartbeat, pod source, stats) until graceful
 /// shutdown, which leaves every pod running.
@@ -118,7 +118,8 @@ private struct NodeSession: Service {
             client: client, configuration: configuration, facts: facts, nodeAPIPort: port,
             certificateSHA256: nodeAPI.certificateSHA256, logger: logger)
         let podCIDR = try await registrar.register()
-        logger.info("node registered", metadata: ["node": "\(configuration.nodeName)", "podCIDR": "\(podCIDR)", "ip": "\(facts.internalIP)", "nodeAPIPort": "\(port)"])
+        logger.info(
+            "node registered", metadata: ["node": "\(configuration.nodeName)", "podCIDR": "\(podCIDR)", "ip": "\(facts.internalIP)", "nodeAPIPort": "\(port)"])
 
         let volumes = VolumeManager(client: client, podsDirectory: configuration.podsDirectory)
         let sandboxes = try CNISandboxes(configuration: configuration, podCIDR: podCIDR, logger: logger)

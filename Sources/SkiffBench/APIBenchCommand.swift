@@ -39,8 +39,9 @@ struct APIBenchCommand: AsyncParsableCommand {
                 let endpoint = try await Self.waitForKubeconfig(kubeconfig)
                 if handlersOnly || inProcessClients {
                     for phase in ["create", "get"] {
-                        print(try await Self.measure(
-                            phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint, raw: raw))
+                        print(
+                            try await Self.measure(
+                                phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint, raw: raw))
                     }
                 } else {
                     print(try await Self.runClientProcess(kubeconfig: kubeconfig, clients: clients, requests: requests, raw: raw), terminator: "")
@@ -70,7 +71,8 @@ struct APIBenchCommand: AsyncParsableCommand {
     /// Runs `skiff-bench api-clients` to completion on a thread of its own (it blocks while the
     /// child runs) and returns what it printed.
     static func runClientProcess(kubeconfig: String, clients: Int, requests: Int, raw: String?) async throws -> String {
-        let arguments = ["api-clients", "--kubeconfig", kubeconfig, "--clients", String(clients), "--requests", String(requests)]
+        let arguments =
+            ["api-clients", "--kubeconfig", kubeconfig, "--clients", String(clients), "--requests", String(requests)]
             + (raw.map { ["--raw", $0] } ?? [])
         let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandOutput, any Error>) in
             DispatchQueue.global().async {
@@ -84,7 +86,8 @@ struct APIBenchCommand: AsyncParsableCommand {
     }
 
     /// One phase's latencies; `api` given means calling its handlers directly instead of HTTPS.
-    static func measure(phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String), raw: String? = nil) async throws -> String {
+    static func measure(phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String), raw: String? = nil) async throws -> String
+    {
         let handlersOnly = api != nil
         let clock = ContinuousClock()
         let ready = BenchStartLine(parties: clients)
@@ -105,8 +108,12 @@ struct APIBenchCommand: AsyncParsableCommand {
                         for index in 0..<requests {
                             let (method, path, body) = request(index)
                             let before = clock.now
-                            let response = await api.handle(APIRequest(method: method, path: path, headers: [
-                                "authorization": "Bearer \(SkiffBenchCommand.token)", "content-type": "application/json"], body: body))
+                            let response = await api.handle(
+                                APIRequest(
+                                    method: method, path: path,
+                                    headers: [
+                                        "authorization": "Bearer \(SkiffBenchCommand.token)", "content-type": "application/json",
+                                    ], body: body))
                             samples.append((before, clock.now - before))
                             guard response.status < 300 else { throw ValidationError("\(phase) failed with \(response.status)") }
                         }
@@ -141,11 +148,14 @@ struct APIBenchCommand: AsyncParsableCommand {
             String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
         }
         let mode = handlersOnly ? "handlers" : "HTTPS"
-        return "\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
+        return
+            "\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
     }
 
     /// Appends `phase,start_ms,latency_ms` lines, start counted from when the clients were released.
-    static func appendRaw(_ samples: [(start: ContinuousClock.Instant, latency: Duration)], phase: String, since released: ContinuousClock.Instant, to path: String) throws {
+    static func appendRaw(
+        _ samples: [(start: ContinuousClock.Instant, latency: Duration)], phase: String, since released: ContinuousClock.Instant, to path: String
+    ) throws {
         let lines = samples.sorted { $0.start < $1.start }.map { sample in
             String(format: "%@,%.3f,%.3f\n", phase, (sample.start - released).seconds * 1000, sample.latency.seconds * 1000)
         }

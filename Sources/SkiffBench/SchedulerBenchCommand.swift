@@ -19,17 +19,24 @@ struct SchedulerBenchCommand: AsyncParsableCommand {
         if endToEnd { return try await runEndToEnd() }
         var scheduler = Scheduler()
         for index in 0..<nodes {
-            scheduler.upsertNode(NodeInfo([
-                "metadata": ["name": .string("node-\(index)"), "labels": ["kubernetes.io/hostname": .string("node-\(index)"), "zone": .string("z\(index % 3)")]],
-                "status": ["conditions": [["type": "Ready", "status": "True"]], "allocatable": ["cpu": "16", "memory": "64Gi", "pods": "110"]],
-            ]))
+            scheduler.upsertNode(
+                NodeInfo([
+                    "metadata": [
+                        "name": .string("node-\(index)"), "labels": ["kubernetes.io/hostname": .string("node-\(index)"), "zone": .string("z\(index % 3)")],
+                    ],
+                    "status": ["conditions": [["type": "Ready", "status": "True"]], "allocatable": ["cpu": "16", "memory": "64Gi", "pods": "110"]],
+                ]))
         }
         let infos = (0..<pods).map { index in
             PodInfo([
-                "metadata": ["name": .string("pod-\(index)"), "namespace": "default", "uid": .string("u\(index)"),
-                             "ownerReferences": [["uid": .string("rs-\(index % 50)"), "controller": true]]],
-                "spec": ["containers": [["name": "c", "image": "busybox", "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]]]],
-                         "nodeSelector": index % 10 == 0 ? ["zone": "z1"] : .emptyObject],
+                "metadata": [
+                    "name": .string("pod-\(index)"), "namespace": "default", "uid": .string("u\(index)"),
+                    "ownerReferences": [["uid": .string("rs-\(index % 50)"), "controller": true]],
+                ],
+                "spec": [
+                    "containers": [["name": "c", "image": "busybox", "resources": ["requests": ["cpu": "100m", "memory": "128Mi"]]]],
+                    "nodeSelector": index % 10 == 0 ? ["zone": "z1"] : .emptyObject,
+                ],
             ])
         }
         let clock = ContinuousClock()
@@ -84,6 +91,8 @@ struct SchedulerBenchCommand: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         let seconds = elapsed.seconds
-        print("scheduler end-to-end: \(bound)/\(pods) pods bound onto \(nodes) nodes in \(String(format: "%.2f", seconds)) s = \(Int(Double(bound) / seconds)) pods/s (SQLite, binding + Scheduled event per pod)")
+        print(
+            "scheduler end-to-end: \(bound)/\(pods) pods bound onto \(nodes) nodes in \(String(format: "%.2f", seconds)) s = \(Int(Double(bound) / seconds)) pods/s (SQLite, binding + Scheduled event per pod)"
+        )
     }
 }

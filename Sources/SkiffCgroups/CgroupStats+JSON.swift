@@ -27,8 +27,8 @@ extension CgroupStats.CPU.Throttling: JSONEncodable {
     public var json: JSON {
         var fields: [String: JSON] = [:]
         fields["periods"] = periods?.json
-        fields["throttled_periods"] = throttled_periods?.json
-        fields["throttled_time"] = throttled_time?.json
+        fields["throttled_periods"] = throttledPeriods?.json
+        fields["throttled_time"] = throttledTime?.json
         return .object(fields)
     }
 }
@@ -36,8 +36,8 @@ extension CgroupStats.CPU.Throttling: JSONEncodable {
 extension CgroupStats.Memory: JSONEncodable {
     public var json: JSON {
         var fields: [String: JSON] = [
-            "usage": usage.json, "working_set": working_set.json, "rss": rss.json, "cache": cache.json,
-            "oom_kill": oom_kill.json, "raw": raw.json,
+            "usage": usage.json, "working_set": workingSet.json, "rss": rss.json, "cache": cache.json,
+            "oom_kill": oomKill.json, "raw": raw.json,
         ]
         fields["swap"] = swap?.json
         return .object(fields)

@@ -22,8 +22,8 @@ public struct CgroupStats: Sendable, Equatable {
 
         public struct Throttling: Sendable, Equatable {
             public var periods: UInt64?
-            public var throttled_periods: UInt64?
-            public var throttled_time: UInt64?
+            public var throttledPeriods: UInt64?
+            public var throttledTime: UInt64?
         }
     }
 
@@ -31,11 +31,11 @@ public struct CgroupStats: Sendable, Equatable {
         public var usage = Entry()
         public var swap: Entry?
         /// usage minus inactive file cache: what the kubelet calls the working set.
-        public var working_set: UInt64 = 0
+        public var workingSet: UInt64 = 0
         public var rss: UInt64 = 0
         public var cache: UInt64 = 0
         /// Processes the kernel OOM killer killed in this cgroup.
-        public var oom_kill: UInt64 = 0
+        public var oomKill: UInt64 = 0
         public var raw: [String: UInt64] = [:]
 
         public struct Entry: Sendable, Equatable {

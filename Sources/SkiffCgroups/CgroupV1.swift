@@ -95,7 +95,8 @@ public struct CgroupV1: Cgroup {
         if let limit = memory.limit {
             // memsw may never be below the memory limit, in either order of writes: raise memsw
             // first when the new limit is above the current memsw, lower memory first otherwise.
-            let currentMemsw = hasSwapAccounting
+            let currentMemsw =
+                hasSwapAccounting
                 ? (try? FileSystem.readString(memsw ?? "")).flatMap { Int64($0.trimmingWhitespace) } ?? Int64.max : Int64.max
             let newLimit = limit == -1 ? Int64.max : limit
             if hasSwapAccounting, let swap = memory.swap, newLimit > currentMemsw {
@@ -124,8 +125,10 @@ public struct CgroupV1: Cgroup {
         }
         // The devices every container gets (runc's AllowedDevices): null, zero, full, tty,
         // random, urandom, the pty master and slaves, and mknod of any char/block device.
-        for entry in ["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:8 rwm",
-                      "c 1:9 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"] {
+        for entry in [
+            "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:8 rwm",
+            "c 1:9 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+        ] {
             try set("devices", "devices.allow", entry)
         }
     }
@@ -138,7 +141,8 @@ public struct CgroupV1: Cgroup {
 
     public func processes() throws -> [pid_t] {
         guard let directory = directory("pids") ?? directory("memory") ?? directories.first,
-              FileSystem.isDirectory(directory) else { return [] }
+            FileSystem.isDirectory(directory)
+        else { return [] }
         return try Cgroups.readPIDs(directory + "/cgroup.procs")
     }
 
@@ -171,8 +175,9 @@ public struct CgroupV1: Cgroup {
         }
         if let cpu = directory("cpu") {
             let throttling = CgroupFiles.keyValues((try? FileSystem.readString(cpu + "/cpu.stat")) ?? "")
-            stats.cpu.throttling = .init(periods: throttling["nr_periods"], throttled_periods: throttling["nr_throttled"],
-                                         throttled_time: throttling["throttled_time"])
+            stats.cpu.throttling = .init(
+                periods: throttling["nr_periods"], throttledPeriods: throttling["nr_throttled"],
+                throttledTime: throttling["throttled_time"])
         }
         if let memory = directory("memory") {
             func value(_ file: String) -> UInt64? {
@@ -191,12 +196,12 @@ public struct CgroupV1: Cgroup {
                     failcnt: value("memory.memsw.failcnt"))
             }
             let inactiveFile = raw["total_inactive_file"] ?? 0
-            stats.memory.working_set = usage > inactiveFile ? usage - inactiveFile : 0
+            stats.memory.workingSet = usage > inactiveFile ? usage - inactiveFile : 0
             stats.memory.rss = raw["total_rss"] ?? 0
             stats.memory.cache = raw["total_cache"] ?? 0
             stats.memory.raw = raw
             let oomControl = CgroupFiles.keyValues((try? FileSystem.readString(memory + "/memory.oom_control")) ?? "")
-            stats.memory.oom_kill = oomControl["oom_kill"] ?? 0
+            stats.memory.oomKill = oomControl["oom_kill"] ?? 0
         }
         if let pids = directory("pids") {
             stats.pids.current = UInt64((try? FileSystem.readString(pids + "/pids.current").trimmingWhitespace) ?? "") ?? 0

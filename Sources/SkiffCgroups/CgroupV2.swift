@@ -118,22 +118,24 @@ public struct CgroupV2: Cgroup {
         stats.cpu.usage.total = (cpu["usage_usec"] ?? 0) * 1000
         stats.cpu.usage.user = (cpu["user_usec"] ?? 0) * 1000
         stats.cpu.usage.kernel = (cpu["system_usec"] ?? 0) * 1000
-        stats.cpu.throttling = .init(periods: cpu["nr_periods"], throttled_periods: cpu["nr_throttled"],
-                                     throttled_time: cpu["throttled_usec"].map { $0 * 1000 })
+        stats.cpu.throttling = .init(
+            periods: cpu["nr_periods"], throttledPeriods: cpu["nr_throttled"],
+            throttledTime: cpu["throttled_usec"].map { $0 * 1000 })
         let raw = CgroupFiles.keyValues(read("memory.stat") ?? "")
         let usage = UInt64(read("memory.current")?.trimmingWhitespace ?? "") ?? 0
         let events = CgroupFiles.keyValues(read("memory.events") ?? "")
-        stats.memory.usage = .init(usage: usage, max: UInt64(read("memory.peak")?.trimmingWhitespace ?? ""),
-                                   limit: read("memory.max").flatMap(CgroupFiles.limit), failcnt: events["max"])
+        stats.memory.usage = .init(
+            usage: usage, max: UInt64(read("memory.peak")?.trimmingWhitespace ?? ""),
+            limit: read("memory.max").flatMap(CgroupFiles.limit), failcnt: events["max"])
         if let swap = read("memory.swap.current").flatMap({ UInt64($0.trimmingWhitespace) }) {
             stats.memory.swap = .init(usage: swap, limit: read("memory.swap.max").flatMap(CgroupFiles.limit))
         }
         let inactiveFile = raw["inactive_file"] ?? 0
-        stats.memory.working_set = usage > inactiveFile ? usage - inactiveFile : 0
+        stats.memory.workingSet = usage > inactiveFile ? usage - inactiveFile : 0
         stats.memory.rss = raw["anon"] ?? 0
         stats.memory.cache = raw["file"] ?? 0
         stats.memory.raw = raw
-        stats.memory.oom_kill = events["oom_kill"] ?? 0
+        stats.memory.oomKill = events["oom_kill"] ?? 0
         stats.pids.current = UInt64(read("pids.current")?.trimmingWhitespace ?? "") ?? 0
         stats.pids.limit = read("pids.max").flatMap(CgroupFiles.limit)
         let pressure = CgroupStats.Pressure(

@@ -14,8 +14,9 @@ enum Hooks {
             try shim("pipe2", "hook stdin") { skiff_pipe_cloexec(&pipeFDs) }
             let pid: pid_t
             do {
-                pid = try Spawn.start(hook.path, hook.args ?? [hook.path], environment: hook.env ?? [],
-                                      keep: [(from: pipeFDs[0], to: 0)])
+                pid = try Spawn.start(
+                    hook.path, hook.args ?? [hook.path], environment: hook.env ?? [],
+                    keep: [(from: pipeFDs[0], to: 0)])
             } catch {
                 closeFD(pipeFDs[0])
                 closeFD(pipeFDs[1])

@@ -30,10 +30,11 @@ extension Runtime {
             }
         }
         let hierarchy = try CgroupHierarchy.detect()
-        let ownCgroup: String = switch hierarchy {
-        case .unified: CgroupHierarchy.ownPath(controller: nil)
-        case .legacy: CgroupHierarchy.ownPath(controller: "memory")
-        }
+        let ownCgroup: String =
+            switch hierarchy {
+            case .unified: CgroupHierarchy.ownPath(controller: nil)
+            case .legacy: CgroupHierarchy.ownPath(controller: "memory")
+            }
         let cgroupPath = CgroupPath.resolve(spec.linux?.cgroupsPath, id: id, systemd: systemdCgroup, ownPath: ownCgroup)
         let cgroup = Cgroups.open(path: cgroupPath, hierarchy: hierarchy)
 
@@ -62,15 +63,19 @@ extension Runtime {
                 hierarchy: ContainerRecord.Hierarchy(hierarchy))
             let created = now()
             // The cgroup is made while the init starts up; it joins it only later.
-            let pid = try launchInit(request, cgroup: cgroup, passing: passing, preserveFDs: options.preserveFDs, whileInitStarts: {
-                try cgroup.create()
-                try cgroup.apply(spec.linux?.resources ?? RuntimeSpec.Resources())
-            }) { pid in
-                let state = ContainerStateReport(id: id, pid: pid, status: .creating, bundle: bundle, rootfs: rootfs,
-                                                 created: created, annotations: spec.annotations)
-                try Hooks.run(spec.hooks?.prestart ?? [], stage: "prestart", state: state)
-                try Hooks.run(spec.hooks?.createRuntime ?? [], stage: "createRuntime", state: state)
-            }
+            let pid = try launchInit(
+                request, cgroup: cgroup, passing: passing, preserveFDs: options.preserveFDs,
+                whileInitStarts: {
+                    try cgroup.create()
+                    try cgroup.apply(spec.linux?.resources ?? RuntimeSpec.Resources())
+                },
+                runHooks: { pid in
+                    let state = ContainerStateReport(
+                        id: id, pid: pid, status: .creating, bundle: bundle, rootfs: rootfs,
+                        created: created, annotations: spec.annotations)
+                    try Hooks.run(spec.hooks?.prestart ?? [], stage: "prestart", state: state)
+                    try Hooks.run(spec.hooks?.createRuntime ?? [], stage: "createRuntime", state: state)
+                })
             let record = ContainerRecord(
                 id: id, bundle: bundle, rootfs: rootfs, pid: pid, pidStartTime: ProcFS.startTime(of: pid), created: created,
                 cgroupPath: cgroupPath, hierarchy: ContainerRecord.Hierarchy(hierarchy), spec: spec)
@@ -226,5 +231,6 @@ func now() -> String {
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
     let nanos = String(spec.tv_nsec)
-    return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(String(repeating: "0", count: 9 - nanos.count) + nanos)Z"
+    return
+        "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(String(repeating: "0", count: 9 - nanos.count) + nanos)Z"
 }

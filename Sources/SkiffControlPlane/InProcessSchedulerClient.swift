@@ -15,10 +15,11 @@ public struct InProcessSchedulerClient: SchedulerClient {
     }
 
     func request(_ method: String, _ path: String, query: [String: String] = [:], body: JSON? = nil) async -> APIResponse {
-        await api.handle(APIRequest(
-            method: method, path: path, query: query,
-            headers: ["authorization": "Bearer \(token)", "content-type": "application/json", "accept": "application/json"],
-            body: body?.bytes ?? []))
+        await api.handle(
+            APIRequest(
+                method: method, path: path, query: query,
+                headers: ["authorization": "Bearer \(token)", "content-type": "application/json", "accept": "application/json"],
+                body: body?.bytes ?? []))
     }
 
     static func path(_ resource: ScheduledResource) -> String { resource == .pods ? "/api/v1/pods" : "/api/v1/nodes" }

@@ -26,8 +26,14 @@ public struct ImageConfig: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case env = "Env", entrypoint = "Entrypoint", cmd = "Cmd", workingDir = "WorkingDir", user = "User"
-        case exposedPorts = "ExposedPorts", labels = "Labels", stopSignal = "StopSignal"
+        case env = "Env"
+        case entrypoint = "Entrypoint"
+        case cmd = "Cmd"
+        case workingDir = "WorkingDir"
+        case user = "User"
+        case exposedPorts = "ExposedPorts"
+        case labels = "Labels"
+        case stopSignal = "StopSignal"
     }
 
     /// The spec's `ExposedPorts` is a map to empty objects.

@@ -20,11 +20,11 @@ struct ImageLayout {
 
     static var currentArchitecture: String {
         #if arch(x86_64)
-        "amd64"
+            "amd64"
         #elseif arch(arm64)
-        "arm64"
+            "arm64"
         #else
-        "unknown"
+            "unknown"
         #endif
     }
 

@@ -97,7 +97,10 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             else { return false }
             var index = 0
             while index < bytes.count {
-                if bytes[index].isLowerAlphanumeric { index += 1; continue }
+                if bytes[index].isLowerAlphanumeric {
+                    index += 1
+                    continue
+                }
                 var end = index
                 while end < bytes.count && !bytes[end].isLowerAlphanumeric { end += 1 }
                 let separator = String(decoding: bytes[index..<end], as: UTF8.self)

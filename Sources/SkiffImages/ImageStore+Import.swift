@@ -65,8 +65,9 @@ extension ImageStore {
     /// Unpacks the selected image into `directory` (rootfs/ and image.json) and returns it.
     private func unpack(_ layout: ImageLayout, _ selection: ImageLayout.Selection, into directory: String) throws(ImageError) -> String {
         let manifest = selection.manifest
-        if let diffIDs = selection.config.rootfs?.diff_ids, diffIDs.count != manifest.layers.count {
-            throw .invalidImage("manifest \(selection.manifestDescriptor.digest) has \(manifest.layers.count) layers but its config lists \(diffIDs.count) diff_ids")
+        if let diffIDs = selection.config.rootfs?.diffIDs, diffIDs.count != manifest.layers.count {
+            throw .invalidImage(
+                "manifest \(selection.manifestDescriptor.digest) has \(manifest.layers.count) layers but its config lists \(diffIDs.count) diff_ids")
         }
         var compressions: [LayerCompression] = []
         for layer in manifest.layers {

@@ -93,14 +93,15 @@ public struct ImageStore: Sendable {
             let stored: StoredImage = try ImageLayout.decode(
                 try ImageError.wrap { () throws(SystemError) in try FileSystem.readBytes(directory + "/image.json") },
                 what: directory + "/image.json")
-            records.append(ImageRecord(
-                id: stored.id, digest: stored.digest, names: (namesByDigest[stored.digest] ?? []).sorted(),
-                config: stored.config, os: stored.os, architecture: stored.architecture, size: stored.size,
-                unpackedSize: stored.unpackedSize, rootfs: directory + "/rootfs"))
+            records.append(
+                ImageRecord(
+                    id: stored.id, digest: stored.digest, names: (namesByDigest[stored.digest] ?? []).sorted(),
+                    config: stored.config, os: stored.os, architecture: stored.architecture, size: stored.size,
+                    unpackedSize: stored.unpackedSize, rootfs: directory + "/rootfs"))
         }
         return records.sorted { a, b in
             switch (a.names.first, b.names.first) {
-            case let (x?, y?): x < y
+            case (let x?, let y?): x < y
             case (.some, nil): true
             case (nil, .some): false
             case (nil, nil): a.id < b.id

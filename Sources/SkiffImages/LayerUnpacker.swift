@@ -107,7 +107,10 @@ struct LayerUnpacker {
         var bytes: [UInt8] = []
         var rest = Array(line.utf8)[...]
         while let byte = rest.popFirst() {
-            guard byte == UInt8(ascii: "\\"), let next = rest.first else { bytes.append(byte); continue }
+            guard byte == UInt8(ascii: "\\"), let next = rest.first else {
+                bytes.append(byte)
+                continue
+            }
             if let value = UInt8(String(decoding: rest.prefix(3), as: UTF8.self), radix: 8), rest.prefix(3).count == 3 {
                 bytes.append(value)
                 rest = rest.dropFirst(3)

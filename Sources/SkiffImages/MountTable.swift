@@ -17,9 +17,10 @@ struct MountTable {
             // id parent major:minor root mount-point options [optional…] - type source super-options
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count >= 7, let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count else { continue }
-            entries.append(Entry(
-                mountPoint: unescape(fields[4]), fileSystemType: String(fields[dash + 1]),
-                superOptions: unescape(fields[dash + 3])))
+            entries.append(
+                Entry(
+                    mountPoint: unescape(fields[4]), fileSystemType: String(fields[dash + 1]),
+                    superOptions: unescape(fields[dash + 3])))
         }
         return MountTable(entries: entries)
     }

@@ -65,7 +65,12 @@ struct ImageManifest: Codable, Sendable {
 struct ImageConfigFile: Codable, Sendable {
     struct RootFS: Codable, Sendable {
         var type: String
-        var diff_ids: [String]
+        var diffIDs: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case diffIDs = "diff_ids"
+        }
     }
     var architecture: String?
     var os: String?

@@ -42,7 +42,10 @@ extension JSON {
             }
         case .string(let value): JSON.writeString(value, to: &output)
         case .array(let elements):
-            guard !elements.isEmpty else { output.append(contentsOf: "[]".utf8); return }
+            guard !elements.isEmpty else {
+                output.append(contentsOf: "[]".utf8)
+                return
+            }
             output.append(UInt8(ascii: "["))
             for (offset, element) in elements.enumerated() {
                 if offset > 0 { output.append(UInt8(ascii: ",")) }
@@ -52,7 +55,10 @@ extension JSON {
             JSON.newline(&output, indent)
             output.append(UInt8(ascii: "]"))
         case .object(let dictionary):
-            guard !dictionary.isEmpty else { output.append(contentsOf: "{}".utf8); return }
+            guard !dictionary.isEmpty else {
+                output.append(contentsOf: "{}".utf8)
+                return
+            }
             output.append(UInt8(ascii: "{"))
             // Sorting the pairs, not the keys, spares hashing every key a second time to look it up.
             for (offset, member) in dictionary.sorted(by: { $0.key < $1.key }).enumerated() {

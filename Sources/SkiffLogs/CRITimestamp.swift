@@ -25,10 +25,10 @@ public struct CRITimestamp: Comparable, Hashable, Sendable, CustomStringConverti
         }
         func isByte(_ i: Int, _ c: Character) -> Bool { i < b.count && b[i] == c.asciiValue }
         guard let year = number(0..<4), isByte(4, "-"), let month = number(5..<7), isByte(7, "-"),
-              let day = number(8..<10), isByte(10, "T") || isByte(10, "t") || isByte(10, " "),
-              let hour = number(11..<13), isByte(13, ":"), let minute = number(14..<16), isByte(16, ":"),
-              let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            let day = number(8..<10), isByte(10, "T") || isByte(10, "t") || isByte(10, " "),
+            let hour = number(11..<13), isByte(13, ":"), let minute = number(14..<16), isByte(16, ":"),
+            let second = number(17..<19),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         var i = 19
         var nanos: Int64 = 0

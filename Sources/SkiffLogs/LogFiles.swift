@@ -29,7 +29,7 @@ public enum LogFiles {
         let stamp = String(decoding: suffix.prefix(15), as: UTF8.self)
         if suffix.count == 15 { return (stamp, 0) }
         guard suffix[15] == UInt8(ascii: "."),
-              let counter = Int(String(decoding: suffix.dropFirst(16), as: UTF8.self)), counter >= 0
+            let counter = Int(String(decoding: suffix.dropFirst(16), as: UTF8.self)), counter >= 0
         else { return nil }
         return (stamp, counter)
     }

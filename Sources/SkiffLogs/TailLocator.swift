@@ -86,8 +86,8 @@ enum TailLocator {
     static func isFinalRecord(_ record: ArraySlice<UInt8>, of streams: LogStreamFilter) -> Bool {
         let fields = record.split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: false)
         guard fields.count >= 3, let tag = fields[2].first, tag == UInt8(ascii: "F"),
-              fields[2].count == 1 || fields[2].dropFirst().first == UInt8(ascii: ":"),
-              let stream = CRILogLine.Stream(rawValue: String(decoding: fields[1], as: UTF8.self))
+            fields[2].count == 1 || fields[2].dropFirst().first == UInt8(ascii: ":"),
+            let stream = CRILogLine.Stream(rawValue: String(decoding: fields[1], as: UTF8.self))
         else { return false }
         return streams.includes(stream)
     }

@@ -25,7 +25,8 @@ extension PodSandboxNetwork {
         let keepLoopback = request.hostNetwork
         var host = ResolvConf(parsing: (try? FileSystem.readString(hostResolvConf)) ?? "")
         if !keepLoopback, !host.nameservers.isEmpty, host.nameservers.allSatisfy(ResolvConf.isLoopback),
-           let upstream = try? FileSystem.readString(upstreamResolvConf) {
+            let upstream = try? FileSystem.readString(upstreamResolvConf)
+        {
             host.nameservers = ResolvConf(parsing: upstream).nameservers
         }
         return host.merged(with: request.dns, keepLoopback: keepLoopback)

@@ -45,7 +45,8 @@ public final class PodSandboxNetwork: Sendable {
         try prepareRoot()
         return try locks.withLock(request.podUID) {
             if let record = readRecord(request.podUID), record.phase == .ready, isIntact(record.sandbox),
-               record.sandbox.hostNetwork == request.hostNetwork {
+                record.sandbox.hostNetwork == request.hostNetwork
+            {
                 return record.sandbox
             }
             try tearDownLocked(request.podUID)
@@ -117,10 +118,11 @@ public final class PodSandboxNetwork: Sendable {
         let interfaces = result["interfaces"].array ?? []
         for entry in result["ips"].array ?? [] {
             guard let cidr = entry["address"].string, let ip = cidr.split(separator: "/").first.map(String.init),
-                  IPv4Network.parseAddress(ip) != nil, !ip.hasPrefix("127.")
+                IPv4Network.parseAddress(ip) != nil, !ip.hasPrefix("127.")
             else { continue }
             if let index = entry["interface"].int, index >= 0, index < interfaces.count,
-               interfaces[Int(index)]["name"].string != name {
+                interfaces[Int(index)]["name"].string != name
+            {
                 continue
             }
             return (ip, entry["gateway"].string)

@@ -36,7 +36,8 @@ enum PrivateMount {
         var index = 0
         while index < raw.count {
             if raw[index] == UInt8(ascii: "\\"), index + 3 < raw.count,
-               let value = UInt8(String(decoding: raw[(index + 1)...(index + 3)], as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: raw[(index + 1)...(index + 3)], as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 index += 4
             } else {

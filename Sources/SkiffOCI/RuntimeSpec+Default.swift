@@ -14,16 +14,20 @@ extension RuntimeSpec {
             hostname: "skiff",
             mounts: [
                 Mount(destination: "/proc", type: "proc", source: "proc"),
-                Mount(destination: "/dev", type: "tmpfs", source: "tmpfs",
-                      options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
-                Mount(destination: "/dev/pts", type: "devpts", source: "devpts",
-                      options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
-                Mount(destination: "/dev/shm", type: "tmpfs", source: "shm",
-                      options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+                Mount(
+                    destination: "/dev", type: "tmpfs", source: "tmpfs",
+                    options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+                Mount(
+                    destination: "/dev/pts", type: "devpts", source: "devpts",
+                    options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+                Mount(
+                    destination: "/dev/shm", type: "tmpfs", source: "shm",
+                    options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
                 Mount(destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"]),
                 Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
-                Mount(destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
-                      options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
+                Mount(
+                    destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup",
+                    options: ["nosuid", "noexec", "nodev", "relatime", "ro"]),
             ],
             linux: Linux(
                 namespaces: ["pid", "network", "ipc", "uts", "mount"].map { Namespace(type: $0) },

@@ -46,8 +46,10 @@ extension RuntimeSpec {
             }
         }
         if let caps = process.capabilities {
-            let sets = [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
-                        ("permitted", caps.permitted), ("ambient", caps.ambient)]
+            let sets = [
+                ("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
+                ("permitted", caps.permitted), ("ambient", caps.ambient),
+            ]
             for (set, names) in sets {
                 for (index, name) in (names ?? []).enumerated() where LinuxNames.capability(name) == nil {
                     throw SpecError("\(field).capabilities.\(set)[\(index)] \(name.quoted)", "unknown capability")
@@ -82,7 +84,8 @@ extension RuntimeSpec {
             throw SpecError("hostname", "needs a uts namespace (add {\"type\": \"uts\"} to linux.namespaces)")
         }
         if let propagation = linux.rootfsPropagation, !propagation.isEmpty,
-           MountOptions.propagation[propagation] == nil {
+            MountOptions.propagation[propagation] == nil
+        {
             throw SpecError("linux.rootfsPropagation \(propagation.quoted)", "unknown propagation")
         }
         for (index, device) in (linux.devices ?? []).enumerated() {
@@ -111,9 +114,11 @@ extension RuntimeSpec {
     }
 
     public var hookStages: [(String, [Hook])] {
-        [("prestart", hooks?.prestart ?? []), ("createRuntime", hooks?.createRuntime ?? []),
-         ("createContainer", hooks?.createContainer ?? []), ("startContainer", hooks?.startContainer ?? []),
-         ("poststart", hooks?.poststart ?? []), ("poststop", hooks?.poststop ?? [])]
+        [
+            ("prestart", hooks?.prestart ?? []), ("createRuntime", hooks?.createRuntime ?? []),
+            ("createContainer", hooks?.createContainer ?? []), ("startContainer", hooks?.startContainer ?? []),
+            ("poststart", hooks?.poststart ?? []), ("poststop", hooks?.poststop ?? []),
+        ]
     }
 }
 

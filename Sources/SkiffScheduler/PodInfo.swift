@@ -57,7 +57,8 @@ public struct PodInfo: Sendable {
         antiAffinity = (spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].array ?? []).map {
             PodAffinityTerm($0, podNamespace: metadata["namespace"].string ?? "default")
         }
-        ownerUID = (metadata["ownerReferences"].array ?? []).first { $0["controller"].bool == true }?["uid"].string
+        ownerUID =
+            (metadata["ownerReferences"].array ?? []).first { $0["controller"].bool == true }?["uid"].string
             ?? metadata["ownerReferences"][0]["uid"].string
         schedulerName = spec["schedulerName"].string ?? "default-scheduler"
         terminating = !metadata["deletionTimestamp"].isNull

@@ -78,8 +78,9 @@ public struct Scheduler: Sendable {
             guard allocatable > 0 else { return 0 }
             return max(0, (allocatable - requested) * 100 / allocatable)
         }
-        let leastAllocated = (free(node.requestedMilliCPU + pod.milliCPU, node.allocatableMilliCPU)
-            + free(node.requestedMemory + pod.memory, node.allocatableMemory)) / 2
+        let leastAllocated =
+            (free(node.requestedMilliCPU + pod.milliCPU, node.allocatableMilliCPU)
+                + free(node.requestedMemory + pod.memory, node.allocatableMemory)) / 2
         var spread: Int64 = 100
         if let owner = pod.ownerUID { spread = 100 / Int64(1 + (node.ownerCounts[owner] ?? 0)) }
         return leastAllocated + spread

@@ -181,8 +181,11 @@ public struct SchedulerService: Sendable {
         } catch {
             return BindingOutcome(pod: pod, node: node, error: error)
         }
-        events.record(namespace: pod.namespace, Self.event(pod, reason: "Scheduled", type: "Normal",
-            message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)"))
+        events.record(
+            namespace: pod.namespace,
+            Self.event(
+                pod, reason: "Scheduled", type: "Normal",
+                message: "Successfully assigned \(pod.namespace)/\(pod.name) to \(node)"))
         return BindingOutcome(pod: pod, node: node, error: nil)
     }
 

@@ -31,7 +31,7 @@ public struct ServerCommand: AsyncParsableCommand {
     var clusterCIDR = PodCIDRAllocator.defaultClusterCIDR
 
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
-    var logLevel: Logger.Level = .info
+    var logLevel = "info"
 
     public init() {}
 
@@ -39,11 +39,12 @@ public struct ServerCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
         do { _ = try PodCIDRAllocator(clusterCIDR: clusterCIDR) } catch { throw ValidationError("--cluster-cidr: \(error)") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
     }
 
     public func run() async throws {
         var logger = Logger(label: "skiff.server")
-        logger.logLevel = logLevel
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let sqlite: SQLiteStore?
         let store: any Store
@@ -61,10 +62,9 @@ public struct ServerCommand: AsyncParsableCommand {
             configuration: APIServerConfiguration(
                 dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR),
             store: store, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         sqlite?.closeWatches()
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

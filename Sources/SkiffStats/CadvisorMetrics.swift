@@ -21,10 +21,12 @@ public enum CadvisorMetrics {
             if let stats = pod.stats { add(stats, labels: podLabels, time: time, to: &text) }
             if let network = pod.network { add(network, labels: podLabels, time: time, to: &text) }
             for container in pod.containers {
-                let containerLabels = labels(container: container.target.name, id: container.target.cgroupPath, image: container.target.image,
-                                             name: container.target.id, namespace: target.namespace, pod: target.name)
-                text.add("container_start_time_seconds", help: "Start time of the container since unix epoch in seconds.", .gauge,
-                         .init(containerLabels, container.target.startTime.secondsSinceEpoch, at: time))
+                let containerLabels = labels(
+                    container: container.target.name, id: container.target.cgroupPath, image: container.target.image,
+                    name: container.target.id, namespace: target.namespace, pod: target.name)
+                text.add(
+                    "container_start_time_seconds", help: "Start time of the container since unix epoch in seconds.", .gauge,
+                    .init(containerLabels, container.target.startTime.secondsSinceEpoch, at: time))
                 if let stats = container.stats { add(stats, labels: containerLabels, time: time, to: &text) }
             }
         }
@@ -42,10 +44,12 @@ public enum CadvisorMetrics {
         func counter(_ name: String, _ help: String, _ value: Double, extra: [(String, String)] = []) {
             text.add(name, help: help, .counter, .init(sorted(labels + extra), value, at: time))
         }
-        counter("container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.",
-                Double(stats.cpuUsageCoreNanoseconds) / 1e9, extra: [("cpu", "total")])
-        gauge("container_memory_usage_bytes", "Current memory usage in bytes, including all memory regardless of when it was accessed",
-              stats.memoryUsageBytes)
+        counter(
+            "container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.",
+            Double(stats.cpuUsageCoreNanoseconds) / 1e9, extra: [("cpu", "total")])
+        gauge(
+            "container_memory_usage_bytes", "Current memory usage in bytes, including all memory regardless of when it was accessed",
+            stats.memoryUsageBytes)
         gauge("container_memory_working_set_bytes", "Current working set in bytes.", stats.memoryWorkingSetBytes)
         gauge("container_memory_rss", "Size of RSS in bytes.", stats.memoryRSSBytes)
         gauge("container_memory_cache", "Number of bytes of page cache memory.", stats.memoryCacheBytes)
@@ -66,10 +70,12 @@ public enum CadvisorMetrics {
         for (resource, title, psi) in resources {
             guard let psi else { continue }
             // The kernel counts microseconds; cAdvisor exports seconds.
-            counter("container_pressure_\(resource)_waiting_seconds_total",
-                    "Total time duration tasks in the container have waited due to \(title) congestion.", Double(psi.some.total) / 1e6)
-            counter("container_pressure_\(resource)_stalled_seconds_total",
-                    "Total time duration no tasks in the container could make progress due to \(title) congestion.", Double(psi.full.total) / 1e6)
+            counter(
+                "container_pressure_\(resource)_waiting_seconds_total",
+                "Total time duration tasks in the container have waited due to \(title) congestion.", Double(psi.some.total) / 1e6)
+            counter(
+                "container_pressure_\(resource)_stalled_seconds_total",
+                "Total time duration no tasks in the container could make progress due to \(title) congestion.", Double(psi.full.total) / 1e6)
         }
     }
 

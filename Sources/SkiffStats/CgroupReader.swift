@@ -23,12 +23,12 @@ public struct CgroupReader: Sendable {
         var sample = CgroupSample()
         sample.cpuUsageCoreNanoseconds = stats.cpu.usage.total
         sample.memoryUsageBytes = stats.memory.usage.usage
-        sample.memoryWorkingSetBytes = stats.memory.working_set
+        sample.memoryWorkingSetBytes = stats.memory.workingSet
         sample.memoryRSSBytes = stats.memory.rss
         sample.memoryCacheBytes = stats.memory.cache
         sample.memoryLimitBytes = stats.memory.usage.limit
         sample.processCount = stats.pids.current
-        sample.oomKills = stats.memory.oom_kill
+        sample.oomKills = stats.memory.oomKill
         let raw = stats.memory.raw
         switch cgroup {
         case let v2 as CgroupV2:

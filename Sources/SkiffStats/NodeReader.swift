@@ -21,8 +21,9 @@ public struct NodeReader: Sendable {
         sample.pressure = PressureStats(CgroupFiles.pressure(in: procRoot + "/pressure", suffix: ""))
         sample.filesystem = try? Self.filesystem(rootFilesystem)
         sample.imageFilesystem = imageFilesystem.flatMap { try? Self.filesystem($0) }
-        sample.network = Self.network(procNetDev: try? FileSystem.readString(procRoot + "/net/dev"),
-                                      route: try? FileSystem.readString(procRoot + "/net/route"))
+        sample.network = Self.network(
+            procNetDev: try? FileSystem.readString(procRoot + "/net/dev"),
+            route: try? FileSystem.readString(procRoot + "/net/route"))
         sample.maxPID = (try? FileSystem.readString(procRoot + "/sys/kernel/pid_max")).flatMap { Int64(Self.trimmed($0)) }
         // "0.52 0.58 0.59 2/731 12345": the fourth field's total is the kernel's task count,
         // the number sysinfo(2) reports as procs and the kubelet as curproc.
@@ -109,7 +110,10 @@ public struct NodeReader: Sendable {
         var defaultName: String?
         for line in (route ?? "").split(separator: "\n").dropFirst() {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            if fields.count > 2, fields[1] == "00000000" { defaultName = String(fields[0]); break }
+            if fields.count > 2, fields[1] == "00000000" {
+                defaultName = String(fields[0])
+                break
+            }
         }
         return NetworkSample(interfaces: interfaces, defaultName: defaultName)
     }

@@ -21,7 +21,8 @@ public enum PodsTable {
     public static func rows(_ snapshot: StatsSnapshot, state: (_ podUID: String, _ container: String) -> String) -> [Row] {
         snapshot.pods.flatMap { pod in
             pod.containers.map {
-                Row(pod: pod.target.name, namespace: pod.target.namespace, container: $0.target.name,
+                Row(
+                    pod: pod.target.name, namespace: pod.target.namespace, container: $0.target.name,
                     state: state(pod.target.uid, $0.target.name), cgroup: $0.target.cgroupPath, stats: $0.stats)
             }
         }
@@ -31,17 +32,19 @@ public enum PodsTable {
     /// CPU is cores over the last window ("-" before the second sample), MEMORY the working
     /// set in MiB, PSI memory "some" avg10 ("-" without PSI).
     public static func render(_ rows: [Row]) -> String {
-        let cells = [headers] + rows.map { row -> [String] in
-            let stats = row.stats
-            return [
-                row.pod, row.namespace, row.container, row.state, row.cgroup,
-                stats?.cpuUsageNanoCores.map { fixed(Double($0) / 1e9, places: 3) } ?? "-",
-                stats.map { fixed(Double($0.memoryWorkingSetBytes) / 1_048_576, places: 1) } ?? "-",
-                stats.map { String($0.processCount) } ?? "-",
-                stats.map { String($0.oomKills) } ?? "-",
-                stats?.pressure?.memory.map { fixed($0.some.avg10, places: 2) } ?? "-",
-            ]
-        }
+        let cells =
+            [headers]
+            + rows.map { row -> [String] in
+                let stats = row.stats
+                return [
+                    row.pod, row.namespace, row.container, row.state, row.cgroup,
+                    stats?.cpuUsageNanoCores.map { fixed(Double($0) / 1e9, places: 3) } ?? "-",
+                    stats.map { fixed(Double($0.memoryWorkingSetBytes) / 1_048_576, places: 1) } ?? "-",
+                    stats.map { String($0.processCount) } ?? "-",
+                    stats.map { String($0.oomKills) } ?? "-",
+                    stats?.pressure?.memory.map { fixed($0.some.avg10, places: 2) } ?? "-",
+                ]
+            }
         var widths = [Int](repeating: 0, count: headers.count)
         for line in cells { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
         var output = ""

@@ -63,8 +63,9 @@ public final class StatsSampler: Sendable {
         let podSamples = pods.map { pod in
             let containers = pod.containers.map { ContainerSample(target: $0, stats: read($0.cgroupPath)) }
             let network = pod.networkPID.flatMap { pid in
-                NodeReader.network(procNetDev: try? FileSystem.readString("/proc/\(pid)/net/dev"),
-                                   route: try? FileSystem.readString("/proc/\(pid)/net/route"))
+                NodeReader.network(
+                    procNetDev: try? FileSystem.readString("/proc/\(pid)/net/dev"),
+                    route: try? FileSystem.readString("/proc/\(pid)/net/route"))
             }
             return PodSample(target: pod, stats: read(pod.cgroupPath), containers: containers, network: network)
         }

@@ -95,15 +95,18 @@ extension PSIData {
 extension Summary.InterfaceStats {
     /// The members only, so NetworkStats can inline the default interface's.
     var members: [(String, JSON?)] {
-        [("name", .string(name)), ("rxBytes", unsigned(rxBytes)), ("rxErrors", unsigned(rxErrors)),
-         ("txBytes", unsigned(txBytes)), ("txErrors", unsigned(txErrors))]
+        [
+            ("name", .string(name)), ("rxBytes", unsigned(rxBytes)), ("rxErrors", unsigned(rxErrors)),
+            ("txBytes", unsigned(txBytes)), ("txErrors", unsigned(txErrors)),
+        ]
     }
 }
 
 extension Summary.NetworkStats {
     var json: JSON {
-        JSON(omittingNils: [("time", rfc3339(self.time))] + (defaultInterface?.members ?? [])
-                 + [("interfaces", list(interfaces) { JSON(omittingNils: $0.members) })])
+        JSON(
+            omittingNils: [("time", rfc3339(self.time))] + (defaultInterface?.members ?? [])
+                + [("interfaces", list(interfaces) { JSON(omittingNils: $0.members) })])
     }
 }
 

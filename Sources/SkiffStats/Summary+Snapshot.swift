@@ -5,8 +5,9 @@ extension Summary {
         let time = snapshot.time
         var node = NodeStats(nodeName: nodeName, startTime: snapshot.node?.bootTime ?? time)
         if let sample = snapshot.node {
-            node.cpu = CPUStats(time: time, usageNanoCores: sample.cpuUsageNanoCores,
-                                usageCoreNanoSeconds: sample.cpuUsageCoreNanoseconds, psi: sample.pressure?.cpu)
+            node.cpu = CPUStats(
+                time: time, usageNanoCores: sample.cpuUsageNanoCores,
+                usageCoreNanoSeconds: sample.cpuUsageCoreNanoseconds, psi: sample.pressure?.cpu)
             node.memory = MemoryStats(
                 time: time, availableBytes: sample.memoryAvailableBytes, usageBytes: sample.memoryUsageBytes,
                 workingSetBytes: sample.memoryWorkingSetBytes, rssBytes: sample.memoryRSSBytes,
@@ -19,16 +20,18 @@ extension Summary {
                 node.rlimit = RlimitStats(time: time, maxpid: sample.maxPID, curproc: sample.processCount)
             }
             if sample.swapTotalBytes > 0 {
-                node.swap = SwapStats(time: time, swapAvailableBytes: sample.swapTotalBytes - sample.swapUsageBytes,
-                                      swapUsageBytes: sample.swapUsageBytes)
+                node.swap = SwapStats(
+                    time: time, swapAvailableBytes: sample.swapTotalBytes - sample.swapUsageBytes,
+                    swapUsageBytes: sample.swapUsageBytes)
             }
         }
         node.systemContainers = snapshot.systemContainers.map {
             ContainerStats(name: $0.target.name, startTime: $0.target.startTime, sample: $0.stats, time: time)
         }
         let pods = snapshot.pods.map { pod in
-            var stats = PodStats(podRef: PodReference(name: pod.target.name, namespace: pod.target.namespace, uid: pod.target.uid),
-                                 startTime: pod.startTime)
+            var stats = PodStats(
+                podRef: PodReference(name: pod.target.name, namespace: pod.target.namespace, uid: pod.target.uid),
+                startTime: pod.startTime)
             stats.containers = pod.containers.map {
                 ContainerStats(name: $0.target.name, startTime: $0.target.startTime, sample: $0.stats, time: time)
             }
@@ -59,16 +62,18 @@ extension Summary.ContainerStats {
 
 extension Summary.CPUStats {
     init(_ sample: CgroupSample, time: StatsTime) {
-        self.init(time: time, usageNanoCores: sample.cpuUsageNanoCores, usageCoreNanoSeconds: sample.cpuUsageCoreNanoseconds,
-                  psi: sample.pressure?.cpu)
+        self.init(
+            time: time, usageNanoCores: sample.cpuUsageNanoCores, usageCoreNanoSeconds: sample.cpuUsageCoreNanoseconds,
+            psi: sample.pressure?.cpu)
     }
 }
 
 extension Summary.MemoryStats {
     init(_ sample: CgroupSample, time: StatsTime) {
-        self.init(time: time, availableBytes: sample.memoryAvailableBytes, usageBytes: sample.memoryUsageBytes,
-                  workingSetBytes: sample.memoryWorkingSetBytes, rssBytes: sample.memoryRSSBytes, pageFaults: sample.pageFaults,
-                  majorPageFaults: sample.majorPageFaults, psi: sample.pressure?.memory)
+        self.init(
+            time: time, availableBytes: sample.memoryAvailableBytes, usageBytes: sample.memoryUsageBytes,
+            workingSetBytes: sample.memoryWorkingSetBytes, rssBytes: sample.memoryRSSBytes, pageFaults: sample.pageFaults,
+            majorPageFaults: sample.majorPageFaults, psi: sample.pressure?.memory)
     }
 }
 
@@ -81,16 +86,18 @@ extension Summary.SwapStats {
 
 extension Summary.FsStats {
     init(_ sample: FilesystemSample, time: StatsTime) {
-        self.init(time: time, availableBytes: sample.availableBytes, capacityBytes: sample.capacityBytes, usedBytes: sample.usedBytes,
-                  inodesFree: sample.inodesFree, inodes: sample.inodes, inodesUsed: sample.inodesUsed)
+        self.init(
+            time: time, availableBytes: sample.availableBytes, capacityBytes: sample.capacityBytes, usedBytes: sample.usedBytes,
+            inodesFree: sample.inodesFree, inodes: sample.inodes, inodesUsed: sample.inodesUsed)
     }
 }
 
 extension Summary.NetworkStats {
     init(_ sample: NetworkSample, time: StatsTime) {
         func stats(_ interface: NetworkSample.Interface) -> Summary.InterfaceStats {
-            Summary.InterfaceStats(name: interface.name, rxBytes: interface.rxBytes, rxErrors: interface.rxErrors,
-                                   txBytes: interface.txBytes, txErrors: interface.txErrors)
+            Summary.InterfaceStats(
+                name: interface.name, rxBytes: interface.rxBytes, rxErrors: interface.rxErrors,
+                txBytes: interface.txBytes, txErrors: interface.txErrors)
         }
         self.init(time: time, defaultInterface: sample.defaultInterface.map(stats), interfaces: sample.interfaces.map(stats))
     }

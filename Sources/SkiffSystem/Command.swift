@@ -30,10 +30,14 @@ public enum Command {
                 path, [path] + arguments, environment: environment ?? currentEnvironment(),
                 keep: [(stdinPipe.read, 0), (stdoutPipe.write, 1), (stderrPipe.write, 2)], directory: directory)
         } catch {
-            stdinPipe.close(); stdoutPipe.close(); stderrPipe.close()
+            stdinPipe.close()
+            stdoutPipe.close()
+            stderrPipe.close()
             throw error
         }
-        closeFD(stdinPipe.read); closeFD(stdoutPipe.write); closeFD(stderrPipe.write)
+        closeFD(stdinPipe.read)
+        closeFD(stdoutPipe.write)
+        closeFD(stderrPipe.write)
         // The child is reaped even when the exchange fails, and only after every pipe is
         // closed, so it sees EOF and EPIPE instead of blocking on us.
         let exchanged = Result { () throws(SystemError) in
@@ -58,11 +62,15 @@ public enum Command {
             closeFD(stdinFD)
             for fd in open { closeFD(fd) }
         }
-        if pending.isEmpty { closeFD(stdinFD); stdinFD = -1 }
+        if pending.isEmpty {
+            closeFD(stdinFD)
+            stdinFD = -1
+        }
         // A program that exits without reading its stdin must not take us down with SIGPIPE:
         // block it on this thread while we write (after the spawn, so the child's mask is
         // untouched) and discard one we raised before unblocking.
-        var sigpipe = sigset_t(), previousMask = sigset_t()
+        var sigpipe = sigset_t()
+        var previousMask = sigset_t()
         sigemptyset(&sigpipe)
         sigaddset(&sigpipe, SIGPIPE)
         pthread_sigmask(SIG_BLOCK, &sigpipe, &previousMask)
@@ -96,7 +104,10 @@ public enum Command {
                     case .failed(EPIPE): pending = []
                     case .failed: break
                     }
-                    if pending.isEmpty { closeFD(stdinFD); stdinFD = -1 }
+                    if pending.isEmpty {
+                        closeFD(stdinFD)
+                        stdinFD = -1
+                    }
                     continue
                 }
                 let read = try sys("read", entry.fd == stdout ? "command stdout" : "command stderr", allowing: [EAGAIN]) {
@@ -126,5 +137,8 @@ public struct Pipe: Sendable {
         (read, write) = (fds[0], fds[1])
     }
 
-    public func close() { closeFD(read); closeFD(write) }
+    public func close() {
+        closeFD(read)
+        closeFD(write)
+    }
 }

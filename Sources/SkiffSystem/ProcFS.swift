@@ -5,7 +5,7 @@ public enum ProcFS {
     /// Field 22 of /proc/PID/stat: the start time in clock ticks since boot; nil if gone.
     public static func startTime(of pid: pid_t) -> UInt64? {
         guard let stat = try? FileSystem.readString("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name, which may itself contain spaces and parentheses.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -17,7 +17,7 @@ public enum ProcFS {
     /// The one-letter state (R, S, D, Z, T…) or nil if the process is gone.
     public static func state(of pid: pid_t) -> Character? {
         guard let stat = try? FileSystem.readString("/proc/\(pid)/stat"),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         return stat[stat.index(after: close)...].split(separator: " ").first?.first
     }

@@ -31,10 +31,12 @@ public final class ServerProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Tools.skiffBinary())
         process.arguments = ["server", "--data-dir", directory, "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warning"] + extraArguments
-        let log = FileHandle(forWritingAtPath: directory + "/server.log") ?? {
-            _ = FileManager.default.createFile(atPath: directory + "/server.log", contents: nil)
-            return FileHandle(forWritingAtPath: directory + "/server.log")
-        }()
+        let log =
+            FileHandle(forWritingAtPath: directory + "/server.log")
+            ?? {
+                _ = FileManager.default.createFile(atPath: directory + "/server.log", contents: nil)
+                return FileHandle(forWritingAtPath: directory + "/server.log")
+            }()
         process.standardOutput = log
         process.standardError = log
         try process.runReleasingStdio()

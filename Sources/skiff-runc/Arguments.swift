@@ -21,7 +21,10 @@ struct Arguments {
             }
             guard argument.hasPrefix("-"), argument.count > 1, positionals.isEmpty else {
                 positionals.append(argument)
-                if !positionals.isEmpty && !argument.hasPrefix("-") { positionals += rest; break }
+                if !positionals.isEmpty && !argument.hasPrefix("-") {
+                    positionals += rest
+                    break
+                }
                 continue
             }
             let stripped = argument.drop { $0 == "-" }

@@ -7,8 +7,10 @@ extension Commands {
     func exec(_ arguments: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(
             arguments,
-            valued: [["process", "p"], ["pid-file"], ["console-socket"], ["env", "e"], ["cwd"], ["user", "u"],
-                     ["cap", "c"], ["additional-gids", "g"], ["preserve-fds"], ["process-label"], ["apparmor"]],
+            valued: [
+                ["process", "p"], ["pid-file"], ["console-socket"], ["env", "e"], ["cwd"], ["user", "u"],
+                ["cap", "c"], ["additional-gids", "g"], ["preserve-fds"], ["process-label"], ["apparmor"],
+            ],
             switches: [["detach", "d"], ["tty", "t"], ["no-new-privs"]])
         let id = try args.id("exec")
         let record = try runtime.store.load(id)

@@ -19,8 +19,10 @@ extension Commands {
     func update(_ arguments: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(
             arguments,
-            valued: [["resources", "r"], ["memory"], ["memory-swap"], ["memory-reservation"], ["cpu-quota"], ["cpu-period"],
-                     ["cpu-shares"], ["cpuset-cpus"], ["cpuset-mems"], ["pids-limit"], ["blkio-weight"]],
+            valued: [
+                ["resources", "r"], ["memory"], ["memory-swap"], ["memory-reservation"], ["cpu-quota"], ["cpu-period"],
+                ["cpu-shares"], ["cpuset-cpus"], ["cpuset-mems"], ["pids-limit"], ["blkio-weight"],
+            ],
             switches: [])
         let id = try args.id("update")
         var resources = RuntimeSpec.Resources()
@@ -28,17 +30,38 @@ extension Commands {
             let bytes = path == "-" ? try StandardStream.input.readAll() : try FileSystem.readBytes(path)
             resources = try RuntimeSpec.decode(bytes, as: RuntimeSpec.Resources.self, what: "resources")
         }
-        if let text = args.value("memory") { resources.memory = resources.memory ?? .init(); resources.memory?.limit = try parseBytes(text, flag: "memory") }
-        if let text = args.value("memory-swap") { resources.memory = resources.memory ?? .init(); resources.memory?.swap = try parseBytes(text, flag: "memory-swap") }
+        if let text = args.value("memory") {
+            resources.memory = resources.memory ?? .init()
+            resources.memory?.limit = try parseBytes(text, flag: "memory")
+        }
+        if let text = args.value("memory-swap") {
+            resources.memory = resources.memory ?? .init()
+            resources.memory?.swap = try parseBytes(text, flag: "memory-swap")
+        }
         if let text = args.value("memory-reservation") {
             resources.memory = resources.memory ?? .init()
             resources.memory?.reservation = try parseBytes(text, flag: "memory-reservation")
         }
-        if let quota = try args.int("cpu-quota") { resources.cpu = resources.cpu ?? .init(); resources.cpu?.quota = quota }
-        if let period = try args.int("cpu-period") { resources.cpu = resources.cpu ?? .init(); resources.cpu?.period = UInt64(max(period, 0)) }
-        if let shares = try args.int("cpu-shares") { resources.cpu = resources.cpu ?? .init(); resources.cpu?.shares = UInt64(max(shares, 0)) }
-        if let cpus = args.value("cpuset-cpus") { resources.cpu = resources.cpu ?? .init(); resources.cpu?.cpus = cpus }
-        if let mems = args.value("cpuset-mems") { resources.cpu = resources.cpu ?? .init(); resources.cpu?.mems = mems }
+        if let quota = try args.int("cpu-quota") {
+            resources.cpu = resources.cpu ?? .init()
+            resources.cpu?.quota = quota
+        }
+        if let period = try args.int("cpu-period") {
+            resources.cpu = resources.cpu ?? .init()
+            resources.cpu?.period = UInt64(max(period, 0))
+        }
+        if let shares = try args.int("cpu-shares") {
+            resources.cpu = resources.cpu ?? .init()
+            resources.cpu?.shares = UInt64(max(shares, 0))
+        }
+        if let cpus = args.value("cpuset-cpus") {
+            resources.cpu = resources.cpu ?? .init()
+            resources.cpu?.cpus = cpus
+        }
+        if let mems = args.value("cpuset-mems") {
+            resources.cpu = resources.cpu ?? .init()
+            resources.cpu?.mems = mems
+        }
         if let limit = try args.int("pids-limit") { resources.pids = .init(limit: limit) }
         if let weight = try args.int("blkio-weight") { resources.blockIO = .init(weight: UInt16(clamping: weight)) }
         try runtime.update(id, resources: resources)
@@ -55,14 +78,14 @@ extension Commands {
             return 0
         }
         let interval = try parseDuration(args.value("interval") ?? "5s")
-        var lastOOM = try runtime.stats(id).memory.oom_kill
+        var lastOOM = try runtime.stats(id).memory.oomKill
         var elapsed: UInt64 = 0
         while true {
             usleep(100_000)
             elapsed += 100_000
             guard let stats = try? runtime.stats(id) else { return 0 }
-            if stats.memory.oom_kill > lastOOM {
-                lastOOM = stats.memory.oom_kill
+            if stats.memory.oomKill > lastOOM {
+                lastOOM = stats.memory.oomKill
                 FileSystem.standardOutput(Self.json(StatsEvent(type: "oom", id: id, data: nil), pretty: false) + "\n")
             }
             if elapsed >= interval {
@@ -122,15 +145,19 @@ struct Features: JSONEncodable {
     var ociVersionMin = "1.0.0"
     var ociVersionMax = RuntimeSpec.version
     var hooks = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
-    var mountOptions = ["async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime",
-                        "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private",
-                        "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw",
-                        "shared", "slave", "strictatime", "suid", "sync", "unbindable"]
+    var mountOptions = [
+        "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand", "noatime",
+        "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid", "private",
+        "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave", "runbindable", "rw",
+        "shared", "slave", "strictatime", "suid", "sync", "unbindable",
+    ]
     var linux = Linux()
 
     var json: JSON {
-        ["ociVersionMin": .string(ociVersionMin), "ociVersionMax": .string(ociVersionMax), "hooks": hooks.json,
-         "mountOptions": mountOptions.json, "linux": linux.json]
+        [
+            "ociVersionMin": .string(ociVersionMin), "ociVersionMax": .string(ociVersionMax), "hooks": hooks.json,
+            "mountOptions": mountOptions.json, "linux": linux.json,
+        ]
     }
 
     struct Linux: JSONEncodable {
@@ -142,8 +169,10 @@ struct Features: JSONEncodable {
         var selinux = ["enabled": false]
 
         var json: JSON {
-            ["namespaces": namespaces.json, "capabilities": capabilities.json, "cgroup": cgroup.json, "seccomp": seccomp.json,
-             "apparmor": apparmor.json, "selinux": selinux.json]
+            [
+                "namespaces": namespaces.json, "capabilities": capabilities.json, "cgroup": cgroup.json, "seccomp": seccomp.json,
+                "apparmor": apparmor.json, "selinux": selinux.json,
+            ]
         }
     }
 

@@ -97,8 +97,10 @@ struct TerminalProxy {
 
     mutating func pump(timeoutMilliseconds: Int32) {
         guard let master else { return }
-        var fds = [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: master, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0),
+        ]
         guard poll(&fds, 2, timeoutMilliseconds) > 0 else { return }
         var buffer = [UInt8](repeating: 0, count: 8192)
         if fds[0].revents != 0 {

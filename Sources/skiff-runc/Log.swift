@@ -22,7 +22,8 @@ struct Log {
     private func append(level: String, _ message: String) {
         guard let file else { return }
         let time = currentTimestamp()
-        let line = json
+        let line =
+            json
             ? "{\"level\":\"\(level)\",\"msg\":\(JSON.quoted(message)),\"time\":\"\(time)\"}\n"
             : "time=\"\(time)\" level=\(level) msg=\(JSON.quoted(message))\n"
         try? FileSystem.write(file, line, flags: O_WRONLY | O_CREAT | O_APPEND)

@@ -23,10 +23,12 @@ import Testing
         for index in 0..<count {
             let name = "rs-\(index)"
             var pod = TestAPI.pod(name, labels: ["app": "rs"], node: bound.contains(name) ? "n1" : nil)
-            pod["metadata"]["ownerReferences"] = [[
-                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": .string(uid), "controller": true,
-                "blockOwnerDeletion": .bool(block),
-            ]]
+            pod["metadata"]["ownerReferences"] = [
+                [
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": .string(uid), "controller": true,
+                    "blockOwnerDeletion": .bool(block),
+                ]
+            ]
             #expect(try await api.call("POST", pods, pod).status == 201)
         }
         return uid
@@ -94,13 +96,15 @@ import Testing
         let other = try await api.call("POST", "/api/v1/namespaces/default/configmaps", ["metadata": ["name": "owner"]])
         var references = try await api.call("GET", "\(Self.pods)/rs-0").body["metadata"]["ownerReferences"].array ?? []
         references.append(["apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": other.body["metadata"]["uid"]])
-        let patched = try await api.call("PATCH", "\(Self.pods)/rs-0", ["metadata": ["ownerReferences": .array(references)]], contentType: "application/merge-patch+json")
+        let patched = try await api.call(
+            "PATCH", "\(Self.pods)/rs-0", ["metadata": ["ownerReferences": .array(references)]], contentType: "application/merge-patch+json")
         #expect(patched.status == 200, "\(patched.body)")
         _ = try await api.call("DELETE", "\(Self.replicaSets)/rs")
-        #expect(try await api.eventually {
-            let refs = try await api.call("GET", "\(Self.pods)/rs-0").body["metadata"]["ownerReferences"].array ?? []
-            return refs.count == 1 && refs[0]["kind"] == "ConfigMap"
-        })
+        #expect(
+            try await api.eventually {
+                let refs = try await api.call("GET", "\(Self.pods)/rs-0").body["metadata"]["ownerReferences"].array ?? []
+                return refs.count == 1 && refs[0]["kind"] == "ConfigMap"
+            })
         #expect(!uid.isEmpty)
     }
 
@@ -143,9 +147,11 @@ import Testing
         #expect(refused.body["message"] == "unable to create new content in namespace team because it is being terminated")
         #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/team/configmaps/cfg").status == 404 })
         #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/team/pods/web").body["metadata"]["deletionTimestamp"].string != nil })
-        #expect(try await api.eventually {
-            try await api.call("GET", "/api/v1/namespaces/team").body["status"]["conditions"][0]["message"] == "Some resources are remaining: pods has 1 resource instances"
-        })
+        #expect(
+            try await api.eventually {
+                try await api.call("GET", "/api/v1/namespaces/team").body["status"]["conditions"][0]["message"]
+                    == "Some resources are remaining: pods has 1 resource instances"
+            })
         #expect(try await api.call("GET", "/api/v1/namespaces/team").status == 200)
         _ = try await api.call("DELETE", "/api/v1/namespaces/team/pods/web", query: ["gracePeriodSeconds": "0"])
         #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/team").status == 404 })

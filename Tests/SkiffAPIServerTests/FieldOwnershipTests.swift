@@ -32,7 +32,8 @@ import Testing
         #expect(conflict.status == 409)
         #expect(conflict.body["reason"] == "Conflict")
         #expect(conflict.body["message"] == #"Apply failed with 1 conflict: conflict with "alice" using v1: .data.mode"#)
-        #expect(conflict.body["details"]["causes"][0] == ["reason": "FieldManagerConflict", "message": #"conflict with "alice" using v1"#, "field": ".data.mode"])
+        #expect(
+            conflict.body["details"]["causes"][0] == ["reason": "FieldManagerConflict", "message": #"conflict with "alice" using v1"#, "field": ".data.mode"])
         #expect(try await api.call("GET", Self.path).body["data"]["mode"] == "fast")
         // The same value is no conflict: both own it.
         let shared = try await apply(api, Self.configMap(["mode": "fast"]), manager: "bob")
@@ -66,7 +67,8 @@ import Testing
     func updatesTakeOwnership() async throws {
         let api = try await TestAPI()
         _ = try await apply(api, Self.configMap(["mode": "fast"]), manager: "alice")
-        let edited = try await api.call("PATCH", Self.path, ["data": ["mode": "edited"]], query: ["fieldManager": "editor"], contentType: "application/merge-patch+json")
+        let edited = try await api.call(
+            "PATCH", Self.path, ["data": ["mode": "edited"]], query: ["fieldManager": "editor"], contentType: "application/merge-patch+json")
         #expect(edited.status == 200)
         #expect(Self.entry(edited.body, "editor")?["operation"] == "Update")
         #expect(Self.entry(edited.body, "editor")?["fieldsV1"] == ["f:data": ["f:mode": [:]]])

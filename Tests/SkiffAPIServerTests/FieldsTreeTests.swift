@@ -15,9 +15,11 @@ import Testing
         ],
         "spec": [
             "containers": [
-                ["name": "c", "image": "busybox", "command": ["sleep", "1"], "ports": [["containerPort": 80], ["containerPort": 53, "protocol": "UDP"]],
-                 "env": [["name": "A", "value": "1"], ["name": "B", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]]],
-                 "volumeMounts": [["name": "data", "mountPath": "/data"]], "resources": [:]],
+                [
+                    "name": "c", "image": "busybox", "command": ["sleep", "1"], "ports": [["containerPort": 80], ["containerPort": 53, "protocol": "UDP"]],
+                    "env": [["name": "A", "value": "1"], ["name": "B", "valueFrom": ["fieldRef": ["fieldPath": "status.podIP"]]]],
+                    "volumeMounts": [["name": "data", "mountPath": "/data"]], "resources": [:],
+                ],
                 // Duplicate merge keys are invalid, but both items' fields are owned.
                 ["name": "c", "image": "other", "tty": true],
             ],

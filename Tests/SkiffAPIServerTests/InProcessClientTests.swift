@@ -19,7 +19,12 @@ import Testing
         let collected = Mutex<[(type: String, object: JSON)]>([])
         do {
             try await run { type, object in
-                if collected.withLock({ $0.append((type, object)); return $0.count >= count }) { throw Enough() }
+                if collected.withLock({
+                    $0.append((type, object))
+                    return $0.count >= count
+                }) {
+                    throw Enough()
+                }
             }
         } catch is Enough {}
         return collected.withLock { $0 }

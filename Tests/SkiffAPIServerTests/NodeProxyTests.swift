@@ -28,7 +28,8 @@ struct NodeProxyTests {
         let updated = try await api.call("PUT", "\(nodes)/n1", node)
         #expect(updated.status == 200)
         #expect(updated.body["spec"]["podCIDR"] == "10.42.0.0/24")
-        let change = try await api.call("PATCH", "\(nodes)/n1", ["spec": ["podCIDR": "10.42.200.0/24", "podCIDRs": ["10.42.200.0/24"]]], contentType: "application/merge-patch+json")
+        let change = try await api.call(
+            "PATCH", "\(nodes)/n1", ["spec": ["podCIDR": "10.42.200.0/24", "podCIDRs": ["10.42.200.0/24"]]], contentType: "application/merge-patch+json")
         #expect(change.status == 422)
         // A deleted node's range is not handed out again at once (it may still be in use).
         #expect(try await api.call("DELETE", "\(nodes)/n3").status == 200)
@@ -72,10 +73,12 @@ struct NodeProxyTests {
     @Test("pods/exec without websocket is 400 (SPDY is not spoken); attach is 400; nodes may not exec")
     func podExecErrors() async throws {
         let api = try await TestAPI()
-        _ = try await api.call("POST", nodes, [
-            "metadata": ["name": "n1", "annotations": ["skiff.dev/agent-certificate-sha256": .string(String(repeating: "0", count: 64))]],
-            "status": ["addresses": [["type": "InternalIP", "address": "127.0.0.1"]], "daemonEndpoints": ["kubeletEndpoint": ["Port": 1]]],
-        ])
+        _ = try await api.call(
+            "POST", nodes,
+            [
+                "metadata": ["name": "n1", "annotations": ["skiff.dev/agent-certificate-sha256": .string(String(repeating: "0", count: 64))]],
+                "status": ["addresses": [["type": "InternalIP", "address": "127.0.0.1"]], "daemonEndpoints": ["kubeletEndpoint": ["Port": 1]]],
+            ])
         _ = try await api.call("POST", pods, TestAPI.pod("web", node: "n1"))
         _ = try await api.call("POST", pods, TestAPI.pod("pending"))
         let spdy = try await api.call("POST", "\(pods)/web/exec", query: ["command": "ls", "stdout": "true"])
@@ -99,10 +102,12 @@ struct NodeProxyTests {
     @Test("metrics lists are typed and empty without reachable agents; a named item is 404")
     func metricsWithoutAgents() async throws {
         let api = try await TestAPI()
-        _ = try await api.call("POST", nodes, [
-            "metadata": ["name": "n1"],
-            "status": ["conditions": [["type": "Ready", "status": "True"]], "addresses": [["type": "InternalIP", "address": "127.0.0.1"]]],
-        ])
+        _ = try await api.call(
+            "POST", nodes,
+            [
+                "metadata": ["name": "n1"],
+                "status": ["conditions": [["type": "Ready", "status": "True"]], "addresses": [["type": "InternalIP", "address": "127.0.0.1"]]],
+            ])
         let podMetrics = try await api.call("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods")
         #expect(podMetrics.status == 200)
         #expect(podMetrics.body["kind"] == "PodMetricsList")

@@ -7,13 +7,15 @@ import Testing
             "template": [
                 "spec": [
                     "containers": [
-                        ["name": "web", "image": "nginx:1.25", "ports": [["containerPort": 80], ["containerPort": 443]],
-                         "env": [["name": "A", "value": "1"], ["name": "B", "value": "2"]]],
+                        [
+                            "name": "web", "image": "nginx:1.25", "ports": [["containerPort": 80], ["containerPort": 443]],
+                            "env": [["name": "A", "value": "1"], ["name": "B", "value": "2"]],
+                        ],
                         ["name": "sidecar", "image": "busybox"],
-                    ],
-                ],
-            ],
-        ],
+                    ]
+                ]
+            ]
+        ]
     ]
 
     @Test func strategicMergeMergesContainersByNameAndEnvByName() throws {
@@ -28,8 +30,18 @@ import Testing
     }
 
     @Test func strategicMergeDeleteDirectiveRemovesListElementByMergeKey() throws {
-        let patch: JSON = ["spec": ["template": ["spec": ["containers": [["name": "sidecar", "$patch": "delete"],
-                                                                        ["name": "web", "ports": [["containerPort": 443, "$patch": "delete"]]]]]]]]
+        let patch: JSON = [
+            "spec": [
+                "template": [
+                    "spec": [
+                        "containers": [
+                            ["name": "sidecar", "$patch": "delete"],
+                            ["name": "web", "ports": [["containerPort": 443, "$patch": "delete"]]],
+                        ]
+                    ]
+                ]
+            ]
+        ]
         let result = try StrategicMergePatch.apply(patch, to: deployment)
         let containers = try #require(result["spec"]["template"]["spec"]["containers"].array)
         #expect(containers.map { $0["name"] } == ["web"])

@@ -1,5 +1,6 @@
-@testable import SkiffAPIServer
 import Testing
+
+@testable import SkiffAPIServer
 
 /// The pod CIDR allocator's bookkeeping on its own, without a store.
 @Suite("pod CIDR allocator: a rotating start, holders by uid, reconciling with the store's list")

@@ -78,18 +78,20 @@ struct PodCIDRExhaustionTests {
         let leaving = try #require(ranged.first { $0["spec"]["podCIDR"] == "10.42.7.0/24" })
         let leavingName = try #require(leaving["metadata"]["name"].string)
         #expect(try await api.call("DELETE", "\(nodes)/\(leavingName)").status == 200)
-        #expect(try await api.eventually(timeout: .seconds(10)) {
-            try await listNodes(api).contains { $0["spec"]["podCIDR"] == "10.42.7.0/24" }
-        })
+        #expect(
+            try await api.eventually(timeout: .seconds(10)) {
+                try await listNodes(api).contains { $0["spec"]["podCIDR"] == "10.42.7.0/24" }
+            })
         let after = try await listNodes(api)
         let heir = try #require(after.first { $0["spec"]["podCIDR"] == "10.42.7.0/24" })
         #expect(waitingNames.contains(heir["metadata"]["name"].string ?? ""), "the range went to a Node that was waiting")
         #expect(heir["spec"]["podCIDRs"] == ["10.42.7.0/24"])
         #expect(!Self.tainted(heir))
-        #expect(try await api.eventually(timeout: .seconds(10)) {
-            let node = try await api.call("GET", "\(nodes)/\(heir["metadata"]["name"].string ?? "")").body
-            return Self.networkUnavailable(node)?["status"] == "False"
-        })
+        #expect(
+            try await api.eventually(timeout: .seconds(10)) {
+                let node = try await api.call("GET", "\(nodes)/\(heir["metadata"]["name"].string ?? "")").body
+                return Self.networkUnavailable(node)?["status"] == "False"
+            })
         #expect(after.filter { $0["spec"]["podCIDR"].isNull }.count == 43)
         #expect(Self.missing(from: after).isEmpty, "missing \(Self.missing(from: after))")
     }
@@ -106,9 +108,10 @@ struct PodCIDRExhaustionTests {
             group.addTask { _ = await register(api, (0..<20).map { "second-\($0)" }) }
         }
         // 270 Nodes remain; once the freed ranges are handed out, all 256 are held, each once.
-        #expect(try await api.eventually(timeout: .seconds(10)) {
-            try await listNodes(api).filter { $0["spec"]["podCIDR"].string != nil }.count == 256
-        })
+        #expect(
+            try await api.eventually(timeout: .seconds(10)) {
+                try await listNodes(api).filter { $0["spec"]["podCIDR"].string != nil }.count == 256
+            })
         let all = try await listNodes(api)
         #expect(all.count == 270)
         let cidrs = all.compactMap { $0["spec"]["podCIDR"].string }
@@ -130,20 +133,22 @@ struct PodCIDRExhaustionTests {
             contentType: "application/merge-patch+json")
         #expect(heartbeat.status == 200)
         #expect(Self.networkUnavailable(heartbeat.body) == nil)
-        #expect(try await api.eventually(timeout: .seconds(10)) {
-            let node = try await api.call("GET", "\(nodes)/second").body
-            return Self.networkUnavailable(node)?["status"] == "True" && Self.networkUnavailable(node)?["reason"] == "CIDRNotAvailable"
-                && (node["status"]["conditions"].array ?? []).contains { $0["type"] == "Ready" }
-        })
+        #expect(
+            try await api.eventually(timeout: .seconds(10)) {
+                let node = try await api.call("GET", "\(nodes)/second").body
+                return Self.networkUnavailable(node)?["status"] == "True" && Self.networkUnavailable(node)?["reason"] == "CIDRNotAvailable"
+                    && (node["status"]["conditions"].array ?? []).contains { $0["type"] == "Ready" }
+            })
 
         // An operator gives it a range from elsewhere: the taint goes and the condition turns False.
         let given = try await api.call(
             "PATCH", "\(nodes)/second", ["spec": ["podCIDR": "10.99.0.0/24", "podCIDRs": ["10.99.0.0/24"]]], contentType: "application/merge-patch+json")
         #expect(given.status == 200, "\(given.body)")
-        #expect(try await api.eventually(timeout: .seconds(10)) {
-            let node = try await api.call("GET", "\(nodes)/second").body
-            return !Self.tainted(node) && Self.networkUnavailable(node)?["status"] == "False"
-        })
+        #expect(
+            try await api.eventually(timeout: .seconds(10)) {
+                let node = try await api.call("GET", "\(nodes)/second").body
+                return !Self.tainted(node) && Self.networkUnavailable(node)?["status"] == "False"
+            })
         #expect(try await api.call("GET", "\(nodes)/second").body["spec"]["podCIDR"] == "10.99.0.0/24")
     }
 }

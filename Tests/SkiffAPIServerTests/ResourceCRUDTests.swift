@@ -86,19 +86,26 @@ import Testing
         let path = "/apis/apps/v1/namespaces/default/deployments"
         let deployment: JSON = [
             "metadata": ["name": "web"],
-            "spec": ["selector": ["matchLabels": ["app": "web"]],
-                     "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "web", "image": "nginx:1"], ["name": "log", "image": "busybox"]]]]],
+            "spec": [
+                "selector": ["matchLabels": ["app": "web"]],
+                "template": [
+                    "metadata": ["labels": ["app": "web"]],
+                    "spec": ["containers": [["name": "web", "image": "nginx:1"], ["name": "log", "image": "busybox"]]],
+                ],
+            ],
         ]
         #expect(try await api.call("POST", path, deployment).status == 201)
-        let strategic = try await api.call("PATCH", "\(path)/web", ["spec": ["template": ["spec": ["containers": [["name": "web", "image": "nginx:2"]]]]]],
-                                           contentType: "application/strategic-merge-patch+json")
+        let strategic = try await api.call(
+            "PATCH", "\(path)/web", ["spec": ["template": ["spec": ["containers": [["name": "web", "image": "nginx:2"]]]]]],
+            contentType: "application/strategic-merge-patch+json")
         #expect(strategic.status == 200)
         #expect(strategic.body["spec"]["template"]["spec"]["containers"].array?.count == 2)
         #expect(strategic.body["metadata"]["generation"] == 2)
         let merge = try await api.call("PATCH", "\(path)/web", ["metadata": ["labels": ["team": "a"]]], contentType: "application/merge-patch+json")
         #expect(merge.body["metadata"]["labels"]["team"] == "a")
         #expect(merge.body["metadata"]["generation"] == 2)
-        let jsonPatch = try await api.call("PATCH", "\(path)/web", [["op": "replace", "path": "/spec/replicas", "value": 4]], contentType: "application/json-patch+json")
+        let jsonPatch = try await api.call(
+            "PATCH", "\(path)/web", [["op": "replace", "path": "/spec/replicas", "value": 4]], contentType: "application/json-patch+json")
         #expect(jsonPatch.body["spec"]["replicas"] == 4)
         let unsupported = try await api.call("PATCH", "\(path)/web", ["a": 1], contentType: "text/plain")
         #expect(unsupported.status == 415)
@@ -107,11 +114,13 @@ import Testing
     @Test func serverSideApplyCreatesThenUpdates() async throws {
         let api = try await TestAPI()
         let path = "/api/v1/namespaces/default/configmaps/applied"
-        let first = try await api.call("PATCH", path, ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "1"]],
-                                       query: ["fieldManager": "test"], contentType: "application/apply-patch+yaml")
+        let first = try await api.call(
+            "PATCH", path, ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "1"]],
+            query: ["fieldManager": "test"], contentType: "application/apply-patch+yaml")
         #expect(first.status == 201)
-        let second = try await api.call("PATCH", path, ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "2"]],
-                                        query: ["fieldManager": "test"], contentType: "application/apply-patch+yaml")
+        let second = try await api.call(
+            "PATCH", path, ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "applied"], "data": ["a": "2"]],
+            query: ["fieldManager": "test"], contentType: "application/apply-patch+yaml")
         #expect(second.status == 200)
         #expect(second.body["data"]["a"] == "2")
     }
@@ -121,8 +130,10 @@ import Testing
         let path = "/apis/apps/v1/namespaces/default/deployments"
         let deployment: JSON = [
             "metadata": ["name": "web"],
-            "spec": ["replicas": 2, "selector": ["matchLabels": ["app": "web"]],
-                     "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "web", "image": "nginx"]]]]],
+            "spec": [
+                "replicas": 2, "selector": ["matchLabels": ["app": "web"]],
+                "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "web", "image": "nginx"]]]],
+            ],
         ]
         _ = try await api.call("POST", path, deployment)
         let scale = try await api.call("GET", "\(path)/web/scale")

@@ -34,7 +34,9 @@ import Testing
         let status: JSON = ["status": ["phase": "Running"]]
         #expect(try await api.call("PATCH", "\(pods)/mine/status", status, contentType: "application/merge-patch+json", token: n1).status == 200)
         #expect(try await api.call("PATCH", "\(pods)/theirs/status", status, contentType: "application/merge-patch+json", token: n1).status == 403)
-        #expect(try await api.call("PATCH", "\(pods)/mine", ["metadata": ["labels": ["a": "b"]]], contentType: "application/merge-patch+json", token: n1).status == 403)
+        #expect(
+            try await api.call("PATCH", "\(pods)/mine", ["metadata": ["labels": ["a": "b"]]], contentType: "application/merge-patch+json", token: n1).status
+                == 403)
         #expect(try await api.call("POST", pods, TestAPI.pod("new"), token: n1).status == 403)
         #expect(try await api.call("GET", "\(pods)/theirs", token: n1).body["status"]["phase"] == "Pending")
         #expect(try await api.call("GET", pods, token: n1).status == 200)
@@ -49,7 +51,10 @@ import Testing
         ("", "application/json", 400),
         (#"{"kind":"Service","apiVersion":"v1","metadata":{"name":"x"}}"#, "application/json", 400),
         (#"{"kind":"Pod","apiVersion":"apps/v1","metadata":{"name":"x"}}"#, "application/json", 400),
-        (#"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#, "application/vnd.kubernetes.protobuf", 400),
+        (
+            #"{"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#,
+            "application/vnd.kubernetes.protobuf", 400
+        ),
     ])
     func malformedBodiesGetTheRightStatusAndChangeNothing(_ body: String, _ contentType: String, _ code: Int) async throws {
         let api = try await TestAPI()
@@ -75,7 +80,10 @@ import Testing
         #expect(result.status == 422)
         #expect(result.body["reason"] == "Invalid")
         let fields = Set((result.body["details"]["causes"].array ?? []).compactMap { $0["field"].string })
-        #expect(fields.isSuperset(of: ["metadata.name", "spec.containers[0].image", "spec.containers[0].resources.requests.cpu", "spec.containers[0].ports[0].containerPort"]))
+        #expect(
+            fields.isSuperset(of: [
+                "metadata.name", "spec.containers[0].image", "spec.containers[0].resources.requests.cpu", "spec.containers[0].ports[0].containerPort",
+            ]))
         #expect(try await count(api) == 0)
         let noContainers = try await api.call("POST", pods, ["metadata": ["name": "empty"], "spec": .emptyObject])
         #expect(noContainers.status == 422)
@@ -85,8 +93,10 @@ import Testing
         let api = try await TestAPI()
         let deployment: JSON = [
             "metadata": ["name": "web"],
-            "spec": ["selector": ["matchLabels": ["app": "web"]],
-                     "template": ["metadata": ["labels": ["app": "other"]], "spec": ["containers": [["name": "web", "image": "nginx"]]]]],
+            "spec": [
+                "selector": ["matchLabels": ["app": "web"]],
+                "template": ["metadata": ["labels": ["app": "other"]], "spec": ["containers": [["name": "web", "image": "nginx"]]]],
+            ],
         ]
         let result = try await api.call("POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
         #expect(result.status == 422)

@@ -76,12 +76,14 @@ final class TestAPI: Sendable {
     }
 
     /// Runs a watch and collects its events until `count` arrived or `timeout` passed.
-    func watch(_ path: String, query: [String: String], count: Int, timeout: Duration = .seconds(5), accept: String = "application/json") async throws -> [JSON] {
+    func watch(_ path: String, query: [String: String], count: Int, timeout: Duration = .seconds(5), accept: String = "application/json") async throws -> [JSON]
+    {
         var fullQuery = query
         fullQuery["watch"] = "true"
-        let response = await api.handle(APIRequest(
-            method: "GET", path: path, query: fullQuery,
-            headers: ["authorization": "Bearer \(Self.adminToken)", "accept": accept]))
+        let response = await api.handle(
+            APIRequest(
+                method: "GET", path: path, query: fullQuery,
+                headers: ["authorization": "Bearer \(Self.adminToken)", "accept": accept]))
         guard case .stream(let produce) = response.body else {
             return response.bodyBytes.split(separator: UInt8(ascii: "\n")).compactMap { try? JSON(parsing: Array($0)) }
         }
@@ -89,11 +91,15 @@ final class TestAPI: Sendable {
         struct Enough: Error {}
         try? await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await produce(StreamWriter { bytes in
-                    let lines = bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? JSON(parsing: Array($0)) }
-                    let total = events.lines.withLock { $0 += lines; return $0.count }
-                    if total >= count { throw Enough() }
-                })
+                try await produce(
+                    StreamWriter { bytes in
+                        let lines = bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? JSON(parsing: Array($0)) }
+                        let total = events.lines.withLock {
+                            $0 += lines
+                            return $0.count
+                        }
+                        if total >= count { throw Enough() }
+                    })
             }
             group.addTask {
                 try await Task.sleep(for: timeout)

@@ -9,7 +9,8 @@ import Testing
     @Test("a YAML create stores the same object as its JSON form, with YAML 1.1 scalars resolved")
     func yamlCreateBecomesJSON() async throws {
         let api = try await TestAPI()
-        let body = Self.yaml("""
+        let body = Self.yaml(
+            """
             apiVersion: v1
             kind: ConfigMap
             metadata:
@@ -30,7 +31,8 @@ import Testing
         #expect(stored["metadata"]["annotations"] == ["when": "2026-11-22T10:00:00Z", "quoted": "true", "plain": "yes-not-a-bool"])
         #expect(stored["data"] == ["retries": "3", "empty": ""])
         // Typed scalars: a Deployment's replicas is a number, booleans are booleans, anchors expand.
-        let deployment = Self.yaml("""
+        let deployment = Self.yaml(
+            """
             apiVersion: apps/v1
             kind: Deployment
             metadata: {name: web, labels: &l {app: web}}
@@ -66,7 +68,8 @@ import Testing
         let list = try await api.call("POST", path, contentType: "application/yaml", rawBody: Self.yaml("- a\n- b\n"))
         #expect(list.status == 400)
         #expect(list.body["message"].string?.contains("must be a JSON object, not array") == true)
-        let twoDocuments = try await api.call("POST", path, contentType: "application/yaml", rawBody: Self.yaml("metadata: {name: a}\n---\nmetadata: {name: b}\n"))
+        let twoDocuments = try await api.call(
+            "POST", path, contentType: "application/yaml", rawBody: Self.yaml("metadata: {name: a}\n---\nmetadata: {name: b}\n"))
         #expect(twoDocuments.status == 400)
         let unclosed = try await api.call("POST", path, contentType: "application/yaml", rawBody: Self.yaml("metadata: {name: \"x}\n"))
         #expect(unclosed.status == 400)
@@ -78,7 +81,8 @@ import Testing
         let api = try await TestAPI()
         let path = "/api/v1/namespaces/default/configmaps"
         _ = try await api.call("POST", path, ["metadata": ["name": "cfg"], "data": ["a": "1"]])
-        let updated = try await api.call("PUT", "\(path)/cfg", contentType: "application/yaml", rawBody: Self.yaml("metadata: {name: cfg}\ndata: {a: \"2\", b: x}\n"))
+        let updated = try await api.call(
+            "PUT", "\(path)/cfg", contentType: "application/yaml", rawBody: Self.yaml("metadata: {name: cfg}\ndata: {a: \"2\", b: x}\n"))
         #expect(updated.status == 200, "\(updated.body)")
         #expect(updated.body["data"] == ["a": "2", "b": "x"])
         let before = try await api.call("GET", "\(path)/cfg").body
@@ -92,10 +96,12 @@ import Testing
         let api = try await TestAPI()
         let path = "/api/v1/namespaces/default/configmaps/applied"
         let query = ["fieldManager": "test"]
-        let first = try await api.call("PATCH", path, query: query, contentType: "application/apply-patch+yaml",
+        let first = try await api.call(
+            "PATCH", path, query: query, contentType: "application/apply-patch+yaml",
             rawBody: Self.yaml("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  mode: fast\n"))
         #expect(first.status == 201, "\(first.body)")
-        let second = try await api.call("PATCH", path, query: query, contentType: "application/apply-patch+yaml",
+        let second = try await api.call(
+            "PATCH", path, query: query, contentType: "application/apply-patch+yaml",
             rawBody: Self.yaml("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  mode: slow\n  level: \"2\"\n"))
         #expect(second.status == 200, "\(second.body)")
         #expect(second.body["data"] == ["mode": "slow", "level": "2"])

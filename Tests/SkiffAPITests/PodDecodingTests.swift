@@ -38,10 +38,12 @@ struct PodDecodingTests {
         #expect(try Pod(json: ["metadata": ["name": "a", "namespace": "prod"]]).namespace == "prod")
     }
 
-    @Test("imagePullPolicy defaults from the tag", arguments: [
-        ("nginx", Container.PullPolicy.always), ("nginx:latest", .always), ("nginx:1.27", .ifNotPresent),
-        ("registry:5000/app", .always), ("registry:5000/app:v1", .ifNotPresent),
-    ])
+    @Test(
+        "imagePullPolicy defaults from the tag",
+        arguments: [
+            ("nginx", Container.PullPolicy.always), ("nginx:latest", .always), ("nginx:1.27", .ifNotPresent),
+            ("registry:5000/app", .always), ("registry:5000/app:v1", .ifNotPresent),
+        ])
     func pullPolicy(image: String, expected: Container.PullPolicy) throws {
         let pod = try Pod(json: ["spec": ["containers": [["name": "c", "image": .string(image)]]]])
         #expect(pod.spec.containers[0].imagePullPolicy == expected)
@@ -49,13 +51,19 @@ struct PodDecodingTests {
 
     @Test("probes get periodSeconds 10, timeoutSeconds 1, thresholds 1 and 3; zero means unset")
     func probeDefaults() throws {
-        let pod = try Pod(json: ["spec": ["containers": [[
-            "name": "c",
-            "livenessProbe": ["httpGet": ["port": 8080]],
-            "readinessProbe": ["tcpSocket": ["port": "http"], "periodSeconds": 0, "failureThreshold": 5, "initialDelaySeconds": 2],
-            "startupProbe": ["exec": ["command": ["true"]]],
-            "ports": [["name": "http", "containerPort": 80]],
-        ]]]])
+        let pod = try Pod(json: [
+            "spec": [
+                "containers": [
+                    [
+                        "name": "c",
+                        "livenessProbe": ["httpGet": ["port": 8080]],
+                        "readinessProbe": ["tcpSocket": ["port": "http"], "periodSeconds": 0, "failureThreshold": 5, "initialDelaySeconds": 2],
+                        "startupProbe": ["exec": ["command": ["true"]]],
+                        "ports": [["name": "http", "containerPort": 80]],
+                    ]
+                ]
+            ]
+        ])
         let container = pod.spec.containers[0]
         let liveness = try #require(container.livenessProbe)
         #expect(liveness.periodSeconds == 10)
@@ -63,7 +71,10 @@ struct PodDecodingTests {
         #expect(liveness.successThreshold == 1)
         #expect(liveness.failureThreshold == 3)
         #expect(liveness.initialDelaySeconds == 0)
-        guard case .httpGet(let get) = liveness.handler else { Issue.record("expected httpGet"); return }
+        guard case .httpGet(let get) = liveness.handler else {
+            Issue.record("expected httpGet")
+            return
+        }
         #expect(get.path == "/")
         #expect(get.scheme == .http)
         #expect(get.port == .number(8080))
@@ -71,7 +82,10 @@ struct PodDecodingTests {
         #expect(readiness.periodSeconds == 10)
         #expect(readiness.failureThreshold == 5)
         #expect(readiness.initialDelaySeconds == 2)
-        guard case .tcpSocket(_, let port) = readiness.handler else { Issue.record("expected tcpSocket"); return }
+        guard case .tcpSocket(_, let port) = readiness.handler else {
+            Issue.record("expected tcpSocket")
+            return
+        }
         #expect(port.resolve(in: container) == 80, "a named port is looked up in the container's ports")
         #expect(container.startupProbe?.handler == .exec(command: ["true"]))
         #expect(container.ports[0].protocol == .tcp)
@@ -79,29 +93,44 @@ struct PodDecodingTests {
 
     @Test("env reads literal values and every valueFrom kind; envFrom reads ConfigMaps and Secrets")
     func environment() throws {
-        let pod = try Pod(json: ["spec": ["containers": [[
-            "name": "c",
-            "env": [
-                ["name": "PLAIN", "value": "x"],
-                ["name": "EMPTY"],
-                ["name": "NODE", "valueFrom": ["fieldRef": ["fieldPath": "spec.nodeName"]]],
-                ["name": "MEM", "valueFrom": ["resourceFieldRef": ["resource": "limits.memory", "divisor": "1Mi"]]],
-                ["name": "CM", "valueFrom": ["configMapKeyRef": ["name": "cfg", "key": "k", "optional": true]]],
-                ["name": "SEC", "valueFrom": ["secretKeyRef": ["name": "s", "key": "password"]]],
-            ],
-            "envFrom": [["configMapRef": ["name": "cfg"]], ["prefix": "S_", "secretRef": ["name": "s", "optional": true]]],
-        ]]]])
+        let pod = try Pod(json: [
+            "spec": [
+                "containers": [
+                    [
+                        "name": "c",
+                        "env": [
+                            ["name": "PLAIN", "value": "x"],
+                            ["name": "EMPTY"],
+                            ["name": "NODE", "valueFrom": ["fieldRef": ["fieldPath": "spec.nodeName"]]],
+                            ["name": "MEM", "valueFrom": ["resourceFieldRef": ["resource": "limits.memory", "divisor": "1Mi"]]],
+                            ["name": "CM", "valueFrom": ["configMapKeyRef": ["name": "cfg", "key": "k", "optional": true]]],
+                            ["name": "SEC", "valueFrom": ["secretKeyRef": ["name": "s", "key": "password"]]],
+                        ],
+                        "envFrom": [["configMapRef": ["name": "cfg"]], ["prefix": "S_", "secretRef": ["name": "s", "optional": true]]],
+                    ]
+                ]
+            ]
+        ])
         let env = pod.spec.containers[0].env
         #expect(env.map(\.name) == ["PLAIN", "EMPTY", "NODE", "MEM", "CM", "SEC"])
         #expect(env[0].value == "x" && env[0].valueFrom == nil)
         #expect(env[1].value == "")
         #expect(env[2].valueFrom == .fieldRef(fieldPath: "spec.nodeName"))
-        guard case .resourceFieldRef(let resource) = env[3].valueFrom else { Issue.record("expected resourceFieldRef"); return }
+        guard case .resourceFieldRef(let resource) = env[3].valueFrom else {
+            Issue.record("expected resourceFieldRef")
+            return
+        }
         #expect(resource.resource == "limits.memory")
         #expect(resource.divisor == Quantity(parsing: "1Mi"))
-        guard case .configMapKeyRef(let key) = env[4].valueFrom else { Issue.record("expected configMapKeyRef"); return }
+        guard case .configMapKeyRef(let key) = env[4].valueFrom else {
+            Issue.record("expected configMapKeyRef")
+            return
+        }
         #expect(key.name == "cfg" && key.key == "k" && key.optional)
-        guard case .secretKeyRef(let secret) = env[5].valueFrom else { Issue.record("expected secretKeyRef"); return }
+        guard case .secretKeyRef(let secret) = env[5].valueFrom else {
+            Issue.record("expected secretKeyRef")
+            return
+        }
         #expect(secret.name == "s" && !secret.optional)
         let envFrom = pod.spec.containers[0].envFrom
         #expect(envFrom.map(\.isSecret) == [false, true])
@@ -110,41 +139,64 @@ struct PodDecodingTests {
 
     @Test("volumes: the supported kinds decode with their defaults; others are named as unsupported")
     func volumes() throws {
-        let pod = try Pod(json: ["spec": ["volumes": [
-            ["name": "scratch", "emptyDir": ["medium": "Memory", "sizeLimit": "16Mi"]],
-            ["name": "host", "hostPath": ["path": "/var/data", "type": "DirectoryOrCreate"]],
-            ["name": "cfg", "configMap": ["name": "settings", "items": [["key": "a", "path": "a.txt", "mode": 0o600]]]],
-            ["name": "creds", "secret": ["secretName": "token", "defaultMode": 0o400]],
-            ["name": "info", "downwardAPI": ["items": [["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]]]]],
-            ["name": "claim", "persistentVolumeClaim": ["claimName": "data"]],
-        ]]])
+        let pod = try Pod(json: [
+            "spec": [
+                "volumes": [
+                    ["name": "scratch", "emptyDir": ["medium": "Memory", "sizeLimit": "16Mi"]],
+                    ["name": "host", "hostPath": ["path": "/var/data", "type": "DirectoryOrCreate"]],
+                    ["name": "cfg", "configMap": ["name": "settings", "items": [["key": "a", "path": "a.txt", "mode": 0o600]]]],
+                    ["name": "creds", "secret": ["secretName": "token", "defaultMode": 0o400]],
+                    ["name": "info", "downwardAPI": ["items": [["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]]]]],
+                    ["name": "claim", "persistentVolumeClaim": ["claimName": "data"]],
+                ]
+            ]
+        ])
         let sources = pod.spec.volumes.map(\.source)
-        guard case .emptyDir(let emptyDir) = sources[0] else { Issue.record("emptyDir"); return }
+        guard case .emptyDir(let emptyDir) = sources[0] else {
+            Issue.record("emptyDir")
+            return
+        }
         #expect(emptyDir.inMemory && emptyDir.sizeLimit == Quantity(parsing: "16Mi"))
-        guard case .hostPath(let hostPath) = sources[1] else { Issue.record("hostPath"); return }
+        guard case .hostPath(let hostPath) = sources[1] else {
+            Issue.record("hostPath")
+            return
+        }
         #expect(hostPath.path == "/var/data" && hostPath.type == .directoryOrCreate)
-        guard case .configMap(let configMap) = sources[2] else { Issue.record("configMap"); return }
+        guard case .configMap(let configMap) = sources[2] else {
+            Issue.record("configMap")
+            return
+        }
         #expect(configMap.name == "settings" && configMap.defaultMode == 0o644 && !configMap.optional)
         #expect(configMap.items?.first?.mode == 0o600)
-        guard case .secret(let secret) = sources[3] else { Issue.record("secret"); return }
+        guard case .secret(let secret) = sources[3] else {
+            Issue.record("secret")
+            return
+        }
         #expect(secret.name == "token" && secret.defaultMode == 0o400 && secret.items == nil)
-        guard case .downwardAPI(let downward) = sources[4] else { Issue.record("downwardAPI"); return }
+        guard case .downwardAPI(let downward) = sources[4] else {
+            Issue.record("downwardAPI")
+            return
+        }
         #expect(downward.items.first?.fieldPath == "metadata.labels")
         #expect(sources[5] == .unsupported(kind: "persistentVolumeClaim"))
     }
 
     @Test("security contexts: the container's and the pod's, with capabilities and seccomp")
     func securityContexts() throws {
-        let pod = try Pod(json: ["spec": [
-            "securityContext": ["runAsUser": 1000, "fsGroup": 2000, "supplementalGroups": [3000], "seccompProfile": ["type": "Unconfined"]],
-            "containers": [[
-                "name": "c",
-                "securityContext": [
-                    "privileged": false, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
-                    "capabilities": ["add": ["NET_ADMIN"], "drop": ["ALL"]], "seccompProfile": ["type": "RuntimeDefault"],
+        let pod = try Pod(json: [
+            "spec": [
+                "securityContext": ["runAsUser": 1000, "fsGroup": 2000, "supplementalGroups": [3000], "seccompProfile": ["type": "Unconfined"]],
+                "containers": [
+                    [
+                        "name": "c",
+                        "securityContext": [
+                            "privileged": false, "allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "runAsNonRoot": true,
+                            "capabilities": ["add": ["NET_ADMIN"], "drop": ["ALL"]], "seccompProfile": ["type": "RuntimeDefault"],
+                        ],
+                    ]
                 ],
-            ]],
-        ]])
+            ]
+        ])
         #expect(pod.spec.securityContext.runAsUser == 1000)
         #expect(pod.spec.securityContext.fsGroup == 2000)
         #expect(pod.spec.securityContext.supplementalGroups == [3000])
@@ -189,20 +241,28 @@ struct PodDecodingTests {
         #expect(!PodSpec.RestartPolicy.never.restarts(exitCode: 1))
     }
 
-    @Test("bad pods are errors that name the field, never a crash", arguments: [
-        (["spec": ["containers": [["image": "x"]]]] as JSON, "spec.containers[0].name: required field is missing"),
-        (["spec": ["containers": [["name": 7]]]] as JSON, "spec.containers[0].name: expected String, found number"),
-        (["spec": ["containers": "c"]] as JSON, "spec.containers: expected Array, found string"),
-        (["spec": ["restartPolicy": "Sometimes"]] as JSON, "spec.restartPolicy: unsupported value \"Sometimes\""),
-        (["spec": ["containers": [["name": "c", "resources": ["limits": ["cpu": "lots"]]]]]] as JSON,
-         "spec.containers[0].resources.limits.cpu: expected a quantity such as \"500m\" or \"64Mi\", found \"lots\""),
-        (["spec": ["containers": [["name": "c"]], "initContainers": [["name": "c"]]]] as JSON,
-         "spec.containers[0].name: duplicate container name \"c\""),
-        (["metadata": ["labels": ["a": 1]]] as JSON, "metadata.labels.a: expected String, found number"),
-        (["spec": ["containers": [["name": "c", "livenessProbe": ["httpGet": ["port": true]]]]]] as JSON,
-         "spec.containers[0].livenessProbe.httpGet.port: expected a port number or name, found boolean"),
-        ("a pod" as JSON, "(top level): expected an object, found string"),
-    ])
+    @Test(
+        "bad pods are errors that name the field, never a crash",
+        arguments: [
+            (["spec": ["containers": [["image": "x"]]]] as JSON, "spec.containers[0].name: required field is missing"),
+            (["spec": ["containers": [["name": 7]]]] as JSON, "spec.containers[0].name: expected String, found number"),
+            (["spec": ["containers": "c"]] as JSON, "spec.containers: expected Array, found string"),
+            (["spec": ["restartPolicy": "Sometimes"]] as JSON, "spec.restartPolicy: unsupported value \"Sometimes\""),
+            (
+                ["spec": ["containers": [["name": "c", "resources": ["limits": ["cpu": "lots"]]]]]] as JSON,
+                "spec.containers[0].resources.limits.cpu: expected a quantity such as \"500m\" or \"64Mi\", found \"lots\""
+            ),
+            (
+                ["spec": ["containers": [["name": "c"]], "initContainers": [["name": "c"]]]] as JSON,
+                "spec.containers[0].name: duplicate container name \"c\""
+            ),
+            (["metadata": ["labels": ["a": 1]]] as JSON, "metadata.labels.a: expected String, found number"),
+            (
+                ["spec": ["containers": [["name": "c", "livenessProbe": ["httpGet": ["port": true]]]]]] as JSON,
+                "spec.containers[0].livenessProbe.httpGet.port: expected a port number or name, found boolean"
+            ),
+            ("a pod" as JSON, "(top level): expected an object, found string"),
+        ])
     func badPods(json: JSON, message: String) {
         do {
             _ = try Pod(json: json)

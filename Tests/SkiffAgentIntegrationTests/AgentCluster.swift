@@ -171,7 +171,8 @@ final class AgentCluster: @unchecked Sendable {
         }
         server.stop(removeDirectory: false)
         // Anything a failed test left: containers, mounts, the bridge.
-        Self.shell("""
+        Self.shell(
+            """
             for id in $(ls \(runtimeRoot) 2>/dev/null); do \(Binaries.skiffRunc) --root \(runtimeRoot) delete --force $id; done
             grep -o ' \(directory)[^ ]*' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
             ip link del \(bridge) 2>/dev/null

@@ -13,7 +13,8 @@ struct AgentRestartTests {
             try FileManager.default.createDirectory(atPath: signal, withIntermediateDirectories: true)
             var manifest = ""
             for index in 0..<20 {
-                let command = index < 5
+                let command =
+                    index < 5
                     ? "echo started-\(index); while [ ! -e /signal/go ]; do sleep 0.1; done; echo bye-\(index); exit \(index + 10)"
                     : "echo started-\(index); sleep 3600"
                 manifest += """
@@ -103,7 +104,10 @@ struct AgentRestartTests {
             for _ in 0..<20 {
                 top = try await cluster.kubectl("top", "pod", "busy", "--no-headers")
                 if top.status == 0, let cpu = top.stdout.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first,
-                   cpu != "0m" { break }
+                    cpu != "0m"
+                {
+                    break
+                }
                 try await Task.sleep(for: .seconds(1))
             }
             let cells = top.stdout.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
@@ -120,14 +124,18 @@ struct AgentRestartTests {
             let pods = json["pods"] as? [[String: Any]] ?? []
             let entry = pods.first { ($0["podRef"] as? [String: Any])?["uid"] as? String == uid } ?? [:]
             let usage = (entry["memory"] as? [String: Any])?["usageBytes"] as? Int ?? 0
-            let cgroupUsage = Int((try? String(contentsOfFile: "/sys/fs/cgroup/memory/skiff-test-\(cluster.bridge)/burstable/pod\(uid)/memory.usage_in_bytes", encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+            let cgroupUsage =
+                Int(
+                    (try? String(
+                        contentsOfFile: "/sys/fs/cgroup/memory/skiff-test-\(cluster.bridge)/burstable/pod\(uid)/memory.usage_in_bytes", encoding: .utf8))?
+                        .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
             #expect(usage > 0)
             #expect(abs(usage - cgroupUsage) < 8 << 20, "summary \(usage) vs cgroup \(cgroupUsage)")
             let cpuNano = (entry["cpu"] as? [String: Any])?["usageNanoCores"] as? Int ?? 0
             #expect(cpuNano > 50_000_000)
 
-            let local = try await Tools.run(try Tools.skiffBinary(), ["pods", "--data-dir", cluster.agentData, "--cgroup-root", "skiff-test-\(cluster.bridge)"])
+            let local = try await Tools.run(
+                try Tools.skiffBinary(), ["pods", "--data-dir", cluster.agentData, "--cgroup-root", "skiff-test-\(cluster.bridge)"])
             #expect(local.stdout.contains("busy"))
             #expect(local.stdout.contains("Running"))
         }
@@ -171,7 +179,9 @@ struct AgentRestartTests {
                   containers: [{name: c, image: busybox, command: ["true"]}]
                 """
             #expect(try await cluster.kubectl("apply", "-f", "-", input: manifest).status == 0)
-            for (name, reason) in [("noimage", "ErrImageNeverPull"), ("badcaps", "CreateContainerConfigError"), ("missingconfig", "CreateContainerConfigError")] {
+            for (name, reason) in [
+                ("noimage", "ErrImageNeverPull"), ("badcaps", "CreateContainerConfigError"), ("missingconfig", "CreateContainerConfigError"),
+            ] {
                 let pod = try await cluster.waitForPod(name) { pod in
                     let status = ((pod["status"] as? [String: Any])?["containerStatuses"] as? [[String: Any]])?.first ?? [:]
                     return ((status["state"] as? [String: Any])?["waiting"] as? [String: Any])?["reason"] as? String == reason
@@ -185,7 +195,8 @@ struct AgentRestartTests {
             var typoEvents = ""
             for _ in 0..<60 where !typoEvents.contains("spec.dnsPolicy") {
                 typoEvents = try await cluster.kubectl(
-                    "get", "events", "--field-selector", "involvedObject.name=typo", "-o", "jsonpath={.items[*].message}").stdout
+                    "get", "events", "--field-selector", "involvedObject.name=typo", "-o", "jsonpath={.items[*].message}"
+                ).stdout
                 if !typoEvents.contains("spec.dnsPolicy") { try await Task.sleep(for: .seconds(1)) }
             }
             #expect(typoEvents.contains("spec.dnsPolicy: unsupported value \"ClusterFrist\""), "events: \(typoEvents)")

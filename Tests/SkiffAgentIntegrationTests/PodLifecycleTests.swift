@@ -57,7 +57,11 @@ struct PodLifecycleTests {
             let kubectl = try await Tools.kubectl()
             let terminal = try await Tools.run(
                 "/usr/bin/script",
-                ["-qec", "stty rows 33 cols 101; \(kubectl) --kubeconfig \(cluster.server.kubeconfig) exec -it hello -- sh -c 'for i in $(seq 50); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.2; done; echo size=$s'", "/dev/null"])
+                [
+                    "-qec",
+                    "stty rows 33 cols 101; \(kubectl) --kubeconfig \(cluster.server.kubeconfig) exec -it hello -- sh -c 'for i in $(seq 50); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && [ \"$s\" != \"0 0\" ] && break; sleep 0.2; done; echo size=$s'",
+                    "/dev/null",
+                ])
             #expect(terminal.status == 0, "kubectl exec -it under script: \(terminal)")
             #expect(terminal.stdout.contains("size=33 101"), "the container's terminal size: \(terminal.stdout.debugDescription)")
 
@@ -91,10 +95,13 @@ struct PodLifecycleTests {
             """
         // The agent inherits this process's score and capabilities.
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-        let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+        let effective =
+            status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
             .flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
-        let ownScore = Int(try String(contentsOfFile: "/proc/self/oom_score_adj", encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let ownScore =
+            Int(
+                try String(contentsOfFile: "/proc/self/oom_score_adj", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         let expected = effective & (1 << 24) != 0 ? -997 : max(-997, ownScore)
         try await AgentCluster.with(name: "qos", clusterCIDRBlock: 8) { cluster in
             #expect(try await cluster.kubectl("apply", "-f", "-", input: manifest).status == 0)

@@ -22,22 +22,27 @@ struct ContainerSpecBuilderTests {
             namespaces: [RuntimeSpec.Namespace(type: "pid")], resources: RuntimeSpec.Resources(devices: [RuntimeSpec.DeviceRule(allow: false, access: "rwm")]),
             maskedPaths: ["/proc/kcore"], readonlyPaths: ["/proc/sys"]))
 
-    static func input(container: JSON, pod: JSON = ["metadata": ["name": "p", "namespace": "ns", "uid": "u1"], "spec": [:]],
-                      image: ImageDefaults = ImageDefaults(env: ["PATH=/bin"], entrypoint: ["/entry"], cmd: ["default"], workingDir: "/work")) throws -> ContainerSpecBuilder.Input {
+    static func input(
+        container: JSON, pod: JSON = ["metadata": ["name": "p", "namespace": "ns", "uid": "u1"], "spec": [:]],
+        image: ImageDefaults = ImageDefaults(env: ["PATH=/bin"], entrypoint: ["/entry"], cmd: ["default"], workingDir: "/work")
+    ) throws -> ContainerSpecBuilder.Input {
         ContainerSpecBuilder.Input(
-            pod: try Pod(json: pod), container: try Container(json: JSONField(container)), image: image, rootfs: "/merged", readonlyRootfs: false, environment: ["A=1", "B=two"],
+            pod: try Pod(json: pod), container: try Container(json: JSONField(container)), image: image, rootfs: "/merged", readonlyRootfs: false,
+            environment: ["A=1", "B=two"],
             mounts: [PreparedMount(destination: "/etc/hosts", source: "/pod/hosts")], sandbox: SandboxPaths(network: "/ns/net", ipc: "/ns/ipc", uts: "/ns/uts"),
             cgroupsPath: "/kubepods/podu1/c1", oomScoreAdj: 1000, hostProcess: false, user: (0, 0, []))
     }
 
     let builder = ContainerSpecBuilder(template: Self.template)
 
-    @Test("command replaces the image's ENTRYPOINT and args replace its CMD", arguments: [
-        (["name": "c"] as JSON, ["/entry", "default"]),
-        (["name": "c", "args": ["x", "y"]] as JSON, ["/entry", "x", "y"]),
-        (["name": "c", "command": ["/bin/sh"]] as JSON, ["/bin/sh"]),
-        (["name": "c", "command": ["/bin/sh"], "args": ["-c", "echo $(B)"]] as JSON, ["/bin/sh", "-c", "echo two"]),
-    ])
+    @Test(
+        "command replaces the image's ENTRYPOINT and args replace its CMD",
+        arguments: [
+            (["name": "c"] as JSON, ["/entry", "default"]),
+            (["name": "c", "args": ["x", "y"]] as JSON, ["/entry", "x", "y"]),
+            (["name": "c", "command": ["/bin/sh"]] as JSON, ["/bin/sh"]),
+            (["name": "c", "command": ["/bin/sh"], "args": ["-c", "echo $(B)"]] as JSON, ["/bin/sh", "-c", "echo two"]),
+        ])
     func commandAndArgs(container: JSON, expected: [String]) throws {
         let spec = try builder.build(Self.input(container: container))
         #expect(spec.process?.args == expected)
@@ -54,12 +59,14 @@ struct ContainerSpecBuilderTests {
 
     @Test("capabilities start from containerd's defaults; add and drop apply; ALL drops everything")
     func capabilities() throws {
-        let added = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["add": ["NET_ADMIN"], "drop": ["KILL"]]]]))
+        let added = try builder.build(
+            Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["add": ["NET_ADMIN"], "drop": ["KILL"]]]]))
         let bounding = added.process?.capabilities?.bounding ?? []
         #expect(bounding.contains("CAP_NET_ADMIN"))
         #expect(!bounding.contains("CAP_KILL"))
         #expect(bounding.contains("CAP_CHOWN"))
-        let dropped = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["drop": ["ALL"], "add": ["NET_BIND_SERVICE"]]]]))
+        let dropped = try builder.build(
+            Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["capabilities": ["drop": ["ALL"], "add": ["NET_BIND_SERVICE"]]]]))
         #expect(dropped.process?.capabilities?.effective == ["CAP_NET_BIND_SERVICE"])
         #expect(dropped.process?.capabilities?.ambient == nil, "nothing is inherited across exec")
         #expect(throws: ContainerRuntimeError.self) {
@@ -77,7 +84,8 @@ struct ContainerSpecBuilderTests {
         let sys = spec.mounts?.first { $0.destination == "/sys" }
         #expect(sys?.options == ["nosuid"])
         #expect(throws: ContainerRuntimeError.self) {
-            try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["privileged": true, "allowPrivilegeEscalation": false]]))
+            try builder.build(
+                Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["privileged": true, "allowPrivilegeEscalation": false]]))
         }
     }
 
@@ -87,11 +95,13 @@ struct ContainerSpecBuilderTests {
         #expect(spec.linux?.seccomp?.defaultAction == "SCMP_ACT_ALLOW")
         #expect(spec.linux?.seccomp?.syscalls?.first?.names.contains("kexec_load") == true)
         #expect(spec.linux?.seccomp?.syscalls?.first?.errnoRet == 1)
-        let unconfined = try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["seccompProfile": ["type": "Unconfined"]]]))
+        let unconfined = try builder.build(
+            Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["seccompProfile": ["type": "Unconfined"]]]))
         #expect(unconfined.linux?.seccomp == nil)
-        let podUnconfined = try builder.build(Self.input(
-            container: ["name": "c", "command": ["x"]],
-            pod: ["metadata": ["name": "p"], "spec": ["securityContext": ["seccompProfile": ["type": "Unconfined"]]]]))
+        let podUnconfined = try builder.build(
+            Self.input(
+                container: ["name": "c", "command": ["x"]],
+                pod: ["metadata": ["name": "p"], "spec": ["securityContext": ["seccompProfile": ["type": "Unconfined"]]]]))
         #expect(podUnconfined.linux?.seccomp == nil, "the pod's profile applies when the container sets none")
         #expect(throws: ContainerRuntimeError.self) {
             try builder.build(Self.input(container: ["name": "c", "command": ["x"], "securityContext": ["seccompProfile": ["type": "Localhost"]]]))
@@ -124,10 +134,11 @@ struct ContainerSpecBuilderTests {
 
     @Test("resources use the kubelet's formulas: shares from requests, quota from limits, memory.max from the limit")
     func resources() throws {
-        let spec = try builder.build(Self.input(container: [
-            "name": "c", "command": ["x"],
-            "resources": ["requests": ["cpu": "250m"], "limits": ["cpu": "500m", "memory": "64Mi"]],
-        ]))
+        let spec = try builder.build(
+            Self.input(container: [
+                "name": "c", "command": ["x"],
+                "resources": ["requests": ["cpu": "250m"], "limits": ["cpu": "500m", "memory": "64Mi"]],
+            ]))
         #expect(spec.linux?.resources?.cpu?.shares == 256)
         #expect(spec.linux?.resources?.cpu?.quota == 50000)
         #expect(spec.linux?.resources?.cpu?.period == 100000)
@@ -149,10 +160,11 @@ struct ContainerConfigFileTests {
     @Test("what the builder sets survives writing config.json and reading it back as skiff-runc does")
     func roundTrip() throws {
         let builder = ContainerSpecBuilder(template: ContainerSpecBuilderTests.template)
-        let spec = try builder.build(ContainerSpecBuilderTests.input(container: [
-            "name": "c", "command": ["x"], "securityContext": ["capabilities": ["add": ["NET_ADMIN"]], "allowPrivilegeEscalation": false],
-            "resources": ["limits": ["cpu": "500m", "memory": "64Mi"]],
-        ]))
+        let spec = try builder.build(
+            ContainerSpecBuilderTests.input(container: [
+                "name": "c", "command": ["x"], "securityContext": ["capabilities": ["add": ["NET_ADMIN"]], "allowPrivilegeEscalation": false],
+                "resources": ["limits": ["cpu": "500m", "memory": "64Mi"]],
+            ]))
         let text = spec.encoded(pretty: false)
         let read = try RuntimeSpec.decode(Array(text.utf8), what: "config.json")
         #expect(read == spec)

@@ -9,7 +9,10 @@ struct PodPolicyTests {
     let cgroups = PodCgroups(hierarchy: .unified(mountPoint: "/sys/fs/cgroup"), root: "kubepods", memoryCapacity: 8 << 30)
 
     static func pod(_ resources: [JSON]) throws -> Pod {
-        try Pod(json: ["metadata": ["uid": "abc"], "spec": ["containers": .array(resources.enumerated().map { ["name": .string("c\($0.offset)"), "resources": $0.element] })]])
+        try Pod(json: [
+            "metadata": ["uid": "abc"],
+            "spec": ["containers": .array(resources.enumerated().map { ["name": .string("c\($0.offset)"), "resources": $0.element] })],
+        ])
     }
 
     @Test("pods sit under kubepods by QoS class")
@@ -89,9 +92,11 @@ struct PodPolicyTests {
 
 @Suite("durations in kubelet messages")
 struct GoDurationTests {
-    @Test("durations print as Go's time.Duration does", arguments: [
-        (0.0, "0s"), (0.05, "50ms"), (0.2, "200ms"), (1, "1s"), (1.5, "1.5s"), (10, "10s"), (80, "1m20s"), (300, "5m0s"), (3_725, "1h2m5s"),
-    ])
+    @Test(
+        "durations print as Go's time.Duration does",
+        arguments: [
+            (0.0, "0s"), (0.05, "50ms"), (0.2, "200ms"), (1, "1s"), (1.5, "1.5s"), (10, "10s"), (80, "1m20s"), (300, "5m0s"), (3_725, "1h2m5s"),
+        ])
     func goDuration(seconds: Double, expected: String) {
         #expect(GoDuration.string(seconds: seconds) == expected)
     }

@@ -44,12 +44,14 @@ final class FakeRuntime: ContainerRuntime {
     }
 
     func start(id: String) async throws {
-        guard let container = state.withLock({ state -> Container? in
-            guard let container = state.containers[id] else { return nil }
-            state.log.append("start \(container.label)")
-            state.starts[container.label, default: []].append(.now)
-            return container
-        }) else { throw ContainerRuntimeError(reason: "RunContainerError", message: "no container \(id)") }
+        guard
+            let container = state.withLock({ state -> Container? in
+                guard let container = state.containers[id] else { return nil }
+                state.log.append("start \(container.label)")
+                state.starts[container.label, default: []].append(.now)
+                return container
+            })
+        else { throw ContainerRuntimeError(reason: "RunContainerError", message: "no container \(id)") }
         switch container.behaviour {
         case "exit":
             exit(id, code: container.code)
@@ -62,11 +64,13 @@ final class FakeRuntime: ContainerRuntime {
     }
 
     func kill(id: String, signal: Int32) async {
-        guard let container = state.withLock({ state -> Container? in
-            guard let container = state.containers[id] else { return nil }
-            state.log.append("kill \(signal == SIGKILL ? "KILL" : "TERM") \(container.label)")
-            return container
-        }) else { return }
+        guard
+            let container = state.withLock({ state -> Container? in
+                guard let container = state.containers[id] else { return nil }
+                state.log.append("kill \(signal == SIGKILL ? "KILL" : "TERM") \(container.label)")
+                return container
+            })
+        else { return }
         if signal == SIGKILL || container.behaviour != "ignore-term" { exit(id, code: 128 + signal, signal: signal) }
     }
 
@@ -82,11 +86,13 @@ final class FakeRuntime: ContainerRuntime {
 
     /// Writes exit.json as skiff-monitor does and tells the worker through the exit events.
     private func exit(_ id: String, code: Int32, signal: Int32? = nil) {
-        guard let container = state.withLock({ state -> Container? in
-            guard let container = state.containers[id], !state.log.contains("exit \(id)") else { return nil }
-            state.log.append("exit \(container.label)")
-            return container
-        }) else { return }
+        guard
+            let container = state.withLock({ state -> Container? in
+                guard let container = state.containers[id], !state.log.contains("exit \(id)") else { return nil }
+                state.log.append("exit \(container.label)")
+                return container
+            })
+        else { return }
         var exit: JSON = ["exitCode": .int(Int64(code)), "finishedAt": .string(Timestamp.now())]
         if let signal { exit["signal"] = .int(Int64(signal)) }
         try? FileSystem.writeAtomically(container.directory + "/exit.json", exit.serialized)

@@ -10,11 +10,13 @@ import Testing
 struct PodWorkerTests {
     @Test("init containers run one at a time in order, and the app container only after the last succeeds")
     func initContainersRunInOrder() async throws {
-        let harness = try WorkerHarness(pod: WorkerHarness.pod(
-            initContainers: [["first", "exit", "0"], ["second", "exit", "0"]], containers: [["app", "run"]]))
+        let harness = try WorkerHarness(
+            pod: WorkerHarness.pod(
+                initContainers: [["first", "exit", "0"], ["second", "exit", "0"]], containers: [["app", "run"]]))
         defer { harness.cleanUp() }
-        try await harness.update(WorkerHarness.pod(
-            initContainers: [["first", "exit", "0"], ["second", "exit", "0"]], containers: [["app", "run"]]))
+        try await harness.update(
+            WorkerHarness.pod(
+                initContainers: [["first", "exit", "0"], ["second", "exit", "0"]], containers: [["app", "run"]]))
         #expect(await harness.eventually { harness.containerState("app") == "running" })
         let starts = harness.runtime.log.filter { $0.hasPrefix("start ") || $0.hasPrefix("exit ") }
         #expect(starts == ["start first", "exit first", "start second", "exit second", "start app"])
@@ -56,9 +58,10 @@ struct PodWorkerTests {
         #expect(distinctHolds.prefix(3) == ["50ms", "100ms", "200ms"], "after an immediate first restart: \(holds)")
         #expect(holds.allSatisfy { ["50ms", "100ms", "200ms"].contains($0) }, "never past the maximum: \(holds)")
         #expect(harness.status.events.contains("BackOff"))
-        #expect(harness.status.statuses.contains { status in
-            status["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"
-        })
+        #expect(
+            harness.status.statuses.contains { status in
+                status["containerStatuses"][0]["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+            })
         #expect(harness.restartCount("crash") >= 3)
     }
 

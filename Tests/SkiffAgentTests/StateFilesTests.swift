@@ -11,7 +11,8 @@ import Testing
 struct StateFilesTests {
     @Test("exit.json: code, signal and a nanosecond finishedAt; a missing file is exit 255")
     func exitRecords() throws {
-        let exit = ContainerExit(json: try JSON(parsing: #"{"exitCode":137,"signal":9,"startedAt":"2026-12-05T10:00:00.123456789Z","finishedAt":"2026-12-05T10:00:05.987654321Z"}"#))
+        let exit = ContainerExit(
+            json: try JSON(parsing: #"{"exitCode":137,"signal":9,"startedAt":"2026-12-05T10:00:00.123456789Z","finishedAt":"2026-12-05T10:00:05.987654321Z"}"#))
         #expect(exit.exitCode == 137)
         #expect(exit.signal == 9)
         #expect(exit.finishedAt == Timestamp.parse("2026-12-05T10:00:05Z"))

@@ -6,9 +6,11 @@ import Testing
 @Suite struct BenchStatisticsTests {
     static let oneToTen: [Double] = [7, 3, 10, 1, 9, 2, 8, 4, 6, 5]
 
-    @Test("the percentile is the nearest rank: ⌈n·p/100⌉-th smallest, at least the first", arguments: [
-        (50.0, 5.0), (90, 9), (99, 10), (100, 10), (0, 1), (10, 1), (11, 2), (95, 10),
-    ])
+    @Test(
+        "the percentile is the nearest rank: ⌈n·p/100⌉-th smallest, at least the first",
+        arguments: [
+            (50.0, 5.0), (90, 9), (99, 10), (100, 10), (0, 1), (10, 1), (11, 2), (95, 10),
+        ])
     func nearestRank(percent: Double, expected: Double) throws {
         #expect(try BenchStatistics.percentile(percent, of: Self.oneToTen) == expected)
     }

@@ -28,17 +28,19 @@ import Testing
         #expect(try Self.figure(["median", "-1.5", "2", "3"]) == "2.00")
     }
 
-    @Test("bad input is an error that names the problem and exits non-zero", arguments: [
-        (["median"], "no values given"),
-        (["percentile", "90"], "no values given"),
-        (["sum"], "no values given"),
-        (["mean"], "no values given"),
-        (["median", "7.1", "abc"], "not a number: 'abc'"),
-        (["percentile", "p90", "1"], "not a number: 'p90'"),
-        (["percentile", "101", "1"], "between 0 and 100"),
-        (["ratio", "3", "0"], "ratio of 3 to 0"),
-        (["goal", "", "100"], "not a number: ''"),
-    ])
+    @Test(
+        "bad input is an error that names the problem and exits non-zero",
+        arguments: [
+            (["median"], "no values given"),
+            (["percentile", "90"], "no values given"),
+            (["sum"], "no values given"),
+            (["mean"], "no values given"),
+            (["median", "7.1", "abc"], "not a number: 'abc'"),
+            (["percentile", "p90", "1"], "not a number: 'p90'"),
+            (["percentile", "101", "1"], "between 0 and 100"),
+            (["ratio", "3", "0"], "ratio of 3 to 0"),
+            (["goal", "", "100"], "not a number: ''"),
+        ])
     func badInput(arguments: [String], message: String) throws {
         let error = try #require(throws: (any Error).self) { try Self.figure(arguments) }
         #expect(SkiffBenchCommand.exitCode(for: error) != .success)
@@ -46,7 +48,8 @@ import Testing
     }
 
     /// The pipelines scripts/bench ran before `skiff-bench stats`, verbatim but for the values.
-    static let awkPercentile = #"printf '%s\n' "$@" | sort -g | awk -v p="$P" '{ v[NR] = $1 } END { r = int(NR * p / 100); if (r < NR * p / 100) r++; if (r < 1) r = 1; printf "%.2f", v[r] }'"#
+    static let awkPercentile =
+        #"printf '%s\n' "$@" | sort -g | awk -v p="$P" '{ v[NR] = $1 } END { r = int(NR * p / 100); if (r < NR * p / 100) r++; if (r < 1) r = 1; printf "%.2f", v[r] }'"#
     static let awkRatio = #"awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'"#
     static let awkSum = #"awk -v a="$1" -v b="$2" -v e="$3" 'BEGIN { print a + b + e }'"#
     static let awkMean = #"printf '%s\n' "$@" | awk '{ s += $1 } END { if (NR) printf "%.0f", s / NR }'"#

@@ -109,8 +109,9 @@ struct CgroupFakeTreeTests {
             try write(root + "/c/" + file, "")
         }
         let cgroup = CgroupV2(mountPoint: root, path: "/c")
-        var resources = RuntimeSpec.Resources(memory: .init(limit: 1 << 20, reservation: 1 << 19, swap: 2 << 20),
-                                              cpu: .init(shares: 1024, quota: 50_000, period: 100_000), pids: .init(limit: 0))
+        var resources = RuntimeSpec.Resources(
+            memory: .init(limit: 1 << 20, reservation: 1 << 19, swap: 2 << 20),
+            cpu: .init(shares: 1024, quota: 50_000, period: 100_000), pids: .init(limit: 0))
         resources.blockIO = .init(weight: 500)
         try cgroup.apply(resources)
         #expect(try read(root + "/c/memory.max") == "1048576")
@@ -131,13 +132,17 @@ struct CgroupFakeTreeTests {
 
     @Test func v1ApplyWritesPerControllerFiles() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
-        for (controller, file) in [("memory", "memory.limit_in_bytes"), ("cpu", "cpu.shares"), ("cpu", "cpu.cfs_quota_us"),
-                                   ("cpu", "cpu.cfs_period_us"), ("pids", "pids.max")] {
+        for (controller, file) in [
+            ("memory", "memory.limit_in_bytes"), ("cpu", "cpu.shares"), ("cpu", "cpu.cfs_quota_us"),
+            ("cpu", "cpu.cfs_period_us"), ("pids", "pids.max"),
+        ] {
             try write("\(root)/\(controller)/c/\(file)", "")
         }
         let cgroup = CgroupV1(mountPoints: ["memory": root + "/memory", "cpu": root + "/cpu", "pids": root + "/pids"], path: "/c")
-        try cgroup.apply(.init(memory: .init(limit: 4 << 20), cpu: .init(shares: 512, quota: 20_000, period: 100_000),
-                               pids: .init(limit: 42)))
+        try cgroup.apply(
+            .init(
+                memory: .init(limit: 4 << 20), cpu: .init(shares: 512, quota: 20_000, period: 100_000),
+                pids: .init(limit: 42)))
         #expect(try read(root + "/memory/c/memory.limit_in_bytes") == "4194304")
         #expect(try read(root + "/cpu/c/cpu.shares") == "512")
         #expect(try read(root + "/cpu/c/cpu.cfs_quota_us") == "20000")
@@ -159,8 +164,8 @@ struct CgroupFakeTreeTests {
         #expect(stats.cpu.usage.total == 1_500_000)
         #expect(stats.memory.usage.usage == 10_485_760)
         #expect(stats.memory.usage.limit == nil)
-        #expect(stats.memory.working_set == 10_485_760 - 4096)
-        #expect(stats.memory.oom_kill == 1)
+        #expect(stats.memory.workingSet == 10_485_760 - 4096)
+        #expect(stats.memory.oomKill == 1)
         #expect(stats.pids.current == 3 && stats.pids.limit == 10)
         #expect(stats.pressure?.memory?.full?.total == 5)
     }

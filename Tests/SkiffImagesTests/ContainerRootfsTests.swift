@@ -10,8 +10,9 @@ struct ContainerRootfsTests {
         try #require(Busybox.isBuilt, "rootfs/build.sh could not build the busybox image")
     }
 
-    @Test("writes in merged land in upper, never in the image; unmount and remove clean up",
-          arguments: ["ext4 (/tmp)", "tmpfs"])
+    @Test(
+        "writes in merged land in upper, never in the image; unmount and remove clean up",
+        arguments: ["ext4 (/tmp)", "tmpfs"])
     func overlay(fileSystem: String) throws {
         try withTemporaryDirectory { dir in
             if fileSystem == "tmpfs" {
@@ -79,11 +80,12 @@ struct ImageListTableTests {
         let record = ImageRecord(
             id: id, digest: id, names: ["docker.io/library/busybox:latest", "docker.io/library/busybox:1.36"],
             config: ImageConfig(), os: "linux", architecture: "amd64", size: 2_200_000, unpackedSize: 0, rootfs: "/x")
-        #expect(ImageListFormatter.format([record]) == """
-            IMAGE                       TAG                 IMAGE ID            SIZE
-            docker.io/library/busybox   latest              a4a4a4a4a4a4a       2.2MB
-            docker.io/library/busybox   1.36                a4a4a4a4a4a4a       2.2MB
+        #expect(
+            ImageListFormatter.format([record]) == """
+                IMAGE                       TAG                 IMAGE ID            SIZE
+                docker.io/library/busybox   latest              a4a4a4a4a4a4a       2.2MB
+                docker.io/library/busybox   1.36                a4a4a4a4a4a4a       2.2MB
 
-            """)
+                """)
     }
 }

@@ -96,9 +96,10 @@ struct ImageStoreTests {
             let store = ImageStore(root: dir + "/store")
             let image = try store.importImage(from: try SyntheticImage.build(in: dir))
             #expect(image.names == ["example.com/test/layers:v1"])
-            #expect(contents(image.rootfs) == [
-                "./data", "./data/new", "./etc", "./etc/added", "./etc/keep", "./swap",
-            ])
+            #expect(
+                contents(image.rootfs) == [
+                    "./data", "./data/new", "./etc", "./etc/added", "./etc/keep", "./swap",
+                ])
             #expect(try FileSystem.readString(image.rootfs + "/swap") == "now-a-file\n")
             var st = stat()
             #expect(lstat(image.rootfs + "/etc/keep", &st) == 0 && st.st_uid == 1000 && st.st_gid == 2000)
@@ -117,10 +118,12 @@ struct ImageStoreTests {
             try shell("mkdir \(dir)/outside")
             // Layer 1 gets escape -> DIR/outside; layer 2 a bare member escape/pwned (no directory
             // entry of its own), which tar would write through the link onto the host.
-            let layout = try SyntheticImage.build(in: dir, extra: """
-                ln -s \(dir)/outside $W/l1/escape && tar -rf $W/layer1 -C $W/l1 ./escape
-                mkdir -p $W/x/escape && echo pwned > $W/x/escape/pwned && tar -rf $W/layer2.tar -C $W/x ./escape/pwned
-                """)
+            let layout = try SyntheticImage.build(
+                in: dir,
+                extra: """
+                    ln -s \(dir)/outside $W/l1/escape && tar -rf $W/layer1 -C $W/l1 ./escape
+                    mkdir -p $W/x/escape && echo pwned > $W/x/escape/pwned && tar -rf $W/layer2.tar -C $W/x ./escape/pwned
+                    """)
             let store = ImageStore(root: dir + "/store")
             do {
                 try store.importImage(from: layout)

@@ -33,12 +33,14 @@ struct CRILogLineTests {
         #expect(tagged.isPartial && tagged.stream == .stderr && tagged.content.text == " two  spaces ")
     }
 
-    @Test("malformed records are rejected with the reason", arguments: [
-        ("2024-01-01T00:00:00Z", "has no stream"),
-        ("2024-01-01T00:00:00Z stdout", "has no tag"),
-        ("2024-01-01T00:00:00Z stdin F x", "has stream \"stdin\", not stdout or stderr"),
-        ("2024-01-01T00:00:00Z stdout X x", "has tag \"X\", not F or P"),
-    ])
+    @Test(
+        "malformed records are rejected with the reason",
+        arguments: [
+            ("2024-01-01T00:00:00Z", "has no stream"),
+            ("2024-01-01T00:00:00Z stdout", "has no tag"),
+            ("2024-01-01T00:00:00Z stdin F x", "has stream \"stdin\", not stdout or stderr"),
+            ("2024-01-01T00:00:00Z stdout X x", "has tag \"X\", not F or P"),
+        ])
     func malformed(record: String, problem: String) {
         #expect(throws: CRILogError.self) { try CRILogLine(parsing: Array(record.utf8)) }
         do {

@@ -18,8 +18,9 @@ struct ContainerLogTests {
         try scratch.writeLog("0.log", numbered(9...10))
         try scratch.writeLog("1.log", numbered(100...101))  // another restart's log: not ours
         let log = ContainerLog(path: scratch.path + "/0.log")
-        #expect(log.files.map { $0.split(separator: "/").last.map(String.init) ?? "" }
-            == ["0.log.20240101-000000", "0.log.20240101-000000.1", "0.log"])
+        #expect(
+            log.files.map { $0.split(separator: "/").last.map(String.init) ?? "" }
+                == ["0.log.20240101-000000", "0.log.20240101-000000.1", "0.log"])
         #expect(try log.read().text == expected(1...10))
         #expect(try log.read(LogOptions(tailLines: 4)).text == expected(7...10))
         #expect(try log.read(LogOptions(tailLines: 2)).text == expected(9...10))
@@ -42,10 +43,12 @@ struct ContainerLogTests {
     func partialLines() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        try scratch.writeLog("0.log", [
-            (.stdout, true, "first "), (.stderr, false, "interleaved"), (.stdout, true, "half, "),
-            (.stdout, false, "done"), (.stderr, true, "cut off"),
-        ])
+        try scratch.writeLog(
+            "0.log",
+            [
+                (.stdout, true, "first "), (.stderr, false, "interleaved"), (.stdout, true, "half, "),
+                (.stdout, false, "done"), (.stderr, true, "cut off"),
+            ])
         let log = ContainerLog(path: scratch.path + "/0.log")
         #expect(try log.read().text == "interleaved\nfirst half, done\ncut off")
         #expect(try log.read(LogOptions(tailLines: 1, streams: .stdout)).text == "first half, done\n")
@@ -58,8 +61,9 @@ struct ContainerLogTests {
         defer { scratch.remove() }
         try scratch.writeLog("0.log", [(.stdout, true, "a"), (.stdout, false, "b"), (.stderr, false, "c")])
         let log = ContainerLog(path: scratch.path + "/0.log")
-        #expect(try log.read(LogOptions(timestamps: true)).text
-            == "2023-11-14T22:13:20.12Z ab\n2023-11-14T22:13:22.12Z c\n")
+        #expect(
+            try log.read(LogOptions(timestamps: true)).text
+                == "2023-11-14T22:13:20.12Z ab\n2023-11-14T22:13:22.12Z c\n")
     }
 
     @Test("sinceTime, limitBytes and the stream filter select what kubectl asked for")

@@ -5,10 +5,12 @@ import SkiffSystem
 /// the agent does: clone+exec in a new session with a pipe on fd 3.
 enum MonitorHarness {
     /// The repository, found from this file's real path (dev packages link Tests/ into it).
-    static let repoRoot: String = ProcessInfo.processInfo.environment["SKIFF_REPO"] ?? {
-        let real = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        return real.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    }()
+    static let repoRoot: String =
+        ProcessInfo.processInfo.environment["SKIFF_REPO"]
+        ?? {
+            let real = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+            return real.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        }()
 
     /// $SKIFF_MONITOR, else the skiff-monitor built next to this test bundle.
     static let skiffMonitor: String = {
@@ -88,10 +90,11 @@ struct MonitorRun {
         try sys("pipe", "result") { pipe(&fds) }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { closeFD(fds[1]) }
-        let arguments = [
-            "--runtime", MonitorHarness.skiffRunc, "--runtime-root", runtimeRoot, "--id", id, "--bundle", bundle,
-            "--state-dir", stateDir, "--log-path", logPath,
-        ] + extraArguments
+        let arguments =
+            [
+                "--runtime", MonitorHarness.skiffRunc, "--runtime-root", runtimeRoot, "--id", id, "--bundle", bundle,
+                "--state-dir", stateDir, "--log-path", logPath,
+            ] + extraArguments
         do {
             pid = try Spawn.start(
                 MonitorHarness.skiffMonitor, [MonitorHarness.skiffMonitor] + arguments, environment: currentEnvironment(),

@@ -32,8 +32,9 @@ struct MonitorIntegrationTests {
         #expect(run.waitForExit() == .exited(0))
 
         let lines = try records(run.logPath)
-        #expect(lines.filter { $0.stream == .stdout }.map { "\($0.isPartial ? "P" : "F") \($0.content.text)" }
-            == ["F out1", "F out2", "P tail"], "an unterminated last line is a partial record, as containerd writes it")
+        #expect(
+            lines.filter { $0.stream == .stdout }.map { "\($0.isPartial ? "P" : "F") \($0.content.text)" }
+                == ["F out1", "F out2", "P tail"], "an unterminated last line is a partial record, as containerd writes it")
         #expect(lines.filter { $0.stream == .stderr }.map(\.content.text) == ["err1"])
         #expect(lines.allSatisfy { CRITimestamp($0.timestamp) != nil && $0.timestamp.hasSuffix("Z") })
         #expect(try ContainerLog(path: run.logPath).read(LogOptions(streams: .stdout)).text == "out1\nout2\ntail")
@@ -105,7 +106,8 @@ struct MonitorIntegrationTests {
         #expect(run.result().hasPrefix("created "))
         #expect(try run.runtime("start", run.id).status == .exited(0))
         let status = (try? FileSystem.readString("/proc/\(run.pid)/status")) ?? ""
-        let rssKB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+        let rssKB =
+            status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
             .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? -1
         let maps = (try? FileSystem.readString("/proc/\(run.pid)/maps")) ?? ""
         // Only a static build can meet the 1 MB goal: a debug build maps libc and libswiftCore.

@@ -1,6 +1,7 @@
 import SkiffJSON
 import SkiffSystem
 import Testing
+
 @testable import SkiffNetwork
 
 @Suite("CNI configuration")
@@ -33,9 +34,13 @@ struct CNIConfigTests {
         let portmap = cni.pluginConfig(plugins[2], list: configuration.conflist, runtimeConfig: runtime, previous: previous)
         #expect(portmap["name"] == .string("skiff"))
         #expect(portmap["prevResult"] == previous)
-        #expect(portmap["runtimeConfig"] == .object(["portMappings": .array([
-            .object(["hostPort": .int(80), "containerPort": .int(8080), "protocol": .string("tcp")])
-        ])]))
+        #expect(
+            portmap["runtimeConfig"]
+                == .object([
+                    "portMappings": .array([
+                        .object(["hostPort": .int(80), "containerPort": .int(8080), "protocol": .string("tcp")])
+                    ])
+                ]))
         let bridge = cni.pluginConfig(plugins[1], list: configuration.conflist, runtimeConfig: runtime, previous: nil)
         #expect(bridge.object?["runtimeConfig"] == nil)
         #expect(bridge.object?["prevResult"] == nil)
@@ -54,7 +59,9 @@ struct CNIConfigTests {
 
     @Test("the conflist file text is pretty-printed with sorted keys")
     func conflistText() {
-        #expect(configuration.conflistJSON.hasPrefix("{\n  \"cniVersion\": \"1.0.0\",\n  \"name\": \"skiff\",\n  \"plugins\": [\n    {\n      \"type\": \"loopback\"\n    },"))
+        #expect(
+            configuration.conflistJSON.hasPrefix(
+                "{\n  \"cniVersion\": \"1.0.0\",\n  \"name\": \"skiff\",\n  \"plugins\": [\n    {\n      \"type\": \"loopback\"\n    },"))
     }
 
     @Test("the sandbox record round-trips, and a record an older agent wrote with JSONEncoder still reads")
@@ -72,7 +79,8 @@ struct CNIConfigTests {
         let read = try SandboxRecord(jsonBytes: Array(text.utf8))
         #expect(read.phase == .ready && read.namespace == "default" && read.name == "web" && read.interfaceName == "eth0")
         #expect(read.sandbox == sandbox && read.conflist == configuration.conflist && read.result == result)
-        let older = { (phase: String) in """
+        let older = { (phase: String) in
+            """
             {
               "containerID" : "u2",
               "interfaceName" : "eth0",
@@ -85,7 +93,8 @@ struct CNIConfigTests {
                 "resolvConfPath" : "/run/p/u2/resolv.conf"
               }
             }
-            """ }
+            """
+        }
         let old = try SandboxRecord(jsonBytes: Array(older("adding").utf8))
         #expect(old.phase == .adding && old.conflist == nil && old.sandbox.hostNetwork && old.sandbox.podIP == nil)
         #expect(throws: JSONShapeError(path: "phase", problem: "unknown phase \"done\"")) {
@@ -95,10 +104,11 @@ struct CNIConfigTests {
 
     @Test("the pod IP is the IPv4 address of eth0, not loopback's")
     func podAddress() throws {
-        let result = try JSON(parsing: """
-            {"cniVersion":"1.0.0","interfaces":[{"name":"skiff0"},{"name":"veth1"},{"name":"eth0","sandbox":"/x"}],
-             "ips":[{"interface":2,"address":"10.42.0.5/24","gateway":"10.42.0.1"}]}
-            """)
+        let result = try JSON(
+            parsing: """
+                {"cniVersion":"1.0.0","interfaces":[{"name":"skiff0"},{"name":"veth1"},{"name":"eth0","sandbox":"/x"}],
+                 "ips":[{"interface":2,"address":"10.42.0.5/24","gateway":"10.42.0.1"}]}
+                """)
         let address = try #require(PodSandboxNetwork.podAddress(in: result, interface: "eth0"))
         #expect(address.ip == "10.42.0.5" && address.gateway == "10.42.0.1")
         let loopbackOnly = try JSON(parsing: #"{"interfaces":[{"name":"lo"}],"ips":[{"interface":0,"address":"127.0.0.1/8"}]}"#)
@@ -109,7 +119,9 @@ struct CNIConfigTests {
     func validation() throws {
         #expect(throws: RuntimeError.self) { try PodNetworkConfiguration(podCIDR: "10.42.0.0", ipamDataDirectory: "/x") }
         #expect(throws: RuntimeError.self) { try PodNetworkConfiguration(podCIDR: "10.42.0.300/24", ipamDataDirectory: "/x") }
-        #expect(throws: RuntimeError.self) { try PodNetworkConfiguration(bridgeName: "a-very-long-bridge-name", podCIDR: "10.42.0.0/24", ipamDataDirectory: "/x") }
+        #expect(throws: RuntimeError.self) {
+            try PodNetworkConfiguration(bridgeName: "a-very-long-bridge-name", podCIDR: "10.42.0.0/24", ipamDataDirectory: "/x")
+        }
         #expect(throws: RuntimeError.self) { try PodNetworkConfiguration(podCIDR: "10.42.0.0/24", ipamDataDirectory: "relative") }
         let request = PodSandboxRequest(podUID: "uid-1", namespace: "default", name: "p", hostname: "-bad")
         do {
@@ -138,17 +150,18 @@ struct CNIConfigTests {
             COMMIT
             """
         let script = NATLeftovers.removalScript(iptablesSave: save, network: "net", containerID: "pod1")
-        #expect(script == """
-            *nat
-            -D POSTROUTING -s 10.199.7.2/32 -m comment --comment "name: \\"net\\" id: \\"pod1\\"" -j CNI-650db0c5d67e45e359caf48c
-            -D CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"net\\" id: \\"pod1\\"" -m multiport --dports 18080 -j CNI-DN-650db0c5d67e45e359caf
-            -F CNI-650db0c5d67e45e359caf48c
-            -X CNI-650db0c5d67e45e359caf48c
-            -F CNI-DN-650db0c5d67e45e359caf
-            -X CNI-DN-650db0c5d67e45e359caf
-            COMMIT
+        #expect(
+            script == """
+                *nat
+                -D POSTROUTING -s 10.199.7.2/32 -m comment --comment "name: \\"net\\" id: \\"pod1\\"" -j CNI-650db0c5d67e45e359caf48c
+                -D CNI-HOSTPORT-DNAT -p tcp -m comment --comment "dnat name: \\"net\\" id: \\"pod1\\"" -m multiport --dports 18080 -j CNI-DN-650db0c5d67e45e359caf
+                -F CNI-650db0c5d67e45e359caf48c
+                -X CNI-650db0c5d67e45e359caf48c
+                -F CNI-DN-650db0c5d67e45e359caf
+                -X CNI-DN-650db0c5d67e45e359caf
+                COMMIT
 
-            """)
+                """)
         #expect(NATLeftovers.removalScript(iptablesSave: save, network: "net", containerID: "pod2").isEmpty)
     }
 }

@@ -1,6 +1,7 @@
 import Glibc
-import Synchronization
 import SkiffSystem
+import Synchronization
+
 @testable import SkiffNetwork
 
 /// A private pod network for one test: its own bridge, /24 (or smaller) in 10.199.0.0/16, temp
@@ -84,11 +85,13 @@ enum Probe {
     /// few seconds while the server starts; returns the response body's last line or nil.
     static func get(_ address: String, _ port: Int, from networkNamespace: String? = nil) -> String? {
         let client = ["nc", "-w", "2", address, "\(port)"]
-        let (program, arguments) = networkNamespace.map { ("/usr/bin/nsenter", ["--net=\($0)", "/bin/busybox"] + client) }
+        let (program, arguments) =
+            networkNamespace.map { ("/usr/bin/nsenter", ["--net=\($0)", "/bin/busybox"] + client) }
             ?? ("/bin/busybox", client)
         for _ in 0..<30 {
             if let output = try? Command.run(program, arguments, environment: ["PATH=/usr/bin:/bin"], input: Array("GET / HTTP/1.0\r\n\r\n".utf8)),
-               output.stdout.contains("200 OK") {
+                output.stdout.contains("200 OK")
+            {
                 return output.stdout.split(whereSeparator: \.isNewline).last.map { String($0).trimmingWhitespace }
             }
             usleep(100_000)
@@ -106,7 +109,7 @@ enum Probe {
         for line in output.stdout.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: " ")
             guard fields.count > 3, fields[1] != Substring(bridge), !fields[1].hasPrefix("skt"),
-                  let address = fields[3].split(separator: "/").first
+                let address = fields[3].split(separator: "/").first
             else { continue }
             return String(address)
         }

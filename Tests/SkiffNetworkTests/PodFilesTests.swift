@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SkiffNetwork
 
 @Suite("Pod /etc files")
@@ -8,20 +9,21 @@ struct PodFilesTests {
         let text = PodFiles.managedHosts(
             podIP: "10.42.0.7", hostname: "web-0", hostDomain: nil,
             aliases: [HostAlias(ip: "10.1.1.1", hostnames: ["foo.local", "bar.local"])])
-        #expect(text == """
-            # Kubernetes-managed hosts file.
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            fe00::0\tip6-mcastprefix
-            fe00::1\tip6-allnodes
-            fe00::2\tip6-allrouters
-            10.42.0.7\tweb-0
+        #expect(
+            text == """
+                # Kubernetes-managed hosts file.
+                127.0.0.1\tlocalhost
+                ::1\tlocalhost ip6-localhost ip6-loopback
+                fe00::0\tip6-localnet
+                fe00::0\tip6-mcastprefix
+                fe00::1\tip6-allnodes
+                fe00::2\tip6-allrouters
+                10.42.0.7\tweb-0
 
-            # Entries added by HostAliases.
-            10.1.1.1\tfoo.local\tbar.local
+                # Entries added by HostAliases.
+                10.1.1.1\tfoo.local\tbar.local
 
-            """)
+                """)
     }
 
     @Test("a pod with a subdomain gets its FQDN before the short name")
@@ -38,15 +40,16 @@ struct PodFilesTests {
 
     @Test("resolv.conf parsing: last search wins, options accumulate, comments ignored")
     func parseResolvConf() {
-        let conf = ResolvConf(parsing: """
-            # comment
-            search a.example
-            nameserver 127.0.0.53
-            nameserver 10.0.0.2 ; trailing
-            search b.example c.example
-            options ndots:2
-            options edns0
-            """)
+        let conf = ResolvConf(
+            parsing: """
+                # comment
+                search a.example
+                nameserver 127.0.0.53
+                nameserver 10.0.0.2 ; trailing
+                search b.example c.example
+                options ndots:2
+                options edns0
+                """)
         #expect(conf.nameservers == ["127.0.0.53", "10.0.0.2"])
         #expect(conf.searches == ["b.example", "c.example"])
         #expect(conf.options == ["ndots:2", "edns0"])

@@ -1,6 +1,7 @@
 import Glibc
 import SkiffSystem
 import Testing
+
 @testable import SkiffNetwork
 
 /// Real namespaces, bridges, CNI plugins and iptables: needs root and containernetworking-plugins.

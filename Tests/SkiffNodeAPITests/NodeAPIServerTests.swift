@@ -28,7 +28,8 @@ struct NodeAPIServerTests {
     func plainLogs() async throws {
         let backend = FakeBackend()
         try await NodeAPITestServer.with(backend) { endpoint, _ in
-            let response = try await client.get(endpoint, path: "/containerLogs/default/web/app?tailLines=10&timestamps=true&sinceTime=2026-11-22T10%3A00%3A00Z")
+            let response = try await client.get(
+                endpoint, path: "/containerLogs/default/web/app?tailLines=10&timestamps=true&sinceTime=2026-11-22T10%3A00%3A00Z")
             #expect(response.status == 200)
             #expect(response.contentType?.hasPrefix("text/plain") == true)
             #expect(String(decoding: try await response.collect(upTo: 1000), as: UTF8.self) == "line 1\nline 2\n")

@@ -29,9 +29,11 @@ struct RuntimeSpecTests {
         spec.linux?.resources?.memory = RuntimeSpec.Memory(limit: 64 << 20)
         spec.linux?.seccomp = RuntimeSpec.Seccomp(
             defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64"],
-            syscalls: [RuntimeSpec.Seccomp.Syscall(
-                names: ["kexec_load"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
-                args: [RuntimeSpec.Seccomp.Arg(index: 0, value: 1, valueTwo: 2, op: "SCMP_CMP_EQ")])])
+            syscalls: [
+                RuntimeSpec.Seccomp.Syscall(
+                    names: ["kexec_load"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
+                    args: [RuntimeSpec.Seccomp.Arg(index: 0, value: 1, valueTwo: 2, op: "SCMP_CMP_EQ")])
+            ])
         spec.annotations = ["io.kubernetes.pod.uid": "u1"]
         let decoded = try decode(spec.encoded(pretty: false))
         #expect(decoded == spec)
@@ -71,7 +73,13 @@ struct RuntimeSpecTests {
         ("unknown capability", { $0.process?.capabilities?.bounding = ["CAP_FLY"] }, "capabilities.bounding[0] \"CAP_FLY\": unknown capability"),
         ("unknown namespace", { $0.linux?.namespaces?.append(.init(type: "foo")) }, "linux.namespaces[5].type \"foo\": unknown namespace type"),
         ("duplicate namespace", { $0.linux?.namespaces?.append(.init(type: "pid")) }, "listed twice"),
-        ("missing namespace path", { $0.linux?.namespaces = [.init(type: "network", path: "/nonexistent/ns")] ; $0.hostname = nil }, "no such namespace file"),
+        (
+            "missing namespace path",
+            {
+                $0.linux?.namespaces = [.init(type: "network", path: "/nonexistent/ns")]
+                $0.hostname = nil
+            }, "no such namespace file"
+        ),
         ("hostname without uts", { $0.linux?.namespaces = [.init(type: "mount")] }, "hostname: needs a uts namespace"),
         ("user namespace without mappings", { $0.linux?.namespaces?.append(.init(type: "user")) }, "linux.uidMappings: required"),
         ("relative mount destination", { $0.mounts?.append(.init(destination: "data", type: "tmpfs")) }, "must be an absolute path"),

@@ -47,10 +47,15 @@ struct CgroupDriverChecks {
     func limitsLandInTheCgroupFilesAndUpdateChangesThem() throws {
         let id = Harness.uniqueID("limits")
         let cgroup = "/skiff-test/\(id)"
-        let bundle = try bundle(["sleep", "60"], resources: [
-            "memory": ["limit": 64 << 20], "cpu": ["shares": 512, "quota": 50_000, "period": 100_000], "pids": ["limit": 20],
-        ], cgroup: cgroup)
-        defer { cli("delete", "--force", id); bundle.remove() }
+        let bundle = try bundle(
+            ["sleep", "60"],
+            resources: [
+                "memory": ["limit": 64 << 20], "cpu": ["shares": 512, "quota": 50_000, "period": 100_000], "pids": ["limit": 20],
+            ], cgroup: cgroup)
+        defer {
+            cli("delete", "--force", id)
+            bundle.remove()
+        }
         let run = cli.runDetached(bundle, id)
         try #require(run.status == 0, "run: \(run)")
 
@@ -92,9 +97,13 @@ struct CgroupDriverChecks {
     func oomKillIsCountedInStats() throws {
         let id = Harness.uniqueID("oom")
         let cgroup = "/skiff-test/\(id)"
-        let bundle = try bundle(["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 60"],
-                                resources: ["memory": ["limit": 16 << 20, "swap": 16 << 20]], cgroup: cgroup)
-        defer { cli("delete", "--force", id); bundle.remove() }
+        let bundle = try bundle(
+            ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 60"],
+            resources: ["memory": ["limit": 16 << 20, "swap": 16 << 20]], cgroup: cgroup)
+        defer {
+            cli("delete", "--force", id)
+            bundle.remove()
+        }
         try #require(cli.runDetached(bundle, id).status == 0)
         var kills: Int64 = 0
         let counted = RuntimeCLI.eventually(10) {
@@ -108,8 +117,9 @@ struct CgroupDriverChecks {
 
     func fourMebibyteContainerRunsEcho() throws {
         let id = Harness.uniqueID("tiny")
-        let bundle = try bundle(["echo", "fits in 4 MiB"], resources: ["memory": ["limit": 4 << 20, "swap": 4 << 20]],
-                                cgroup: "/skiff-test/\(id)")
+        let bundle = try bundle(
+            ["echo", "fits in 4 MiB"], resources: ["memory": ["limit": 4 << 20, "swap": 4 << 20]],
+            cgroup: "/skiff-test/\(id)")
         defer { bundle.remove() }
         let run = cli("run", "--bundle", bundle.path, id)
         #expect(run.stdout == "fits in 4 MiB\n" && run.status == 0, "\(run)")
@@ -118,7 +128,10 @@ struct CgroupDriverChecks {
     func pauseFreezesAndResumeThaws() throws {
         let id = Harness.uniqueID("freeze")
         let bundle = try bundle(["sleep", "60"], resources: [:], cgroup: "/skiff-test/\(id)")
-        defer { cli("delete", "--force", id); bundle.remove() }
+        defer {
+            cli("delete", "--force", id)
+            bundle.remove()
+        }
         try #require(cli.runDetached(bundle, id).status == 0)
         #expect(cli("pause", id).status == 0)
         #expect(cli.status(id) == "paused")
@@ -138,9 +151,11 @@ struct CgroupDriverChecks {
     }
 }
 
-@Suite("cgroup v1 driver (root, real kernel)",
-       .enabled(if: CgroupLayout.hostHasV1Memory,
-                "this host has no cgroup v1 memory hierarchy; the v2 suite covers the drivers here"))
+@Suite(
+    "cgroup v1 driver (root, real kernel)",
+    .enabled(
+        if: CgroupLayout.hostHasV1Memory,
+        "this host has no cgroup v1 memory hierarchy; the v2 suite covers the drivers here"))
 struct CgroupV1DriverTests {
     let checks = CgroupDriverChecks(layout: .v1)
     @Test func limitsLandInTheCgroupFilesAndUpdateChangesThem() throws { try checks.limitsLandInTheCgroupFilesAndUpdateChangesThem() }
@@ -149,9 +164,11 @@ struct CgroupV1DriverTests {
     @Test func pauseFreezesAndResumeThaws() throws { try checks.pauseFreezesAndResumeThaws() }
 }
 
-@Suite("cgroup v2 driver (root, real kernel)",
-       .enabled(if: Harness.hostHasCgroupV2Controllers,
-                "needs a pure cgroup v2 host: VMTests.cgroupV2DriverTestsPassInsideTheVM runs this suite in the v2 VM"))
+@Suite(
+    "cgroup v2 driver (root, real kernel)",
+    .enabled(
+        if: Harness.hostHasCgroupV2Controllers,
+        "needs a pure cgroup v2 host: VMTests.cgroupV2DriverTestsPassInsideTheVM runs this suite in the v2 VM"))
 struct CgroupV2DriverTests {
     let checks = CgroupDriverChecks(layout: .v2)
     @Test func limitsLandInTheCgroupFilesAndUpdateChangesThem() throws { try checks.limitsLandInTheCgroupFilesAndUpdateChangesThem() }

@@ -19,8 +19,12 @@ struct CommandLineTests {
         let input = Harness.scratch + "/" + Harness.uniqueID("fd3")
         try "through fd 3\n".write(toFile: input, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: input) }
-        let result = Harness.run("/bin/sh", ["-c", "exec \"$0\" --root \"$1\" run --preserve-fds 1 --bundle \"$2\" \"$3\" 3<\"$4\" 4</dev/null",
-                                             cli.binary, cli.root, bundle.path, Harness.uniqueID("fds"), input])
+        let result = Harness.run(
+            "/bin/sh",
+            [
+                "-c", "exec \"$0\" --root \"$1\" run --preserve-fds 1 --bundle \"$2\" \"$3\" 3<\"$4\" 4</dev/null",
+                cli.binary, cli.root, bundle.path, Harness.uniqueID("fds"), input,
+            ])
         #expect(result.stdout == "got through fd 3\nno-fd-4\n" && result.status == 0, "\(result)")
     }
 
@@ -29,10 +33,17 @@ struct CommandLineTests {
     @Test func preserveFDsNamesADescriptorThatIsNotOpen() throws {
         let id = Harness.uniqueID("fdgone")
         let bundle = try Bundle(specFrom: .skiff) { $0.setArgs(["sleep", "60"]) }
-        defer { cli("delete", "--force", id); bundle.remove() }
+        defer {
+            cli("delete", "--force", id)
+            bundle.remove()
+        }
         try #require(cli.runDetached(bundle, id).status == 0)
-        let exec = Harness.run("/bin/sh", ["-c", "exec \"$0\" --root \"$1\" exec --preserve-fds 1 \"$2\" true 3<&-",
-                                           cli.binary, cli.root, id])
+        let exec = Harness.run(
+            "/bin/sh",
+            [
+                "-c", "exec \"$0\" --root \"$1\" exec --preserve-fds 1 \"$2\" true 3<&-",
+                cli.binary, cli.root, id,
+            ])
         #expect(exec.status == 1 && exec.stderr.contains("--preserve-fds 1: descriptor 3 is not open"), "\(exec)")
     }
 
@@ -42,7 +53,10 @@ struct CommandLineTests {
             c.setArgs(["sleep", "60"])
             c.set(["linux", "cgroupsPath"], "/skiff-test/\(id)")
         }
-        defer { cli("delete", "--force", id); bundle.remove() }
+        defer {
+            cli("delete", "--force", id)
+            bundle.remove()
+        }
         try #require(cli.runDetached(bundle, id).status == 0)
         let process = Harness.scratch + "/" + id + ".json"
         try #"{"cwd":"/tmp","args":["sh","-c","pwd; echo $X; id -u"],"env":["X=from-json","PATH=/bin"],"user":{"uid":1000,"gid":1000}}"#
@@ -63,7 +77,10 @@ struct CommandLineTests {
     @Test func systemdCgroupPathsBecomeSliceScopes() throws {
         let id = Harness.uniqueID("systemd")
         let bundle = try Bundle(specFrom: .skiff) { $0.setArgs(["sleep", "60"]) }
-        defer { Harness.run(cli.binary, ["--root", cli.root, "--systemd-cgroup", "delete", "--force", id]); bundle.remove() }
+        defer {
+            Harness.run(cli.binary, ["--root", cli.root, "--systemd-cgroup", "delete", "--force", id])
+            bundle.remove()
+        }
         let run = cli.detached("--systemd-cgroup", "run", "--detach", "--bundle", bundle.path, id)
         try #require(run.status == 0, "\(run)")
         let cgroups = read("/proc/\(cli.pid(id))/cgroup")

@@ -16,19 +16,22 @@ struct ContainerdTests {
         try containerd.importBusybox()
 
         let id = Harness.uniqueID("ctr-run")
-        let run = containerd.ctr(["run", "--rm", "--fifo-dir", containerd.fifoDirectory] + containerd.runtimeFlags
-                                 + [Self.image, id, "sh", "-c", "echo hello; exit 3"])
+        let run = containerd.ctr(
+            ["run", "--rm", "--fifo-dir", containerd.fifoDirectory] + containerd.runtimeFlags
+                + [Self.image, id, "sh", "-c", "echo hello; exit 3"])
         #expect(run.stdout == "hello\n", "ctr run output: \(run)\n\(containerd.diagnostics(id))")
         #expect(run.status == 3, "ctr run exit code: \(run)\n\(containerd.diagnostics(id))")
 
         // The shim ran our runtime with our root: skiff-runc made the namespace's state dir there.
-        #expect(FileManager.default.fileExists(atPath: containerd.runtimeRoot),
-                "skiff-runc's state dir \(containerd.runtimeRoot) was never created: the shim did not use --runc-root")
+        #expect(
+            FileManager.default.fileExists(atPath: containerd.runtimeRoot),
+            "skiff-runc's state dir \(containerd.runtimeRoot) was never created: the shim did not use --runc-root")
         // --rm removed the task, the container and skiff-runc's record of it.
         let containers = containerd.ctr(["container", "ls", "-q"])
         #expect(containers.status == 0 && !containers.stdout.contains(id), "container left after --rm: \(containers)")
-        #expect(!FileManager.default.fileExists(atPath: containerd.runtimeRoot + "/" + id),
-                "skiff-runc still holds state for \(id) after ctr run --rm")
+        #expect(
+            !FileManager.default.fileExists(atPath: containerd.runtimeRoot + "/" + id),
+            "skiff-runc still holds state for \(id) after ctr run --rm")
     }
 
     @Test("ctr run -d, task kill SIGKILL, task delete, container delete: each step takes effect")
@@ -38,8 +41,9 @@ struct ContainerdTests {
         try containerd.importBusybox()
 
         let id = Harness.uniqueID("ctr-sleep")
-        let run = containerd.ctr(["run", "-d", "--fifo-dir", containerd.fifoDirectory] + containerd.runtimeFlags
-                                 + [Self.image, id, "sleep", "300"])
+        let run = containerd.ctr(
+            ["run", "-d", "--fifo-dir", containerd.fifoDirectory] + containerd.runtimeFlags
+                + [Self.image, id, "sleep", "300"])
         try #require(run.status == 0, "ctr run -d: \(run)\n\(containerd.diagnostics(id))")
 
         // Running: containerd's task list and skiff-runc's own state agree on the pid.
@@ -69,8 +73,9 @@ struct ContainerdTests {
         let deletedTask = containerd.ctr(["task", "delete", id])
         #expect(deletedTask.status == 0, "ctr task delete: \(deletedTask)\n\(containerd.diagnostics(id))")
         #expect(containerd.tasks()[id] == nil, "task still listed after ctr task delete: \(containerd.tasks())")
-        #expect(!FileManager.default.fileExists(atPath: containerd.runtimeRoot + "/" + id),
-                "skiff-runc's state dir still holds \(id) after ctr task delete")
+        #expect(
+            !FileManager.default.fileExists(atPath: containerd.runtimeRoot + "/" + id),
+            "skiff-runc's state dir still holds \(id) after ctr task delete")
         let gone = Harness.run(Harness.skiffRunc, ["--root", containerd.runtimeRoot, "state", id])
         #expect(gone.status != 0, "skiff-runc state still answers for a deleted container: \(gone)")
 
@@ -179,8 +184,9 @@ final class Containerd: @unchecked Sendable {
         let imported = ctr(["image", "import", tarball])
         try #require(imported.status == 0, "ctr image import: \(imported)")
         let images = ctr(["image", "ls", "-q"])
-        try #require(images.stdout.split(separator: "\n").contains(Substring(ContainerdTests.image)),
-                     "image \(ContainerdTests.image) not listed after import: \(images)")
+        try #require(
+            images.stdout.split(separator: "\n").contains(Substring(ContainerdTests.image)),
+            "image \(ContainerdTests.image) not listed after import: \(images)")
     }
 
     /// ctr against this containerd, in the test namespace, bounded so a hung runtime fails the test.
@@ -277,8 +283,8 @@ final class Containerd: @unchecked Sendable {
     }
 }
 
-private extension Optional where Wrapped == FileHandle {
-    func unwrap(_ directory: String) throws -> FileHandle {
+extension Optional where Wrapped == FileHandle {
+    fileprivate func unwrap(_ directory: String) throws -> FileHandle {
         guard let self else { throw Containerd.ContainerdError(message: "cannot open \(directory)/containerd.log") }
         return self
     }

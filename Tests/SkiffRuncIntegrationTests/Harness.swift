@@ -5,11 +5,13 @@ import Testing
 /// Paths and helpers shared by the runtime's integration tests. These run as root against the
 /// real kernel: real namespaces, cgroups, mounts, and Debian's runc as the reference.
 enum Harness {
-    static let repoRoot: String = ProcessInfo.processInfo.environment["SKIFF_REPO"] ?? {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let repoRoot: String =
+        ProcessInfo.processInfo.environment["SKIFF_REPO"]
+        ?? {
+            var url = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { url.deleteLastPathComponent() }
+            return url.path
+        }()
 
     /// A scratch directory for this test process, removed by nobody in particular: it lives in /tmp.
     static let scratch: String = {
@@ -60,8 +62,10 @@ enum Harness {
     /// `Command` reads both pipes at once and retries EINTR (Foundation's `readDataToEndOfFile`,
     /// used here before, traps on it).
     @discardableResult
-    static func run(_ path: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil,
-                    environment: [String: String]? = nil) -> Result {
+    static func run(
+        _ path: String, _ arguments: [String], stdin: String? = nil, directory: String? = nil,
+        environment: [String: String]? = nil
+    ) -> Result {
         do {
             let output = try Command.run(
                 path, arguments, environment: environment.map { $0.map { "\($0.key)=\($0.value)" } }, input: Array((stdin ?? "").utf8),

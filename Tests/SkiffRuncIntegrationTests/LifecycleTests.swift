@@ -15,7 +15,8 @@ struct LifecycleTests {
         }
         let pidFile = Harness.scratch + "/" + id + ".pid"
         let create = cli.detached("create", "--bundle", bundle.path, "--pid-file", pidFile, id)
-        let pidMatches = (try? String(contentsOfFile: pidFile, encoding: .utf8)).map { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) == cli.pid(id) } ?? false
+        let pidMatches =
+            (try? String(contentsOfFile: pidFile, encoding: .utf8)).map { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) == cli.pid(id) } ?? false
         step("create", create, note: "pid file matches state: \(pidMatches)")
         step("start", cli("start", id))
         step("start again", cli("start", id))
@@ -71,7 +72,10 @@ struct LifecycleTests {
             let bundle = try Bundle(specFrom: .runc) { c in
                 c.set(["root", "readonly"], false)
                 func hook(_ stage: String, _ file: String) -> [String: Any] {
-                    ["path": "/bin/sh", "args": ["sh", "-c", "read -r s; echo \"\(stage) $(echo \"$s\" | grep -o '\"status\": *\"[a-z]*\"' | tr -d ' \"')\" >> \(file)"]]
+                    [
+                        "path": "/bin/sh",
+                        "args": ["sh", "-c", "read -r s; echo \"\(stage) $(echo \"$s\" | grep -o '\"status\": *\"[a-z]*\"' | tr -d ' \"')\" >> \(file)"],
+                    ]
                 }
                 var hooks: [String: Any] = [:]
                 // createContainer runs in the container's namespaces but before pivot_root, so its
@@ -101,7 +105,8 @@ struct LifecycleTests {
     @Test func errorsGoToTheLogAsJSONForContainerd() throws {
         let log = Harness.scratch + "/" + Harness.uniqueID("log") + ".json"
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let result = Harness.run(Harness.skiffRunc, ["--root", Harness.scratch + "/skiff-state", "--log", log, "--log-format", "json", "kill", "no-such-container", "KILL"])
+        let result = Harness.run(
+            Harness.skiffRunc, ["--root", Harness.scratch + "/skiff-state", "--log", log, "--log-format", "json", "kill", "no-such-container", "KILL"])
         #expect(result.status == 1)
         let line = try #require((try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").last)
         let json = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]

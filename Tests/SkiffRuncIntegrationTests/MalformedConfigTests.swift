@@ -23,27 +23,38 @@ struct MalformedConfigTests {
 
     static let cases: [Case] = [
         Case(name: "missing root", message: "config.json: root: required", prepare: editing { $0["root"] = nil }),
-        Case(name: "bad JSON", message: "config.json: invalid JSON", prepare: { bundle in
-            try #"{"ociVersion": "1.0.2", "process": {"#.write(toFile: bundle.path + "/config.json", atomically: true, encoding: .utf8)
-        }),
-        Case(name: "unknown namespace type", message: "linux.namespaces[5].type \"galaxy\": unknown namespace type",
-             prepare: editing { $0.append(["linux", "namespaces"], ["type": "galaxy"]) }),
-        Case(name: "bad rlimit", message: "process.rlimits[0].type \"RLIMIT_WHATEVER\": unknown rlimit",
-             prepare: editing { $0.set(["process", "rlimits"], [["type": "RLIMIT_WHATEVER", "soft": 1, "hard": 1]]) }),
-        Case(name: "rlimit soft above hard", message: "soft limit 10 is above hard limit 5",
-             prepare: editing { $0.set(["process", "rlimits"], [["type": "RLIMIT_NOFILE", "soft": 10, "hard": 5]]) }),
-        Case(name: "mount destination escaping via symlink", message: "resolves outside the container root", prepare: { bundle in
-            try FileManager.default.createSymbolicLink(atPath: bundle.path + "/rootfs/escape", withDestinationPath: "../../../../../../tmp")
-            try editing { $0.append(["mounts"], ["destination": "/escape/owned", "type": "tmpfs", "source": "tmpfs"]) }(bundle)
-        }),
-        Case(name: "unknown capability", message: "process.capabilities.bounding[3] \"CAP_TELEPORT\": unknown capability",
-             prepare: editing { $0.append(["process", "capabilities", "bounding"], "CAP_TELEPORT") }),
-        Case(name: "no program to run", message: "process.args: must name the program to run",
-             prepare: editing { $0.set(["process", "args"], [String]()) }),
-        Case(name: "program missing from the rootfs", message: "exec: \"no-such-program\": executable file not found in $PATH",
-             prepare: editing { $0.set(["process", "args"], ["no-such-program"]) }),
-        Case(name: "mount of an unknown filesystem type", message: "mounts[7] (/weird)",
-             prepare: editing { $0.append(["mounts"], ["destination": "/weird", "type": "nosuchfs", "source": "x"]) }),
+        Case(
+            name: "bad JSON", message: "config.json: invalid JSON",
+            prepare: { bundle in
+                try #"{"ociVersion": "1.0.2", "process": {"#.write(toFile: bundle.path + "/config.json", atomically: true, encoding: .utf8)
+            }),
+        Case(
+            name: "unknown namespace type", message: "linux.namespaces[5].type \"galaxy\": unknown namespace type",
+            prepare: editing { $0.append(["linux", "namespaces"], ["type": "galaxy"]) }),
+        Case(
+            name: "bad rlimit", message: "process.rlimits[0].type \"RLIMIT_WHATEVER\": unknown rlimit",
+            prepare: editing { $0.set(["process", "rlimits"], [["type": "RLIMIT_WHATEVER", "soft": 1, "hard": 1]]) }),
+        Case(
+            name: "rlimit soft above hard", message: "soft limit 10 is above hard limit 5",
+            prepare: editing { $0.set(["process", "rlimits"], [["type": "RLIMIT_NOFILE", "soft": 10, "hard": 5]]) }),
+        Case(
+            name: "mount destination escaping via symlink", message: "resolves outside the container root",
+            prepare: { bundle in
+                try FileManager.default.createSymbolicLink(atPath: bundle.path + "/rootfs/escape", withDestinationPath: "../../../../../../tmp")
+                try editing { $0.append(["mounts"], ["destination": "/escape/owned", "type": "tmpfs", "source": "tmpfs"]) }(bundle)
+            }),
+        Case(
+            name: "unknown capability", message: "process.capabilities.bounding[3] \"CAP_TELEPORT\": unknown capability",
+            prepare: editing { $0.append(["process", "capabilities", "bounding"], "CAP_TELEPORT") }),
+        Case(
+            name: "no program to run", message: "process.args: must name the program to run",
+            prepare: editing { $0.set(["process", "args"], [String]()) }),
+        Case(
+            name: "program missing from the rootfs", message: "exec: \"no-such-program\": executable file not found in $PATH",
+            prepare: editing { $0.set(["process", "args"], ["no-such-program"]) }),
+        Case(
+            name: "mount of an unknown filesystem type", message: "mounts[7] (/weird)",
+            prepare: editing { $0.append(["mounts"], ["destination": "/weird", "type": "nosuchfs", "source": "x"]) }),
     ]
 
     @Test("a malformed config fails clearly and leaves nothing behind", arguments: cases)

@@ -10,8 +10,10 @@ struct ParityCase: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    init(_ name: String, expect: @escaping @Sendable (Harness.Result) -> Bool,
-         edit: @escaping @Sendable (inout [String: Any], ParityContext) -> Void) {
+    init(
+        _ name: String, expect: @escaping @Sendable (Harness.Result) -> Bool,
+        edit: @escaping @Sendable (inout [String: Any], ParityContext) -> Void
+    ) {
         self.name = name
         self.edit = edit
         self.expect = expect
@@ -78,7 +80,8 @@ extension ParityCase {
             c.append(["mounts"], ["destination": "/data", "type": "bind", "source": ctx.hostDirectory, "options": ["bind"]])
             c.setArgs(sh("echo written > /data/out-$(hostname) && cat /data/out-$(hostname)"))
         },
-        ParityCase("tmpfs mount with options", expect: { $0.stdout.contains("tmpfs /scratch tmpfs rw,nosuid,nodev") && $0.stdout.contains("size=1024k") }) { c, _ in
+        ParityCase("tmpfs mount with options", expect: { $0.stdout.contains("tmpfs /scratch tmpfs rw,nosuid,nodev") && $0.stdout.contains("size=1024k") }) {
+            c, _ in
             c.append(["mounts"], ["destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=1m"]])
             c.setArgs(sh("grep ' /scratch ' /proc/mounts"))
         },
@@ -107,18 +110,26 @@ extension ParityCase {
         },
         ParityCase("seccomp denies a syscall with errnoRet", expect: stdout("1\n")) { c, _ in
             c.set(["root", "readonly"], false)
-            c.set(["linux", "seccomp"], [
-                "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
-                "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
-            ])
+            c.set(
+                ["linux", "seccomp"],
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+                    "syscalls": [["names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1]],
+                ])
             c.setArgs(sh("mkdir /made 2>/dev/null; echo $?"))
         },
         ParityCase("seccomp argument condition", expect: stdout("1 0\n")) { c, _ in
-            c.set(["linux", "seccomp"], [
-                "defaultAction": "SCMP_ACT_ALLOW",
-                "syscalls": [["names": ["kill"], "action": "SCMP_ACT_ERRNO",
-                              "args": [["index": 1, "value": 0, "op": "SCMP_CMP_EQ"]]]],
-            ])
+            c.set(
+                ["linux", "seccomp"],
+                [
+                    "defaultAction": "SCMP_ACT_ALLOW",
+                    "syscalls": [
+                        [
+                            "names": ["kill"], "action": "SCMP_ACT_ERRNO",
+                            "args": [["index": 1, "value": 0, "op": "SCMP_CMP_EQ"]],
+                        ]
+                    ],
+                ])
             c.setArgs(sh("kill -0 1 2>/dev/null; a=$?; kill -CONT 1; echo $a $?"))
         },
         ParityCase("pids limit stops a fork bomb", expect: stdout("2\n")) { c, _ in
@@ -130,8 +141,12 @@ extension ParityCase {
             c.setArgs(sh("dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo $?"))
         },
         ParityCase("network namespace joined by path", expect: { $0.stdout.hasPrefix("net:[") && $0.status == 0 }) { c, ctx in
-            c.set(["linux", "namespaces"], [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"],
-                                            ["type": "network", "path": "/var/run/netns/" + ctx.networkNamespace]])
+            c.set(
+                ["linux", "namespaces"],
+                [
+                    ["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"],
+                    ["type": "network", "path": "/var/run/netns/" + ctx.networkNamespace],
+                ])
             c.setArgs(sh("readlink /proc/self/ns/net"))
         },
         ParityCase("sysctl in the container's netns", expect: stdout("1\n")) { c, _ in

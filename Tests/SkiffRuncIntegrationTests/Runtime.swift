@@ -24,8 +24,12 @@ struct RuntimeCLI: Sendable {
     /// container's stdio on /dev/null; stderr of the runtime itself is returned.
     func detached(_ arguments: String...) -> Harness.Result {
         let errors = Harness.scratch + "/" + Harness.uniqueID("stderr")
-        var result = Harness.run("/bin/sh", ["-c", "b=$1; r=$2; e=$3; shift 3; exec \"$b\" --root \"$r\" \"$@\" </dev/null >/dev/null 2>\"$e\"",
-                                             "sh", binary, root, errors] + arguments)
+        var result = Harness.run(
+            "/bin/sh",
+            [
+                "-c", "b=$1; r=$2; e=$3; shift 3; exec \"$b\" --root \"$r\" \"$@\" </dev/null >/dev/null 2>\"$e\"",
+                "sh", binary, root, errors,
+            ] + arguments)
         result.stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: errors)
         return result
@@ -34,7 +38,8 @@ struct RuntimeCLI: Sendable {
     func status(_ id: String) -> String {
         let state = self("state", id)
         guard state.status == 0,
-              let json = try? JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any] else { return "absent" }
+            let json = try? JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: Any]
+        else { return "absent" }
         return json["status"] as? String ?? "?"
     }
 

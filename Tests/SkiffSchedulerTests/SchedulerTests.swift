@@ -3,20 +3,26 @@ import SkiffScheduler
 import Testing
 
 @Suite struct SchedulerTests {
-    static func node(_ name: String, cpu: String = "4", memory: String = "8Gi", pods: String = "110", ready: Bool = true,
-                     labels: [String: String] = [:], taints: [JSON] = [], unschedulable: Bool = false) -> NodeInfo {
+    static func node(
+        _ name: String, cpu: String = "4", memory: String = "8Gi", pods: String = "110", ready: Bool = true,
+        labels: [String: String] = [:], taints: [JSON] = [], unschedulable: Bool = false
+    ) -> NodeInfo {
         var allLabels = labels
         allLabels["kubernetes.io/hostname"] = name
         return NodeInfo([
             "metadata": ["name": .string(name), "labels": JSON(stringMap: allLabels)],
             "spec": ["taints": .array(taints), "unschedulable": .bool(unschedulable)],
-            "status": ["conditions": [["type": "Ready", "status": ready ? "True" : "False"]],
-                       "allocatable": ["cpu": .string(cpu), "memory": .string(memory), "pods": .string(pods)]],
+            "status": [
+                "conditions": [["type": "Ready", "status": ready ? "True" : "False"]],
+                "allocatable": ["cpu": .string(cpu), "memory": .string(memory), "pods": .string(pods)],
+            ],
         ])
     }
 
-    static func pod(_ name: String, cpu: String? = nil, memory: String? = nil, spec extra: [String: JSON] = [:], labels: [String: String] = [:],
-                    owner: String? = nil, hostPort: Int64? = nil, node: String? = nil) -> PodInfo {
+    static func pod(
+        _ name: String, cpu: String? = nil, memory: String? = nil, spec extra: [String: JSON] = [:], labels: [String: String] = [:],
+        owner: String? = nil, hostPort: Int64? = nil, node: String? = nil
+    ) -> PodInfo {
         var resources = JSON.emptyObject
         if let cpu { resources["requests"]["cpu"] = .string(cpu) }
         if let memory { resources["requests"]["memory"] = .string(memory) }
@@ -26,7 +32,9 @@ import Testing
         for (key, value) in extra { spec[key] = value }
         if let node { spec["nodeName"] = .string(node) }
         var metadata: JSON = ["name": .string(name), "namespace": "default", "uid": .string("uid-\(name)"), "labels": JSON(stringMap: labels)]
-        if let owner { metadata["ownerReferences"] = [["uid": .string(owner), "controller": true, "kind": "ReplicaSet", "name": "rs", "apiVersion": "apps/v1"]] }
+        if let owner {
+            metadata["ownerReferences"] = [["uid": .string(owner), "controller": true, "kind": "ReplicaSet", "name": "rs", "apiVersion": "apps/v1"]]
+        }
         return PodInfo(["metadata": metadata, "spec": spec])
     }
 
@@ -56,12 +64,19 @@ import Testing
     @Test func nodeSelectorAndRequiredNodeAffinityRestrictNodes() {
         var scheduler = scheduler(Self.node("a", labels: ["disk": "hdd", "zone": "1"]), Self.node("b", labels: ["disk": "ssd", "zone": "2"]))
         #expect(scheduler.schedule(Self.pod("p", spec: ["nodeSelector": ["disk": "ssd"]])) == .bind(node: "b"))
-        let affinity: JSON = ["nodeAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": ["nodeSelectorTerms": [
-            ["matchExpressions": [["key": "zone", "operator": "In", "values": ["1", "3"]]]],
-        ]]]]
+        let affinity: JSON = [
+            "nodeAffinity": [
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    "nodeSelectorTerms": [
+                        ["matchExpressions": [["key": "zone", "operator": "In", "values": ["1", "3"]]]]
+                    ]
+                ]
+            ]
+        ]
         #expect(scheduler.schedule(Self.pod("q", spec: ["affinity": affinity])) == .bind(node: "a"))
-        #expect(scheduler.decide(Self.pod("r", spec: ["nodeSelector": ["disk": "nvme"]]))
-            == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."))
+        #expect(
+            scheduler.decide(Self.pod("r", spec: ["nodeSelector": ["disk": "nvme"]]))
+                == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't match Pod's node affinity/selector."))
     }
 
     @Test func taintsRepelPodsWithoutMatchingTolerations() {
@@ -78,18 +93,29 @@ import Testing
 
     @Test func hostPortsCannotBeClaimedTwiceOnANode() {
         var scheduler = scheduler(Self.node("a"), Self.node("b"))
-        guard case .bind(let first) = scheduler.schedule(Self.pod("p1", hostPort: 8080)) else { Issue.record("not scheduled"); return }
-        guard case .bind(let second) = scheduler.schedule(Self.pod("p2", hostPort: 8080)) else { Issue.record("not scheduled"); return }
+        guard case .bind(let first) = scheduler.schedule(Self.pod("p1", hostPort: 8080)) else {
+            Issue.record("not scheduled")
+            return
+        }
+        guard case .bind(let second) = scheduler.schedule(Self.pod("p2", hostPort: 8080)) else {
+            Issue.record("not scheduled")
+            return
+        }
         #expect(first != second)
-        #expect(scheduler.decide(Self.pod("p3", hostPort: 8080))
-            == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports."))
+        #expect(
+            scheduler.decide(Self.pod("p3", hostPort: 8080))
+                == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't have free ports for the requested pod ports."))
         #expect(scheduler.decide(Self.pod("p4", hostPort: 9090)) != .unschedulable(message: ""))
     }
 
     @Test func requiredPodAntiAffinityOnHostnameSeparatesReplicas() {
-        let antiAffinity: JSON = ["podAntiAffinity": ["requiredDuringSchedulingIgnoredDuringExecution": [
-            ["labelSelector": ["matchLabels": ["app": "db"]], "topologyKey": "kubernetes.io/hostname"],
-        ]]]
+        let antiAffinity: JSON = [
+            "podAntiAffinity": [
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    ["labelSelector": ["matchLabels": ["app": "db"]], "topologyKey": "kubernetes.io/hostname"]
+                ]
+            ]
+        ]
         var scheduler = scheduler(Self.node("a"), Self.node("b"))
         var placed: Set<String> = []
         for index in 0..<2 {
@@ -98,11 +124,13 @@ import Testing
             }
         }
         #expect(placed == ["a", "b"])
-        #expect(scheduler.decide(Self.pod("db2", spec: ["affinity": antiAffinity], labels: ["app": "db"]))
-            == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules."))
+        #expect(
+            scheduler.decide(Self.pod("db2", spec: ["affinity": antiAffinity], labels: ["app": "db"]))
+                == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules."))
         // Symmetric: a plain pod labelled app=db is kept away by the existing pods' terms.
-        #expect(scheduler.decide(Self.pod("intruder", labels: ["app": "db"]))
-            == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules."))
+        #expect(
+            scheduler.decide(Self.pod("intruder", labels: ["app": "db"]))
+                == .unschedulable(message: "0/2 nodes are available: 2 node(s) didn't satisfy existing pods anti-affinity rules."))
     }
 
     @Test func scoringPrefersLeastAllocatedNodes() {

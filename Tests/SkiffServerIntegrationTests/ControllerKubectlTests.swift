@@ -120,7 +120,9 @@ import Testing
         let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n"
         let created = try await server.kubectl("apply", "--server-side", "-f", "-", input: manifest)
         #expect(created.status == 0, "\(created.stderr)")
-        let fields = try await server.kubectl("get", "configmap", "settings", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[0].manager} {.metadata.managedFields[0].operation}")
+        let fields = try await server.kubectl(
+            "get", "configmap", "settings", "--show-managed-fields", "-o",
+            "jsonpath={.metadata.managedFields[0].manager} {.metadata.managedFields[0].operation}")
         #expect(fields.stdout == "kubectl Apply")
         let changed = manifest.replacingOccurrences(of: "fast", with: "slow")
         let conflict = try await server.kubectl("apply", "--server-side", "--field-manager=ops", "-f", "-", input: changed)
@@ -156,7 +158,8 @@ import Testing
         #expect(events.stdout.contains("node/second"), "\(events.stdout)")
         #expect(events.stdout.contains("10.42.0.0/24"), "\(events.stdout)")
         let condition = try await server.kubectl(
-            "get", "node", "second", "-o", #"jsonpath={.status.conditions[?(@.type=="NetworkUnavailable")].status} {.status.conditions[?(@.type=="NetworkUnavailable")].reason}"#)
+            "get", "node", "second", "-o",
+            #"jsonpath={.status.conditions[?(@.type=="NetworkUnavailable")].status} {.status.conditions[?(@.type=="NetworkUnavailable")].reason}"#)
         #expect(condition.stdout == "True CIDRNotAvailable", "\(condition.stdout) \(condition.stderr)")
         let described = try await server.kubectl("describe", "node", "second")
         #expect(described.stdout.contains("CIDRNotAvailable"), "\(described.stdout)")

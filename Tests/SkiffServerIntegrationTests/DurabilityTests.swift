@@ -57,7 +57,8 @@ import Testing
         try #require(acked.count >= 100, "too few writes before the kill to be meaningful: \(acked.count)")
 
         server = try await ServerProcess.start(directory: directory)
-        let names = Set(try await server.kubectl("get", "configmaps", "-o", "name").stdout.split(separator: "\n").map { String($0.dropFirst("configmap/".count)) })
+        let names = Set(
+            try await server.kubectl("get", "configmaps", "-o", "name").stdout.split(separator: "\n").map { String($0.dropFirst("configmap/".count)) })
         let missing = acked.map { $0[0] }.filter { !names.contains($0) }
         #expect(missing.isEmpty, "acknowledged writes lost after kill -9: \(missing)")
 

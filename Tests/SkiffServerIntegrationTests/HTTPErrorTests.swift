@@ -63,14 +63,16 @@ import Testing
         try Self.probe.write(toFile: server.directory + "/probe.py", atomically: true, encoding: .utf8)
         let result = try await Tools.run(try #require(Tools.which("python3")), [server.directory + "/probe.py", server.kubeconfig, nodeToken])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"""
-            {"anonymous": 401, "badQuantity": 422, "badToken": 401, "configmapsAfter": 0, "healthz": 200, "malformed": 400, "malformedYAML": 400, "nodeCreatesOtherNode": 403, "nodeCreatesOwnNode": 201, "nodeCreatesPod": 403, "nodesAfter": ["n1"], "oversized": 413, "podsAfter": 0, "wrongKind": 400, "yamlCreate": 201}
-            """#)
+        #expect(
+            result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"""
+                {"anonymous": 401, "badQuantity": 422, "badToken": 401, "configmapsAfter": 0, "healthz": 200, "malformed": 400, "malformedYAML": 400, "nodeCreatesOtherNode": 403, "nodeCreatesOwnNode": 201, "nodeCreatesPod": 403, "nodesAfter": ["n1"], "oversized": 413, "podsAfter": 0, "wrongKind": 400, "yamlCreate": 201}
+                """#)
     }
 
     /// `skiff-node.<node>.<hex HMAC-SHA256(join token, node)>`, computed with Python's hmac.
     static func nodeToken(joinToken: String, node: String) async -> String {
-        let script = "import hmac,hashlib,sys; print('skiff-node.%s.%s' % (sys.argv[2], hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest()))"
+        let script =
+            "import hmac,hashlib,sys; print('skiff-node.%s.%s' % (sys.argv[2], hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest()))"
         let output = try? await Tools.run(Tools.which("python3") ?? "/usr/bin/python3", ["-c", script, joinToken, node])
         return output?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }

@@ -63,7 +63,8 @@ import Testing
         let rows = Tools.rows(deployments.stdout)
         #expect(rows.first == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES", "SELECTOR"])
         #expect(rows.last.map { [$0[0], $0[1], $0[5], $0[6], $0[7]] } == ["web", "0/3", "nginx", "nginx:1.26", "app=web"])
-        let generation = try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.metadata.generation} {.spec.template.spec.containers[0].env[0].value}")
+        let generation = try await server.kubectl(
+            "get", "deployment", "web", "-o", "jsonpath={.metadata.generation} {.spec.template.spec.containers[0].env[0].value}")
         #expect(generation.stdout == "2 fast")
         let pod = try await server.kubectl("get", "pod", "solo", "-o", "jsonpath={.spec.containers[0].image}")
         #expect(pod.stdout == "nginx:1.26")
@@ -92,7 +93,10 @@ import Testing
         watch.standardOutput = FileHandle(forWritingAtPath: outputPath)
         watch.standardError = FileHandle(forWritingAtPath: outputPath)
         try watch.runReleasingStdio()
-        defer { if watch.isRunning { watch.terminate() }; watch.waitUntilExit() }
+        defer {
+            if watch.isRunning { watch.terminate() }
+            watch.waitUntilExit()
+        }
         try await Task.sleep(for: .seconds(1))
         expectSuccess(try await server.kubectl("run", "watched", "--image=busybox:1.36", "--restart=Never"))
         expectSuccess(try await server.kubectl("label", "pod", "watched", "seen=yes"))
@@ -165,15 +169,20 @@ import Testing
         defer { server.stop() }
         let deployment = try await server.kubectl("create", "deployment", "web", "--image=nginx:1.25", "--port=80", "--replicas=0")
         #expect(deployment.stdout == "deployment.apps/web created\n", "\(deployment.stderr)")
-        #expect(try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.spec.replicas} {.spec.selector.matchLabels.app} {.spec.template.spec.containers[0].ports}").stdout
-            == #"0 web [{"containerPort":80,"protocol":"TCP"}]"#)
+        #expect(
+            try await server.kubectl(
+                "get", "deployment", "web", "-o", "jsonpath={.spec.replicas} {.spec.selector.matchLabels.app} {.spec.template.spec.containers[0].ports}"
+            ).stdout
+                == #"0 web [{"containerPort":80,"protocol":"TCP"}]"#)
         expectSuccess(try await server.kubectl("create", "service", "nodeport", "web", "--tcp=80:8080"))
         let service = Tools.rows(try await server.kubectl("get", "service", "web").stdout).last ?? []
         #expect(service.count == 6 && service[1] == "NodePort" && service[4] == "80:30000/TCP", "\(service)")
         #expect(try await server.kubectl("get", "service", "web", "-o", "jsonpath={.spec.ports[0].targetPort}").stdout == "8080")
         expectSuccess(try await server.kubectl("create", "job", "once", "--image=busybox", "--", "echo", "hi"))
-        #expect(try await server.kubectl("get", "job", "once", "-o", "jsonpath={.spec.template.spec.containers[0].command} {.spec.template.spec.restartPolicy}").stdout
-            == #"["echo","hi"] Never"#)
+        #expect(
+            try await server.kubectl("get", "job", "once", "-o", "jsonpath={.spec.template.spec.containers[0].command} {.spec.template.spec.restartPolicy}")
+                .stdout
+                == #"["echo","hi"] Never"#)
         expectSuccess(try await server.kubectl("create", "secret", "generic", "creds", "--from-literal=password=hunter2"))
         #expect(try await server.kubectl("get", "secret", "creds", "-o", "jsonpath={.type} {.data.password}").stdout == "Opaque aHVudGVyMg==")
     }

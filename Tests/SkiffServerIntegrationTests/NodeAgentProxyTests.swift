@@ -1,7 +1,7 @@
 import Foundation
-import SkiffTestSupport
 import SkiffAPI
 import SkiffNodeAPI
+import SkiffTestSupport
 import Testing
 
 /// Real kubectl → real `skiff server` process → a node API (`NodeAPIServer` with a fake backend,
@@ -30,7 +30,9 @@ import Testing
             let port = try await agent.listeningPort()
             let node: JSON = [
                 "apiVersion": "v1", "kind": "Node",
-                "metadata": ["name": .string(Self.nodeName), "annotations": [.init(stringLiteral: AgentCertificate.annotation): .string(agent.certificateSHA256)]],
+                "metadata": [
+                    "name": .string(Self.nodeName), "annotations": [.init(stringLiteral: AgentCertificate.annotation): .string(agent.certificateSHA256)],
+                ],
                 "status": [
                     "addresses": [["type": "InternalIP", "address": "127.0.0.1"], ["type": "Hostname", "address": .string(Self.nodeName)]],
                     "daemonEndpoints": ["kubeletEndpoint": ["Port": .int(Int64(port))]],
@@ -134,14 +136,18 @@ struct FakeAgentBackend: NodeAPIBackend {
                 "cpu": ["time": "2026-11-22T10:00:00Z", "usageNanoCores": 250_000_000],
                 "memory": ["time": "2026-11-22T10:00:00Z", "workingSetBytes": 536_870_912],
             ],
-            "pods": [[
-                "podRef": ["name": "web", "namespace": "default", "uid": "u1"],
-                "cpu": ["usageNanoCores": 2_500_000], "memory": ["workingSetBytes": 10_485_760],
-                "containers": [[
-                    "name": "app", "cpu": ["time": "2026-11-22T10:00:00Z", "usageNanoCores": 2_500_000],
-                    "memory": ["workingSetBytes": 10_485_760],
-                ]],
-            ]],
+            "pods": [
+                [
+                    "podRef": ["name": "web", "namespace": "default", "uid": "u1"],
+                    "cpu": ["usageNanoCores": 2_500_000], "memory": ["workingSetBytes": 10_485_760],
+                    "containers": [
+                        [
+                            "name": "app", "cpu": ["time": "2026-11-22T10:00:00Z", "usageNanoCores": 2_500_000],
+                            "memory": ["workingSetBytes": 10_485_760],
+                        ]
+                    ],
+                ]
+            ],
         ]
         return summary.bytes
     }

@@ -16,10 +16,12 @@ struct CgroupSamplerTests {
         try tree.write(path + "/memory.stat", "anon 52428800\nfile 41943040\ninactive_file 31457280\npgfault 1000\npgmajfault 7\n")
         try tree.write(path + "/memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n")
         try tree.write(path + "/pids.current", "3\n")
-        try tree.write(path + "/io.stat", "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n259:0 rbytes=100 wbytes=0 rios=3 wios=0 dbytes=0 dios=0\n")
+        try tree.write(
+            path + "/io.stat", "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n259:0 rbytes=100 wbytes=0 rios=3 wios=0 dbytes=0 dios=0\n")
         if pressure {
             try tree.write(path + "/cpu.pressure", "some avg10=1.50 avg60=0.75 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=789\n")
-            try tree.write(path + "/memory.pressure", "some avg10=12.34 avg60=5.00 avg300=1.00 total=2000000\nfull avg10=10.00 avg60=4.00 avg300=0.50 total=1000000\n")
+            try tree.write(
+                path + "/memory.pressure", "some avg10=12.34 avg60=5.00 avg300=1.00 total=2000000\nfull avg10=10.00 avg60=4.00 avg300=0.50 total=1000000\n")
             try tree.write(path + "/io.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=42\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=40\n")
         }
     }
@@ -33,15 +35,18 @@ struct CgroupSamplerTests {
         try tree.write("cpuacct/\(path)/cpuacct.stat", "user 10\nsystem 5\n")
         try tree.write("memory/\(path)/memory.usage_in_bytes", "73400320\n")
         try tree.write("memory/\(path)/memory.limit_in_bytes", "9223372036854771712\n")
-        try tree.write("memory/\(path)/memory.stat",
-                       "cache 100\nrss 200\ninactive_file 5\npgfault 3\ntotal_cache 20971520\ntotal_rss 41943040\n"
-                       + "total_inactive_file 10485760\ntotal_pgfault 555\ntotal_pgmajfault 6\n")
+        try tree.write(
+            "memory/\(path)/memory.stat",
+            "cache 100\nrss 200\ninactive_file 5\npgfault 3\ntotal_cache 20971520\ntotal_rss 41943040\n"
+                + "total_inactive_file 10485760\ntotal_pgfault 555\ntotal_pgmajfault 6\n")
         try tree.write("memory/\(path)/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
         try tree.write("pids/\(path)/pids.current", "2\n")
-        try tree.write("blkio/\(path)/blkio.throttle.io_service_bytes_recursive",
-                       "8:0 Read 4096\n8:0 Write 12288\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 16384\nTotal 16384\n")
-        try tree.write("blkio/\(path)/blkio.throttle.io_serviced_recursive",
-                       "8:0 Read 1\n8:0 Write 3\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 4\nTotal 4\n")
+        try tree.write(
+            "blkio/\(path)/blkio.throttle.io_service_bytes_recursive",
+            "8:0 Read 4096\n8:0 Write 12288\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 16384\nTotal 16384\n")
+        try tree.write(
+            "blkio/\(path)/blkio.throttle.io_serviced_recursive",
+            "8:0 Read 1\n8:0 Write 3\n8:0 Sync 0\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 4\nTotal 4\n")
     }
 
     @Test("v2: working set is usage minus inactive_file; rss, faults, pids, OOM kills and io come from their files")
@@ -70,8 +75,11 @@ struct CgroupSamplerTests {
         defer { tree.remove() }
         try writeV2Container(tree, path: "c1", usageMicros: 5)
         let pressure = try #require(try CgroupReader(hierarchy: .unified(mountPoint: tree.root)).read("/c1").pressure)
-        #expect(pressure.cpu == PSIStats(some: PSIData(total: 123_456, avg10: 1.5, avg60: 0.75, avg300: 0.1),
-                                         full: PSIData(total: 789)))
+        #expect(
+            pressure.cpu
+                == PSIStats(
+                    some: PSIData(total: 123_456, avg10: 1.5, avg60: 0.75, avg300: 0.1),
+                    full: PSIData(total: 789)))
         #expect(pressure.memory?.some.avg10 == 12.34)
         #expect(pressure.memory?.full.total == 1_000_000)
         #expect(pressure.io?.some.total == 42 && pressure.io?.full.total == 40)
@@ -138,8 +146,9 @@ struct CgroupSamplerTests {
         try writeV2Container(tree, path: Self.v2Pod, usageMicros: 1_000_000)
         try writeV2Container(tree, path: containerPath, usageMicros: 1_000_000)
         let sampler = StatsSampler(hierarchy: .unified(mountPoint: tree.root + "/"), node: proc.reader)
-        let pod = PodStatsTarget(namespace: "default", name: "web", uid: "1234", cgroupPath: "/" + Self.v2Pod,
-                                 containers: [ContainerStatsTarget(name: "app", cgroupPath: "/" + containerPath, startTime: StatsTime(seconds: 100))])
+        let pod = PodStatsTarget(
+            namespace: "default", name: "web", uid: "1234", cgroupPath: "/" + Self.v2Pod,
+            containers: [ContainerStatsTarget(name: "app", cgroupPath: "/" + containerPath, startTime: StatsTime(seconds: 100))])
         let first = sampler.sample([pod], clock: clock(second: 0))
         #expect(first.errors.isEmpty)
         #expect(first.pods[0].containers[0].stats?.cpuUsageNanoCores == nil)
@@ -168,8 +177,9 @@ struct CgroupSamplerTests {
         let proc = try FakeProc(tree)
         try writeV2Container(tree, path: "c1", usageMicros: 9_000_000)
         let sampler = StatsSampler(hierarchy: .unified(mountPoint: tree.root), node: proc.reader)
-        let pod = PodStatsTarget(namespace: "ns", name: "p", uid: "u", cgroupPath: "/c1",
-                                 containers: [ContainerStatsTarget(name: "c", cgroupPath: "/c1", startTime: StatsTime(seconds: 1))])
+        let pod = PodStatsTarget(
+            namespace: "ns", name: "p", uid: "u", cgroupPath: "/c1",
+            containers: [ContainerStatsTarget(name: "c", cgroupPath: "/c1", startTime: StatsTime(seconds: 1))])
         _ = sampler.sample([pod], clock: clock(second: 0))
         try writeV2Container(tree, path: "c1", usageMicros: 10)
         #expect(sampler.sample([pod], clock: clock(second: 5)).pods[0].stats?.cpuUsageNanoCores == nil)
@@ -182,8 +192,9 @@ struct CgroupSamplerTests {
         let proc = try FakeProc(tree)
         try writeV2Container(tree, path: "pod", usageMicros: 1)
         let sampler = StatsSampler(hierarchy: .unified(mountPoint: tree.root), node: proc.reader)
-        let pod = PodStatsTarget(namespace: "ns", name: "p", uid: "u", cgroupPath: "/pod",
-                                 containers: [ContainerStatsTarget(name: "gone", cgroupPath: "/pod/gone", startTime: StatsTime(seconds: 1))])
+        let pod = PodStatsTarget(
+            namespace: "ns", name: "p", uid: "u", cgroupPath: "/pod",
+            containers: [ContainerStatsTarget(name: "gone", cgroupPath: "/pod/gone", startTime: StatsTime(seconds: 1))])
         let snapshot = sampler.sample([pod], clock: clock(second: 0))
         #expect(snapshot.pods[0].stats != nil)
         #expect(snapshot.pods[0].containers[0].stats == nil)

@@ -9,7 +9,9 @@ struct FakeProc {
     init(_ tree: FakeTree) throws {
         self.tree = tree
         try writeStat(busyTicks: 1000)
-        try tree.write("proc/meminfo", """
+        try tree.write(
+            "proc/meminfo",
+            """
             MemTotal:        8000000 kB
             MemFree:         2000000 kB
             MemAvailable:    5000000 kB
@@ -22,7 +24,9 @@ struct FakeProc {
         try tree.write("proc/vmstat", "pgfault 4242\npgmajfault 17\n")
         try tree.write("proc/loadavg", "0.52 0.58 0.59 2/731 12345\n")
         try tree.write("proc/sys/kernel/pid_max", "4194304\n")
-        try tree.write("proc/net/dev", """
+        try tree.write(
+            "proc/net/dev",
+            """
             Inter-|   Receive                                                |  Transmit
              face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
                 lo: 500 5 0 0 0 0 0 0 500 5 0 0 0 0 0 0

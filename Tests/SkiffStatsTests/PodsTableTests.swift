@@ -31,12 +31,16 @@ struct PodsTableTests {
 
     @Test("rows come from a snapshot with the agent's state for each container")
     func rowsFromSnapshot() {
-        let pod = PodStatsTarget(namespace: "ns", name: "p", uid: "u1", cgroupPath: "/p", containers: [
-            ContainerStatsTarget(name: "a", cgroupPath: "/p/a", startTime: StatsTime(seconds: 1)),
-        ])
-        let snapshot = StatsSnapshot(clock: clock(second: 0), node: nil, pods: [
-            PodSample(target: pod, stats: nil, containers: [ContainerSample(target: pod.containers[0], stats: CgroupSample())]),
-        ])
+        let pod = PodStatsTarget(
+            namespace: "ns", name: "p", uid: "u1", cgroupPath: "/p",
+            containers: [
+                ContainerStatsTarget(name: "a", cgroupPath: "/p/a", startTime: StatsTime(seconds: 1))
+            ])
+        let snapshot = StatsSnapshot(
+            clock: clock(second: 0), node: nil,
+            pods: [
+                PodSample(target: pod, stats: nil, containers: [ContainerSample(target: pod.containers[0], stats: CgroupSample())])
+            ])
         let rows = PodsTable.rows(snapshot) { uid, name in "\(uid)/\(name)" }
         #expect(rows == [.init(pod: "p", namespace: "ns", container: "a", state: "u1/a", cgroup: "/p/a", stats: CgroupSample())])
     }

@@ -38,7 +38,10 @@ struct PrometheusTests {
         let text = ResourceMetrics.render(snapshot)
         checkSyntax(text)
         let ms = snapshot.time.milliseconds
-        #expect(text.contains("# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds\n# TYPE container_cpu_usage_seconds_total counter\n"))
+        #expect(
+            text.contains(
+                "# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds\n# TYPE container_cpu_usage_seconds_total counter\n"
+            ))
         #expect(text.contains("container_cpu_usage_seconds_total{container=\"app\",namespace=\"default\",pod=\"web\"} 1.1 \(ms)\n"))
         #expect(text.contains("container_memory_working_set_bytes{container=\"app\",namespace=\"default\",pod=\"web\"} 73400320 \(ms)\n"))
         #expect(text.contains("container_start_time_seconds{container=\"app\",namespace=\"default\",pod=\"web\"} 1790000100 1790000100000\n"))
@@ -70,26 +73,41 @@ struct PrometheusTests {
         checkSyntax(text)
         let ms = snapshot.time.milliseconds
         let app = "container=\"app\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\""
-        #expect(text.contains("container_cpu_usage_seconds_total{container=\"app\",cpu=\"total\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 1.1 \(ms)\n"))
+        #expect(
+            text.contains(
+                "container_cpu_usage_seconds_total{container=\"app\",cpu=\"total\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 1.1 \(ms)\n"
+            ))
         #expect(text.contains("container_memory_usage_bytes{\(app)} 104857600 \(ms)\n"))
         #expect(text.contains("container_memory_working_set_bytes{\(app)} 73400320 \(ms)\n"))
         #expect(text.contains("container_memory_rss{\(app)} 52428800 \(ms)\n"))
         #expect(text.contains("container_oom_events_total{\(app)} 2 \(ms)\n"))
         #expect(text.contains("container_processes{\(app)} 3 \(ms)\n"))
         #expect(text.contains("container_spec_memory_limit_bytes{\(app)} 209715200 \(ms)\n"))
-        #expect(text.contains("container_fs_reads_bytes_total{container=\"app\",device=\"8:0\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 4096 \(ms)\n"))
-        #expect(text.contains("container_fs_writes_bytes_total{container=\"app\",device=\"8:0\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 8192 \(ms)\n"))
+        #expect(
+            text.contains(
+                "container_fs_reads_bytes_total{container=\"app\",device=\"8:0\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 4096 \(ms)\n"
+            ))
+        #expect(
+            text.contains(
+                "container_fs_writes_bytes_total{container=\"app\",device=\"8:0\",id=\"/pod/app\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 8192 \(ms)\n"
+            ))
         // total=123456 µs some / 789 µs full on cpu; 2 s / 1 s on memory.
         #expect(text.contains("container_pressure_cpu_waiting_seconds_total{\(app)} 0.123456 \(ms)\n"))
         #expect(text.contains("container_pressure_cpu_stalled_seconds_total{\(app)} 0.000789 \(ms)\n"))
         #expect(text.contains("container_pressure_memory_waiting_seconds_total{\(app)} 2 \(ms)\n"))
         #expect(text.contains("container_pressure_memory_stalled_seconds_total{\(app)} 1 \(ms)\n"))
         #expect(text.contains("container_pressure_io_waiting_seconds_total{\(app)} 4.2e-05 \(ms)\n"))
-        #expect(text.contains("# HELP container_pressure_io_stalled_seconds_total Total time duration no tasks in the container could make progress due to IO congestion.\n"))
+        #expect(
+            text.contains(
+                "# HELP container_pressure_io_stalled_seconds_total Total time duration no tasks in the container could make progress due to IO congestion.\n"))
         // The pod's own cgroup (container="") and the node's root (id="/").
-        #expect(text.contains("container_memory_working_set_bytes{container=\"\",id=\"/pod\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 73400320 \(ms)\n"))
+        #expect(
+            text.contains(
+                "container_memory_working_set_bytes{container=\"\",id=\"/pod\",image=\"\",name=\"\",namespace=\"default\",pod=\"web\"} 73400320 \(ms)\n"))
         #expect(text.contains("container_memory_working_set_bytes{container=\"\",id=\"/\",image=\"\",name=\"\",namespace=\"\",pod=\"\"} 5120000000 \(ms)\n"))
-        #expect(text.contains("container_pressure_memory_waiting_seconds_total{container=\"\",id=\"/\",image=\"\",name=\"\",namespace=\"\",pod=\"\"} 0.0006 \(ms)\n"))
+        #expect(
+            text.contains(
+                "container_pressure_memory_waiting_seconds_total{container=\"\",id=\"/\",image=\"\",name=\"\",namespace=\"\",pod=\"\"} 0.0006 \(ms)\n"))
         #expect(text.contains("# TYPE container_oom_events_total counter\n"))
         #expect(text.contains("# TYPE container_processes gauge\n"))
     }

@@ -42,17 +42,21 @@ struct RealCgroupChecks {
         // Each loop joins the container cgroup itself before it execs, so it never runs outside it.
         let join = directories(paths[2]).map { "echo $$ > '\($0)/cgroup.procs'" }.joined(separator: " && ")
         for _ in 0..<busyLoops {
-            children.append(try Spawn.start("/bin/sh", ["sh", "-c", "\(join) && exec busybox sh -c 'while :; do :; done'"],
-                                            environment: currentEnvironment()))
+            children.append(
+                try Spawn.start(
+                    "/bin/sh", ["sh", "-c", "\(join) && exec busybox sh -c 'while :; do :; done'"],
+                    environment: currentEnvironment()))
         }
         let container = cgroups[2]
         for _ in 0..<300 where (try? container.processes().count) != busyLoops { usleep(10_000) }
         try #require(try container.processes().count == busyLoops, "the busy loops did not join \(paths[2])")
 
         let sampler = StatsSampler(hierarchy: hierarchy, minimumWindowNanoseconds: 500_000_000)
-        let pod = PodStatsTarget(namespace: "default", name: "pod1", uid: "uid-1", cgroupPath: paths[1], containers: [
-            ContainerStatsTarget(name: "c1", cgroupPath: paths[2], startTime: .now()),
-        ])
+        let pod = PodStatsTarget(
+            namespace: "default", name: "pod1", uid: "uid-1", cgroupPath: paths[1],
+            containers: [
+                ContainerStatsTarget(name: "c1", cgroupPath: paths[2], startTime: .now())
+            ])
         let first = sampler.sample([pod])
         usleep(1_200_000)
         let second = sampler.sample([pod])
@@ -82,8 +86,9 @@ struct RealCgroupChecks {
     }
 }
 
-@Suite("stats on real cgroup v1 (root)",
-       .enabled(if: RealCgroupChecks.isRoot && RealCgroupHosts.hasV1, "needs root and cgroup v1 controllers (the hybrid dev host)"))
+@Suite(
+    "stats on real cgroup v1 (root)",
+    .enabled(if: RealCgroupChecks.isRoot && RealCgroupHosts.hasV1, "needs root and cgroup v1 controllers (the hybrid dev host)"))
 struct StatsCgroupV1Tests {
     @Test("busy loops in pod1/c1: cpu time and nanocores grow, memory > 0, pids == 2, pod counts them too")
     func busyLoopIsAccounted() throws {
@@ -92,9 +97,11 @@ struct StatsCgroupV1Tests {
     }
 }
 
-@Suite("stats on real cgroup v2 (root)",
-       .enabled(if: RealCgroupChecks.isRoot && RealCgroupHosts.hasV2,
-                "needs a pure cgroup v2 host: VMTests.statsCgroupV2TestsPassInsideTheVM runs this suite in the v2 VM"))
+@Suite(
+    "stats on real cgroup v2 (root)",
+    .enabled(
+        if: RealCgroupChecks.isRoot && RealCgroupHosts.hasV2,
+        "needs a pure cgroup v2 host: VMTests.statsCgroupV2TestsPassInsideTheVM runs this suite in the v2 VM"))
 struct StatsCgroupV2Tests {
     @Test("busy loops in pod1/c1 on v2: cpu, memory, pids, io.stat and non-empty PSI with cpu stall time")
     func busyLoopIsAccountedWithPressure() throws {
@@ -108,8 +115,9 @@ struct StatsCgroupV2Tests {
         #expect(pressure.memory != nil && pressure.io != nil)
         #expect(cpu.some.total > 0, "three loops on two CPUs never waited?")
         #expect(result.second.node?.pressure != nil, "/proc/pressure missing on a PSI kernel")
-        print("skiff-stats psi: cpu some total=\(cpu.some.total)us avg10=\(cpu.some.avg10) full total=\(cpu.full.total)us; "
-              + "memory some total=\(pressure.memory?.some.total ?? 0)us; io some total=\(pressure.io?.some.total ?? 0)us")
+        print(
+            "skiff-stats psi: cpu some total=\(cpu.some.total)us avg10=\(cpu.some.avg10) full total=\(cpu.full.total)us; "
+                + "memory some total=\(pressure.memory?.some.total ?? 0)us; io some total=\(pressure.io?.some.total ?? 0)us")
         let summary = Summary(snapshot: result.second, nodeName: "vm").jsonText
         #expect(summary.contains("\"psi\":{\"full\":"))
     }

@@ -1,7 +1,8 @@
 import Foundation
 import SkiffJSON
-@testable import SkiffStats
 import Testing
+
+@testable import SkiffStats
 
 /// The Summary's JSON, parsed back: the key names and shapes the kubelet's stats/v1alpha1 has.
 @Suite("Summary JSON (stats/v1alpha1)")
@@ -15,10 +16,12 @@ struct SummaryJSONTests {
         try container.writeV2Container(tree, path: "pod/app", usageMicros: 1_000_000)
         try tree.write("pod/exited/cpu.stat", "usage_usec 1\n")
         let sampler = StatsSampler(hierarchy: .unified(mountPoint: tree.root), node: NodeReader(procRoot: proc.root, imageFilesystem: "/"))
-        let pod = PodStatsTarget(namespace: "default", name: "web", uid: "u-1", cgroupPath: "/pod", containers: [
-            ContainerStatsTarget(name: "app", cgroupPath: "/pod/app", startTime: StatsTime(seconds: 1_790_000_100)),
-            ContainerStatsTarget(name: "gone", cgroupPath: "/pod/gone", startTime: StatsTime(seconds: 1_790_000_050)),
-        ])
+        let pod = PodStatsTarget(
+            namespace: "default", name: "web", uid: "u-1", cgroupPath: "/pod",
+            containers: [
+                ContainerStatsTarget(name: "app", cgroupPath: "/pod/app", startTime: StatsTime(seconds: 1_790_000_100)),
+                ContainerStatsTarget(name: "gone", cgroupPath: "/pod/gone", startTime: StatsTime(seconds: 1_790_000_050)),
+            ])
         let system = [SystemContainerTarget(name: "pods", cgroupPath: "/pod", startTime: StatsTime(seconds: 1_790_000_000))]
         _ = sampler.sample([pod], systemContainers: system, clock: clock(second: 0))
         try container.writeV2Container(tree, path: "pod/app", usageMicros: 1_100_000)

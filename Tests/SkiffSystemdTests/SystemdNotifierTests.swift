@@ -40,8 +40,9 @@ struct SystemdNotifierTests {
         await notifier.pingWatchdogUntilCancelled()  // returns at once
     }
 
-    @Test("a NOTIFY_SOCKET systemd would not hand out is an error naming the value",
-          arguments: ["run/notify", "@", "vsock:2:1234", "/" + String(repeating: "x", count: 200)])
+    @Test(
+        "a NOTIFY_SOCKET systemd would not hand out is an error naming the value",
+        arguments: ["run/notify", "@", "vsock:2:1234", "/" + String(repeating: "x", count: 200)])
     func rejectsBadSocketAddresses(raw: String) {
         #expect {
             _ = try SystemdNotifier(environment: ["NOTIFY_SOCKET": raw])

@@ -13,7 +13,8 @@ import Testing
 /// the guest; install.sh copies the binaries off that 9p share to /usr/local/bin.
 @Suite("systemd units and install.sh (systemd VM)", .serialized)
 struct SystemdServiceVMTests {
-    static let binDirectory: URL = ProcessInfo.processInfo.environment["SKIFF_BIN_DIR"].map { URL(fileURLWithPath: $0) }
+    static let binDirectory: URL =
+        ProcessInfo.processInfo.environment["SKIFF_BIN_DIR"].map { URL(fileURLWithPath: $0) }
         ?? VMTests.repoRoot.appendingPathComponent(".build-runc/release")
 
     @Test("install.sh --server-only: skiff-server reaches active/running via READY=1, serves kubectl, survives a restart, and --uninstall keeps /var/lib/skiff")
@@ -68,7 +69,9 @@ struct SystemdServiceVMTests {
         }
     }
 
-    @Test("install.sh (server + agent): skiff-agent reaches active via READY=1, and its pod keeps running, same process and container, through `systemctl restart`, `stop` and `start` of the agent")
+    @Test(
+        "install.sh (server + agent): skiff-agent reaches active via READY=1, and its pod keeps running, same process and container, through `systemctl restart`, `stop` and `start` of the agent"
+    )
     func agentRestartKeepsPodsRunning() async throws {
         let shared = try Self.sharedDirectory(binaries: ["skiff", "skiff-runc", "skiff-monitor"])
         defer { try? FileManager.default.removeItem(at: shared) }
@@ -200,7 +203,9 @@ struct SystemdServiceVMTests {
 
         #expect(value("stop-agent") == "inactive/dead", "skiff-agent did not stop:\n\(run.output)")
         #expect(value("stop-process") == process, "stopping the agent took the pod's process down:\n\(run.output)")
-        #expect(value("stop-unit-processes") == "/usr/local/bin/skiff-monitor", "only the pod's skiff-monitor should remain in the stopped unit's cgroup:\n\(run.output)")
+        #expect(
+            value("stop-unit-processes") == "/usr/local/bin/skiff-monitor",
+            "only the pod's skiff-monitor should remain in the stopped unit's cgroup:\n\(run.output)")
 
         #expect(value("start-agent") == "active/running", "skiff-agent did not start again:\n\(run.output)")
         #expect(value("start-process") == process, "the pod's process changed when the agent started again:\n\(run.output)")

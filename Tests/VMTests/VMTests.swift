@@ -10,7 +10,9 @@ import Testing
 @Suite("scripts/vm test hosts", .serialized)
 struct VMTests {
     /// The checkout this file lives in: Tests/VMTests/VMTests.swift -> repo root.
-    static let repoRoot: URL = ProcessInfo.processInfo.environment["SKIFF_REPO"].map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: #filePath)
+    static let repoRoot: URL =
+        ProcessInfo.processInfo.environment["SKIFF_REPO"].map { URL(fileURLWithPath: $0) }
+        ?? URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()
         .deletingLastPathComponent()
         .deletingLastPathComponent()
@@ -139,9 +141,10 @@ struct VMTests {
         // Generous limit: the first systemd boot on a machine also builds the root disk.
         let run = try await Self.vm(["systemd", "--timeout", "1200", "--", "sh", "-c", script])
         #expect(run.status == 0, "scripts/vm systemd failed (\(run.status)):\n\(run.output)")
-        let lines = Set(run.output.split(whereSeparator: \.isNewline).map {
-            $0.trimmingCharacters(in: .whitespaces)
-        })
+        let lines = Set(
+            run.output.split(whereSeparator: \.isNewline).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
         #expect(lines.contains("pid1=systemd"), "systemd is not PID 1:\n\(run.output)")
         #expect(
             lines.contains("system=running") || lines.contains("system=degraded"),

@@ -44,7 +44,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public static func conflict(_ resource: ResourceNaming, name: String) -> APIError {
         APIError(
             code: 409, reason: "Conflict",
-            message: "Operation cannot be fulfilled on \(resource.qualifiedPlural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
+            message:
+                "Operation cannot be fulfilled on \(resource.qualifiedPlural) \"\(name)\": the object has been modified; please apply your changes to the latest version and try again",
             details: details(resource, name: name))
     }
 
@@ -64,7 +65,11 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public static func forbidden(_ message: String) -> APIError { APIError(code: 403, reason: "Forbidden", message: message) }
     public static func gone(_ message: String) -> APIError { APIError(code: 410, reason: "Expired", message: message) }
     public static func unsupportedMediaType(_ type: String) -> APIError {
-        APIError(code: 415, reason: "UnsupportedMediaType", message: "the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml; got \(type)")
+        APIError(
+            code: 415, reason: "UnsupportedMediaType",
+            message:
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/strategic-merge-patch+json, application/json-patch+json, application/apply-patch+yaml; got \(type)"
+        )
     }
     public static func tooLarge(limit: Int) -> APIError {
         APIError(code: 413, reason: "RequestEntityTooLarge", message: "request body too large: limit is \(limit) bytes")

@@ -39,7 +39,10 @@ struct JSONPointer {
     let tokens: [String]
 
     init(_ text: String) throws(PatchError) {
-        if text.isEmpty { tokens = []; return }
+        if text.isEmpty {
+            tokens = []
+            return
+        }
         guard text.hasPrefix("/") else { throw PatchError("invalid JSON pointer \"\(text)\"") }
         tokens = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
             $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
@@ -88,7 +91,10 @@ struct JSONPointer {
             return .object(fields)
         case .array(var elements):
             if rest.isEmpty {
-                if token == "-" && inserting { elements.append(value); return .array(elements) }
+                if token == "-" && inserting {
+                    elements.append(value)
+                    return .array(elements)
+                }
                 guard let index = Int(token), index >= 0, index <= elements.count else {
                     throw PatchError("array index \(token) out of range")
                 }

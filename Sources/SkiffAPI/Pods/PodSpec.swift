@@ -54,7 +54,8 @@ public struct PodSpec: Sendable, Equatable, JSONDecodable {
         var names = Set<String>()
         for (field, list) in [("initContainers", initContainers), ("containers", containers)] {
             for (index, container) in list.enumerated() where !names.insert(container.name).inserted {
-                throw JSONShapeError(path: "\(json.path.isEmpty ? "" : json.path + ".")\(field)[\(index)].name", problem: "duplicate container name \"\(container.name)\"")
+                throw JSONShapeError(
+                    path: "\(json.path.isEmpty ? "" : json.path + ".")\(field)[\(index)].name", problem: "duplicate container name \"\(container.name)\"")
             }
         }
     }

@@ -177,7 +177,10 @@ enum FieldOwnership {
             fields = FieldOwnership.decode(json["fieldsV1"])
         }
 
-        var json: JSON { Self.json(manager: manager, operation: operation, apiVersion: apiVersion, time: time, subresource: subresource, fieldsV1: FieldOwnership.encode(fields)) }
+        var json: JSON {
+            Self.json(
+                manager: manager, operation: operation, apiVersion: apiVersion, time: time, subresource: subresource, fieldsV1: FieldOwnership.encode(fields))
+        }
 
         /// The wire form of an entry whose FieldsV1 tree is already built.
         static func json(manager: String, operation: String, apiVersion: String, time: String, subresource: String?, fieldsV1: JSON) -> JSON {
@@ -297,7 +300,8 @@ enum FieldOwnership {
                 if token.hasPrefix("f:") { return "." + token.dropFirst(2) }
                 let body = token.dropFirst(2)
                 if token.hasPrefix("k:"), let key = try? JSON(parsing: Array(body.utf8)), let fields = key.object {
-                    return "[" + fields.keys.sorted().map { "\($0)=\(String(decoding: (fields[$0] ?? .null).bytes, as: UTF8.self))" }.joined(separator: ",") + "]"
+                    return "[" + fields.keys.sorted().map { "\($0)=\(String(decoding: (fields[$0] ?? .null).bytes, as: UTF8.self))" }.joined(separator: ",")
+                        + "]"
                 }
                 return "[\(body)]"
             }.joined()
@@ -351,11 +355,15 @@ enum FieldOwnership {
     static func conflictError(_ conflicts: [Conflict]) -> APIError {
         let sorted = conflicts.sorted { ($0.manager, $0.field) < ($1.manager, $1.field) }
         let lines = sorted.map { "conflict with \"\($0.manager)\" using \($0.apiVersion): \($0.field)" }
-        let message = sorted.count == 1
+        let message =
+            sorted.count == 1
             ? "Apply failed with 1 conflict: \(lines[0])"
             : "Apply failed with \(sorted.count) conflicts: " + lines.joined(separator: "\n")
         let causes = sorted.map { conflict -> JSON in
-            ["reason": "FieldManagerConflict", "message": .string("conflict with \"\(conflict.manager)\" using \(conflict.apiVersion)"), "field": .string(conflict.field)]
+            [
+                "reason": "FieldManagerConflict", "message": .string("conflict with \"\(conflict.manager)\" using \(conflict.apiVersion)"),
+                "field": .string(conflict.field),
+            ]
         }
         return APIError(code: 409, reason: "Conflict", message: message, details: ["causes": .array(causes)])
     }

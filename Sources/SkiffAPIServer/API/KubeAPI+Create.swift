@@ -18,7 +18,8 @@ extension KubeAPI {
         var object = body
         let definition = target.definition
         if let kind = object["kind"].string, kind != definition.kind {
-            throw APIError.badRequest("the kind in the data (\(kind)) does not match the expected kind (\(definition.kind)) for \(definition.naming.qualifiedPlural)")
+            throw APIError.badRequest(
+                "the kind in the data (\(kind)) does not match the expected kind (\(definition.kind)) for \(definition.naming.qualifiedPlural)")
         }
         if let apiVersion = object["apiVersion"].string, apiVersion != definition.naming.apiVersion {
             throw APIError.badRequest("the API version in the data (\(apiVersion)) does not match the expected API version (\(definition.naming.apiVersion))")

@@ -127,9 +127,11 @@ extension KubeAPI {
         for stored in items.items {
             let object = try decode(stored)
             guard selection.matches(object) else { continue }
-            let one = Target(definition: target.definition, namespace: object["metadata"]["namespace"].string, name: object["metadata"]["name"].string, subresource: nil)
+            let one = Target(
+                definition: target.definition, namespace: object["metadata"]["namespace"].string, name: object["metadata"]["name"].string, subresource: nil)
             do {
-                deleted.append(try await deleteObject(one, stored: stored, current: object, gracePeriod: options["gracePeriodSeconds"].int, propagation: propagation))
+                deleted.append(
+                    try await deleteObject(one, stored: stored, current: object, gracePeriod: options["gracePeriodSeconds"].int, propagation: propagation))
             } catch let error as APIError where error.code == 404 || error.code == 409 {
                 continue
             }

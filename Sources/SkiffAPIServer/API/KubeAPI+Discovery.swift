@@ -11,13 +11,15 @@ extension KubeAPI {
             let items: [JSON] = groups.map { group in
                 [
                     "metadata": group.name.isEmpty ? ["creationTimestamp": .null] : ["name": .string(group.name), "creationTimestamp": .null],
-                    "versions": .array(group.versions.map { version in
-                        ["version": .string(version.version), "resources": .array(version.resources.map(aggregatedResource)), "freshness": "Current"]
-                    }),
+                    "versions": .array(
+                        group.versions.map { version in
+                            ["version": .string(version.version), "resources": .array(version.resources.map(aggregatedResource)), "freshness": "Current"]
+                        }),
                 ]
             }
-            return .json(["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": .emptyObject, "items": .array(items)],
-                         contentType: Self.aggregatedType)
+            return .json(
+                ["kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": .emptyObject, "items": .array(items)],
+                contentType: Self.aggregatedType)
         }
         if legacy {
             return .json(["kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [["clientCIDR": "0.0.0.0/0", "serverAddress": ""]]])
@@ -36,19 +38,22 @@ extension KubeAPI {
         if !definition.shortNames.isEmpty { resource["shortNames"] = .array(definition.shortNames.map { .string($0) }) }
         if !definition.categories.isEmpty { resource["categories"] = .array(definition.categories.map { .string($0) }) }
         if !definition.subresources.isEmpty {
-            resource["subresources"] = .array(definition.subresources.map { subresource in
-                let kind = Self.subresourceKind(subresource, definition)
-                return [
-                    "subresource": .string(subresource.rawValue),
-                    "responseKind": ["group": .string(kind.group), "version": .string(kind.version), "kind": .string(kind.kind)],
-                    "verbs": .array(Self.subresourceVerbs(subresource).map { .string($0) }),
-                ]
-            })
+            resource["subresources"] = .array(
+                definition.subresources.map { subresource in
+                    let kind = Self.subresourceKind(subresource, definition)
+                    return [
+                        "subresource": .string(subresource.rawValue),
+                        "responseKind": ["group": .string(kind.group), "version": .string(kind.version), "kind": .string(kind.kind)],
+                        "verbs": .array(Self.subresourceVerbs(subresource).map { .string($0) }),
+                    ]
+                })
         }
         return resource
     }
 
-    static func subresourceKind(_ subresource: ResourceDefinition.Subresource, _ definition: ResourceDefinition) -> (group: String, version: String, kind: String) {
+    static func subresourceKind(
+        _ subresource: ResourceDefinition.Subresource, _ definition: ResourceDefinition
+    ) -> (group: String, version: String, kind: String) {
         switch subresource {
         case .scale: ("autoscaling", "v1", "Scale")
         case .binding: ("", "v1", "Binding")
@@ -100,7 +105,10 @@ extension KubeAPI {
                     "name": .string("\(definition.plural)/\(subresource.rawValue)"), "singularName": "", "namespaced": .bool(definition.namespaced),
                     "kind": .string(kind.kind), "verbs": .array(Self.subresourceVerbs(subresource).map { .string($0) }),
                 ]
-                if subresource == .scale { sub["group"] = "autoscaling"; sub["version"] = "v1" }
+                if subresource == .scale {
+                    sub["group"] = "autoscaling"
+                    sub["version"] = "v1"
+                }
                 entries.append(sub)
             }
         }

@@ -59,8 +59,9 @@ extension KubeAPI {
             throw unavailable("has no agent certificate (annotation \(AgentCertificate.annotation))")
         }
         let addresses = node["status"]["addresses"].array ?? []
-        guard let address = addresses.first(where: { $0["type"].string == "InternalIP" })?["address"].string
-            ?? addresses.first(where: { $0["type"].string == "Hostname" })?["address"].string
+        guard
+            let address = addresses.first(where: { $0["type"].string == "InternalIP" })?["address"].string
+                ?? addresses.first(where: { $0["type"].string == "Hostname" })?["address"].string
         else {
             throw unavailable("has no InternalIP address")
         }

@@ -73,9 +73,10 @@ extension KubeAPI {
         // One draw from the system generator (a getrandom call) for the whole suffix.
         var generator = SystemRandomNumberGenerator()
         var random: UInt64 = generator.next()
-        return String((0..<length).map { _ in
-            defer { random /= UInt64(alphabet.count) }
-            return alphabet[Int(random % UInt64(alphabet.count))]
-        })
+        return String(
+            (0..<length).map { _ in
+                defer { random /= UInt64(alphabet.count) }
+                return alphabet[Int(random % UInt64(alphabet.count))]
+            })
     }
 }

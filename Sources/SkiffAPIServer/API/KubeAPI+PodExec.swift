@@ -20,7 +20,8 @@ extension KubeAPI {
         guard request.query["command"] != nil else { throw APIError.badRequest("you must specify at least 1 command") }
         if (request.headers["upgrade"] ?? "").lowercased().contains("websocket") {
             throw APIError.badRequest(
-                "exec over websocket needs the subprotocol \(ExecChannelProtocol.v5) or \(ExecChannelProtocol.v4); got \"\(request.headers["sec-websocket-protocol"] ?? "")\"")
+                "exec over websocket needs the subprotocol \(ExecChannelProtocol.v5) or \(ExecChannelProtocol.v4); got \"\(request.headers["sec-websocket-protocol"] ?? "")\""
+            )
         }
         throw APIError.badRequest(Self.spdyUnsupported)
     }
@@ -45,7 +46,8 @@ extension KubeAPI {
         for flag in ["stdin", "stdout", "stderr", "tty"] {
             parameters.append("\(flag)=\(QueryString.values(flag, in: query).last ?? "false")")
         }
-        let agentPath = "/exec/\(QueryString.encode(resolved.namespace))/\(QueryString.encode(resolved.pod))/\(QueryString.encode(resolved.container))?"
+        let agentPath =
+            "/exec/\(QueryString.encode(resolved.namespace))/\(QueryString.encode(resolved.pod))/\(QueryString.encode(resolved.container))?"
             + parameters.joined(separator: "&")
         return ExecPlan(endpoint: resolved.endpoint, agentPath: agentPath, container: "\(resolved.namespace)/\(resolved.pod)/\(resolved.container)")
     }

@@ -73,7 +73,11 @@ extension KubeAPI {
             do {
                 page = try await store.list(prefix: prefix, startAfter: startAfter, limit: limit.map { max($0, 100) }, revision: revision)
             } catch .compacted {
-                throw APIError(code: 410, reason: "Expired", message: "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+                throw APIError(
+                    code: 410, reason: "Expired",
+                    message:
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter."
+                )
             } catch {
                 throw Self.map(error, target.definition, name: nil)
             }

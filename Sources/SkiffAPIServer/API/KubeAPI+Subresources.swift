@@ -13,7 +13,11 @@ extension KubeAPI {
         for _ in 0..<5 {
             var (stored, pod) = try await load(podTarget)
             if let existing = pod["spec"]["nodeName"].string, !existing.isEmpty {
-                throw APIError(code: 409, reason: "Conflict", message: "Operation cannot be fulfilled on pods/binding \"\(target.name ?? "")\": pod \(target.name ?? "") is already assigned to node \"\(existing)\"")
+                throw APIError(
+                    code: 409, reason: "Conflict",
+                    message:
+                        "Operation cannot be fulfilled on pods/binding \"\(target.name ?? "")\": pod \(target.name ?? "") is already assigned to node \"\(existing)\""
+                )
             }
             if !pod["metadata"]["deletionTimestamp"].isNull {
                 throw APIError(code: 409, reason: "Conflict", message: "pod \(target.name ?? "") is being deleted, cannot be assigned to a host")
@@ -23,7 +27,9 @@ extension KubeAPI {
             conditions.append(["type": "PodScheduled", "status": "True", "lastProbeTime": .null, "lastTransitionTime": .string(Timestamp.now())])
             pod["status"]["conditions"] = .array(conditions)
             do {
-                _ = try await store.update(podTarget.definition.key(namespace: target.namespace, name: target.name ?? ""), value: Self.encodeForStore(pod), expectedRevision: stored.modRevision)
+                _ = try await store.update(
+                    podTarget.definition.key(namespace: target.namespace, name: target.name ?? ""), value: Self.encodeForStore(pod),
+                    expectedRevision: stored.modRevision)
                 return .json(["kind": "Status", "apiVersion": "v1", "metadata": .emptyObject, "status": "Success", "code": 201], status: 201)
             } catch .conflict {
                 continue

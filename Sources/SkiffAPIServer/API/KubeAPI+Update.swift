@@ -36,10 +36,12 @@ extension KubeAPI {
             } catch let error as APIError where error.code == 404 && type == "application/apply-patch+yaml" {
                 // Server-side apply of an absent object creates it.
                 var object = try checkedBody(patchDocument, target: target, request: request, warnings: &warnings)
-                FieldOwnership.store([
-                    .init(manager: manager, operation: "Apply", apiVersion: target.definition.naming.apiVersion, time: Timestamp.now(),
-                        fields: FieldOwnership.fields(of: patchDocument)),
-                ], in: &object)
+                FieldOwnership.store(
+                    [
+                        .init(
+                            manager: manager, operation: "Apply", apiVersion: target.definition.naming.apiVersion, time: Timestamp.now(),
+                            fields: FieldOwnership.fields(of: patchDocument))
+                    ], in: &object)
                 return withWarnings(.json(try await createObject(object, target: target, dryRun: dryRun), status: 201), warnings)
             }
             let (stored, current) = loaded
@@ -172,7 +174,12 @@ extension KubeAPI {
         if before != after {
             throw APIError.invalid(
                 kind: "Pod", name: current["metadata"]["name"].string ?? "",
-                causes: [("spec", "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)")])
+                causes: [
+                    (
+                        "spec",
+                        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)"
+                    )
+                ])
         }
     }
 }

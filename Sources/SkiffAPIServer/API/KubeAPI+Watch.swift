@@ -28,11 +28,13 @@ extension KubeAPI {
         case .open(let run):
             let definition = target.definition
             let wantsTable = request.wantsTable
-            return APIResponse(status: 200, body: .stream { writer in
-                try await run { type, object in
-                    try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
-                }
-            })
+            return APIResponse(
+                status: 200,
+                body: .stream { writer in
+                    try await run { type, object in
+                        try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
+                    }
+                })
         }
     }
 

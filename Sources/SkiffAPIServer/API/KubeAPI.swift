@@ -165,7 +165,9 @@ public struct KubeAPI: Sendable {
             // A create names its object in the body.
             name = (try? Self.parseBody(request))?["metadata"]["name"].string
         }
-        switch NodeAuthorizer.decide(node: node, verb: verb, resource: target.definition, namespace: target.namespace, name: name, subresource: target.subresource) {
+        switch NodeAuthorizer.decide(
+            node: node, verb: verb, resource: target.definition, namespace: target.namespace, name: name, subresource: target.subresource)
+        {
         case .allow: return
         case .deny(let message): throw APIError.forbidden(message)
         case .allowIfPodBound:

@@ -32,7 +32,8 @@ enum KubeProtobufSchema {
     ]
     static let container: Message = [
         1: .string("name"), 2: .string("image"), 3: .repeatedString("command"), 4: .repeatedString("args"), 5: .string("workingDir"),
-        6: .repeatedMessage("ports", [1: .string("name"), 2: .integer("hostPort"), 3: .integer("containerPort"), 4: .string("protocol"), 5: .string("hostIP")]),
+        6: .repeatedMessage(
+            "ports", [1: .string("name"), 2: .integer("hostPort"), 3: .integer("containerPort"), 4: .string("protocol"), 5: .string("hostIP")]),
         7: .repeatedMessage("env", [1: .string("name"), 2: .string("value")]),
         8: .message("resources", [1: .stringMap("limits"), 2: .stringMap("requests")]),
         14: .string("imagePullPolicy"), 16: .bool("stdin"), 17: .bool("stdinOnce"), 18: .bool("tty"),
@@ -50,21 +51,40 @@ enum KubeProtobufSchema {
         "ConfigMap": [1: .message("metadata", objectMeta), 2: .stringMap("data"), 3: .bytesMap("binaryData"), 4: .bool("immutable")],
         "Secret": [1: .message("metadata", objectMeta), 2: .bytesMap("data"), 3: .string("type"), 4: .stringMap("stringData"), 5: .bool("immutable")],
         "Pod": [1: .message("metadata", objectMeta), 2: .message("spec", podSpec)],
-        "Deployment": [1: .message("metadata", objectMeta), 2: .message("spec", [
-            1: .pointerInteger("replicas"), 2: .message("selector", labelSelector), 3: .message("template", podTemplate),
-            5: .integer("minReadySeconds"), 6: .pointerInteger("revisionHistoryLimit"), 7: .bool("paused"), 9: .pointerInteger("progressDeadlineSeconds"),
-        ])],
-        "Job": [1: .message("metadata", objectMeta), 2: .message("spec", [
-            1: .pointerInteger("parallelism"), 2: .pointerInteger("completions"), 3: .pointerInteger("activeDeadlineSeconds"), 4: .message("selector", labelSelector),
-            6: .message("template", podTemplate), 7: .pointerInteger("backoffLimit"),
-        ])],
-        "Service": [1: .message("metadata", objectMeta), 2: .message("spec", [
-            1: .repeatedMessage("ports", [
-                1: .string("name"), 2: .string("protocol"), 3: .integer("port"), 4: .intOrString("targetPort"), 5: .integer("nodePort"),
-            ]),
-            2: .stringMap("selector"), 3: .string("clusterIP"), 4: .string("type"), 5: .repeatedString("externalIPs"),
-            11: .string("externalName"),
-        ])],
+        "Deployment": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec",
+                [
+                    1: .pointerInteger("replicas"), 2: .message("selector", labelSelector), 3: .message("template", podTemplate),
+                    5: .integer("minReadySeconds"), 6: .pointerInteger("revisionHistoryLimit"), 7: .bool("paused"),
+                    9: .pointerInteger("progressDeadlineSeconds"),
+                ]),
+        ],
+        "Job": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec",
+                [
+                    1: .pointerInteger("parallelism"), 2: .pointerInteger("completions"), 3: .pointerInteger("activeDeadlineSeconds"),
+                    4: .message("selector", labelSelector),
+                    6: .message("template", podTemplate), 7: .pointerInteger("backoffLimit"),
+                ]),
+        ],
+        "Service": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec",
+                [
+                    1: .repeatedMessage(
+                        "ports",
+                        [
+                            1: .string("name"), 2: .string("protocol"), 3: .integer("port"), 4: .intOrString("targetPort"), 5: .integer("nodePort"),
+                        ]),
+                    2: .stringMap("selector"), 3: .string("clusterIP"), 4: .string("type"), 5: .repeatedString("externalIPs"),
+                    11: .string("externalName"),
+                ]),
+        ],
     ]
 
     static func decode(_ bytes: ArraySlice<UInt8>, as message: Message) throws(PatchError) -> JSON {

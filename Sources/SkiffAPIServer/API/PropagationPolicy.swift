@@ -27,14 +27,18 @@ public enum PropagationPolicy: String, Sendable {
         let named = options["propagationPolicy"].string ?? query["propagationPolicy"]
         if let named {
             guard let policy = PropagationPolicy(rawValue: named) else {
-                throw APIError.invalid(kind: "DeleteOptions", name: "", causes: [
-                    ("propagationPolicy", "Unsupported value: \"\(named)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
-                ])
+                throw APIError.invalid(
+                    kind: "DeleteOptions", name: "",
+                    causes: [
+                        ("propagationPolicy", "Unsupported value: \"\(named)\": supported values: \"Foreground\", \"Background\", \"Orphan\"")
+                    ])
             }
             if orphanDependents != nil {
-                throw APIError.invalid(kind: "DeleteOptions", name: "", causes: [
-                    ("propagationPolicy", "Invalid value: \"\(named)\": orphanDependents and deletionPropagation cannot be both set")
-                ])
+                throw APIError.invalid(
+                    kind: "DeleteOptions", name: "",
+                    causes: [
+                        ("propagationPolicy", "Invalid value: \"\(named)\": orphanDependents and deletionPropagation cannot be both set")
+                    ])
             }
             self = policy
         } else {

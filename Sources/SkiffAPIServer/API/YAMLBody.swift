@@ -87,8 +87,8 @@ enum YAMLBody {
     }
 }
 
-private extension Node {
-    var kindName: String {
+extension Node {
+    fileprivate var kindName: String {
         switch self {
         case .scalar: "scalar"
         case .mapping: "mapping"

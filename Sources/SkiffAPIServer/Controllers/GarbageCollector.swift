@@ -84,7 +84,8 @@ public struct GarbageCollector: Service {
             switch input {
             case .event(let event):
                 // Most writes (status updates) neither own nor are owned: skip parsing them.
-                let relevant = event.kind == .deleted || graph.ownersOf[event.key] != nil
+                let relevant =
+                    event.kind == .deleted || graph.ownersOf[event.key] != nil
                     || Self.contains(event.value, "\"ownerReferences\"") || Self.contains(event.value, "\"deletionTimestamp\"")
                 guard relevant, let object = try? api.decode(event.value, revision: event.revision) else { continue }
                 let before = graph.ownersOf[event.key] ?? []
@@ -196,7 +197,9 @@ public struct GarbageCollector: Service {
         // No owners (any more, e.g. orphaned meanwhile): nothing to collect.
         guard !owners.isEmpty else { return [] }
         let namespace = current["metadata"]["namespace"].string
-        var absent: Set<String> = [], waiting: Set<String> = [], solid = 0
+        var absent: Set<String> = []
+        var waiting: Set<String> = []
+        var solid = 0
         for owner in owners {
             switch try await state(of: owner, namespace: namespace) {
             case .absent: absent.insert(owner.uid)

@@ -109,15 +109,18 @@ public struct NamespaceController: Service {
 
     /// `NamespaceContentRemaining` as Kubernetes words it; the timestamp moves only on change.
     static func conditions(remaining: [String: Int], previous: JSON) -> [JSON] {
-        let message = remaining.isEmpty
+        let message =
+            remaining.isEmpty
             ? "All content successfully removed"
             : "Some resources are remaining: " + remaining.keys.sorted().map { "\($0) has \(remaining[$0] ?? 0) resource instances" }.joined(separator: ", ")
         let status = remaining.isEmpty ? "False" : "True"
         let old = (previous.array ?? []).first { $0["type"].string == "NamespaceContentRemaining" }
         let time = old.flatMap { $0["status"].string == status ? $0["lastTransitionTime"].string : nil } ?? Timestamp.now()
-        return [[
-            "type": "NamespaceContentRemaining", "status": .string(status), "lastTransitionTime": .string(time),
-            "reason": remaining.isEmpty ? "ContentRemoved" : "SomeResourcesRemain", "message": .string(message),
-        ]]
+        return [
+            [
+                "type": "NamespaceContentRemaining", "status": .string(status), "lastTransitionTime": .string(time),
+                "reason": remaining.isEmpty ? "ContentRemoved" : "SomeResourcesRemain", "message": .string(message),
+            ]
+        ]
     }
 }

@@ -16,7 +16,9 @@ struct ExecWebSocketRelay: Sendable {
     /// How long to wait for kubectl's answer to our close frame.
     static let closeTimeout: Duration = .seconds(5)
 
-    func shouldUpgrade(_ head: HTTPRequest, _ channel: any Channel, _ logger: Logger) async throws
+    func shouldUpgrade(
+        _ head: HTTPRequest, _ channel: any Channel, _ logger: Logger
+    ) async throws
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
         let target = head.path ?? ""

@@ -45,30 +45,33 @@ struct HummingbirdAdapter: HTTPResponder {
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         case .stream(let produce):
             fields[.cacheControl] = "no-cache, private"
-            return Response(status: status, headers: fields, body: ResponseBody { writer in
-                let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
-                // Hummingbird does not cancel a handler when its client goes away; ending the
-                // chunk stream on channel close stops an idle watch at once.
-                closed?.whenComplete { _ in continuation.finish() }
-                // The producer runs as a child task so the writer (not Sendable) stays in this task.
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask {
-                        defer { continuation.finish() }
-                        // Streams (watches) end when the server shuts down gracefully; otherwise an
-                        // idle watch would hold the shutdown open.
-                        try await cancelWhenGracefulShutdown {
-                            try await produce(StreamWriter { bytes in
-                                if case .terminated = continuation.yield(bytes) { throw CancellationError() }
-                            })
+            return Response(
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+                    // Hummingbird does not cancel a handler when its client goes away; ending the
+                    // chunk stream on channel close stops an idle watch at once.
+                    closed?.whenComplete { _ in continuation.finish() }
+                    // The producer runs as a child task so the writer (not Sendable) stays in this task.
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            defer { continuation.finish() }
+                            // Streams (watches) end when the server shuts down gracefully; otherwise an
+                            // idle watch would hold the shutdown open.
+                            try await cancelWhenGracefulShutdown {
+                                try await produce(
+                                    StreamWriter { bytes in
+                                        if case .terminated = continuation.yield(bytes) { throw CancellationError() }
+                                    })
+                            }
                         }
+                        for await chunk in chunks {
+                            try await writer.write(ByteBuffer(bytes: chunk))
+                        }
+                        group.cancelAll()
                     }
-                    for await chunk in chunks {
-                        try await writer.write(ByteBuffer(bytes: chunk))
-                    }
-                    group.cancelAll()
-                }
-                try await writer.finish(nil)
-            })
+                    try await writer.finish(nil)
+                })
         }
     }
 }

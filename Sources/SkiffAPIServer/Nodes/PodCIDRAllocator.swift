@@ -58,7 +58,8 @@ public final class PodCIDRAllocator: Sendable {
         let parts = clusterCIDR.split(separator: "/")
         var address = in_addr()
         guard parts.count == 2, let prefix = Int(parts[1]), (8...24).contains(prefix),
-              inet_pton(AF_INET, String(parts[0]), &address) == 1, Self.isCIDR(clusterCIDR) else {
+            inet_pton(AF_INET, String(parts[0]), &address) == 1, Self.isCIDR(clusterCIDR)
+        else {
             throw PodCIDRError(message: "cluster CIDR \(clusterCIDR) must be an IPv4 network with a prefix between /8 and /24, e.g. 10.42.0.0/16")
         }
         self.init(clusterCIDR: clusterCIDR, base: UInt32(bigEndian: address.s_addr), blocks: 1 << (24 - prefix))

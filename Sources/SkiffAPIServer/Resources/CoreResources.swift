@@ -41,7 +41,9 @@ enum CoreResources {
             .text("Nominated Node", priority: 1) { Columns.none($0["status"]["nominatedNodeName"].string ?? "") },
             .text("Readiness Gates", priority: 1) { _ in "<none>" },
         ],
-        selectableFields: ["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName"],
+        selectableFields: [
+            "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP", "status.nominatedNodeName",
+        ],
         defaults: { pod in
             var spec = pod["spec"]
             PodSpecRules.applyDefaults(&spec)

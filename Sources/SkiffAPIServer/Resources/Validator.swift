@@ -38,7 +38,9 @@ public struct Validator: Sendable {
         guard let map = value.object else { return fail(field, "Invalid value: must be an object") }
         for (name, quantity) in map.sorted(by: { $0.key < $1.key }) {
             guard let parsed = Quantity(json: quantity) else {
-                fail("\(field).\(name)", "Invalid value: \(quantity.serialized): quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+                fail(
+                    "\(field).\(name)",
+                    "Invalid value: \(quantity.serialized): quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
                 continue
             }
             if parsed.milliValue < 0 { fail("\(field).\(name)", "Invalid value: must be greater than or equal to 0") }

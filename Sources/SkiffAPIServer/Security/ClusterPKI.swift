@@ -80,9 +80,11 @@ public struct ClusterPKI: Sendable {
 
     static func makeServing(key: P256.Signing.PrivateKey, caKey: P256.Signing.PrivateKey, ca: Certificate, hostnames: [String]) throws -> Certificate {
         let now = Date()
-        var names: [GeneralName] = [.dnsName("localhost"), .dnsName("kubernetes"), .dnsName("kubernetes.default"),
-                                    .dnsName("kubernetes.default.svc"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
-                                    .ipAddress(ASN1OctetString(contentBytes: [10, 43, 0, 1]))]
+        var names: [GeneralName] = [
+            .dnsName("localhost"), .dnsName("kubernetes"), .dnsName("kubernetes.default"),
+            .dnsName("kubernetes.default.svc"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            .ipAddress(ASN1OctetString(contentBytes: [10, 43, 0, 1])),
+        ]
         for hostname in hostnames where !hostname.isEmpty {
             let octets = hostname.split(separator: ".").compactMap { UInt8($0) }
             if octets.count == 4 && hostname.split(separator: ".").count == 4 {

@@ -12,7 +12,8 @@ enum NodeAuthorizer {
 
     static func decide(node: String, verb: String, resource: ResourceDefinition, namespace: String?, name: String?, subresource: String?) -> Decision {
         if ["get", "list", "watch"].contains(verb) { return .allow }
-        let denial = Decision.deny("node \"\(node)\" cannot \(verb) resource \"\(resource.plural)\"\(subresource.map { "/\($0)" } ?? "")\(name.map { " named \"\($0)\"" } ?? "")")
+        let denial = Decision.deny(
+            "node \"\(node)\" cannot \(verb) resource \"\(resource.plural)\"\(subresource.map { "/\($0)" } ?? "")\(name.map { " named \"\($0)\"" } ?? "")")
         switch (resource.naming.group, resource.plural) {
         case ("", "nodes"):
             return name == node && verb != "delete" ? .allow : denial

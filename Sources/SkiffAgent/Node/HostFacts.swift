@@ -29,7 +29,8 @@ struct HostFacts: Sendable {
         let release = withUnsafeBytes(of: names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let machine = withUnsafeBytes(of: names.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let osRelease = (try? FileSystem.readString("/etc/os-release")) ?? ""
-        let pretty = osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
+        let pretty =
+            osRelease.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
             .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: "\"") } ?? "Linux"
         return HostFacts(
             cpuCount: max(1, cpus),
@@ -51,7 +52,8 @@ struct HostFacts: Sendable {
     /// flag: without CAP_SYS_RESOURCE in the effective set, never ask for less than our own score.
     static func oomScoreFloor(status: String, ownScore: String) -> Int? {
         let capSysResource: UInt64 = 1 << 24
-        let effective = status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
+        let effective =
+            status.split(separator: "\n").first { $0.hasPrefix("CapEff:") }
             .flatMap { UInt64($0.dropFirst("CapEff:".count).trimmingPrefix(while: { $0 == "\t" || $0 == " " }), radix: 16) } ?? 0
         if effective & capSysResource != 0 { return nil }
         return Int(ownScore.trimmingCharacters(in: "\n ")) ?? 0
@@ -77,7 +79,10 @@ struct HostFacts: Sendable {
         var defaultInterface: String?
         for line in routes.split(separator: "\n").dropFirst() {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            if fields.count > 2, fields[1] == "00000000" { defaultInterface = String(fields[0]); break }
+            if fields.count > 2, fields[1] == "00000000" {
+                defaultInterface = String(fields[0])
+                break
+            }
         }
         var addresses: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&addresses) == 0, let first = addresses else { return nil }

@@ -120,16 +120,18 @@ actor NodeRegistrar {
             ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
         ] {
             let override = conditions[type]
-            list.append(.object([
-                "type": .string(type), "status": .string(override?.status ?? "False"),
-                "reason": .string(override?.reason ?? defaultReason), "message": .string(override?.message ?? defaultMessage),
+            list.append(
+                .object([
+                    "type": .string(type), "status": .string(override?.status ?? "False"),
+                    "reason": .string(override?.reason ?? defaultReason), "message": .string(override?.message ?? defaultMessage),
+                    "lastHeartbeatTime": now, "lastTransitionTime": now,
+                ]))
+        }
+        list.append(
+            .object([
+                "type": "Ready", "status": "True", "reason": "KubeletReady", "message": "skiff agent is posting ready status",
                 "lastHeartbeatTime": now, "lastTransitionTime": now,
             ]))
-        }
-        list.append(.object([
-            "type": "Ready", "status": "True", "reason": "KubeletReady", "message": "skiff agent is posting ready status",
-            "lastHeartbeatTime": now, "lastTransitionTime": now,
-        ]))
         status["conditions"] = .array(list)
         return status
     }
@@ -149,19 +151,25 @@ actor NodeRegistrar {
             do {
                 let now = Timestamp.microseconds()
                 do {
-                    _ = try await client.mergePatch(leasePath, .object(["spec": .object([
-                        "holderIdentity": .string(configuration.nodeName), "renewTime": .string(now),
-                        "leaseDurationSeconds": .int(Int64(configuration.leaseDurationSeconds)),
-                    ])]))
+                    _ = try await client.mergePatch(
+                        leasePath,
+                        .object([
+                            "spec": .object([
+                                "holderIdentity": .string(configuration.nodeName), "renewTime": .string(now),
+                                "leaseDurationSeconds": .int(Int64(configuration.leaseDurationSeconds)),
+                            ])
+                        ]))
                 } catch let error as APIClientError where error.isNotFound {
-                    _ = try await client.create("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", .object([
-                        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                        "metadata": .object(["name": .string(configuration.nodeName), "namespace": "kube-node-lease"]),
-                        "spec": .object([
-                            "holderIdentity": .string(configuration.nodeName), "renewTime": .string(now),
-                            "leaseDurationSeconds": .int(Int64(configuration.leaseDurationSeconds)),
-                        ]),
-                    ]))
+                    _ = try await client.create(
+                        "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+                        .object([
+                            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                            "metadata": .object(["name": .string(configuration.nodeName), "namespace": "kube-node-lease"]),
+                            "spec": .object([
+                                "holderIdentity": .string(configuration.nodeName), "renewTime": .string(now),
+                                "leaseDurationSeconds": .int(Int64(configuration.leaseDurationSeconds)),
+                            ]),
+                        ]))
                 }
                 try await updateStatus()
             } catch {

@@ -33,9 +33,10 @@ struct AgentNodeBackend: NodeAPIBackend {
     func logs(namespace: String, pod: String, container: String, options: SkiffNodeAPI.LogOptions) async throws -> AsyncThrowingStream<[UInt8], any Error> {
         let worker = try await worker(namespace: namespace, pod: pod)
         guard let location = await worker.logLocation(container: container, previous: options.previous) else {
-            throw NodeAPIError.notFound(options.previous
-                ? "previous terminated container \"\(container)\" in pod \"\(pod)\" not found"
-                : "container \"\(container)\" in pod \"\(pod)\" has no logs yet")
+            throw NodeAPIError.notFound(
+                options.previous
+                    ? "previous terminated container \"\(container)\" in pod \"\(pod)\" not found"
+                    : "container \"\(container)\" in pod \"\(pod)\" has no logs yet")
         }
         var readOptions = SkiffLogs.LogOptions(tailLines: options.tailLines, timestamps: options.timestamps, limitBytes: options.limitBytes)
         if let sinceSeconds = options.sinceSeconds {

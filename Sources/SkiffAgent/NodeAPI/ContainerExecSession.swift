@@ -20,7 +20,9 @@ final class ContainerExecSession: ExecSession {
     private let exitCode: Task<Int32, Never>
     private let processFile: String
 
-    static func start(runtimePath: String, runtimeRoot: String, containerID: String, bundle: String, command: [String], tty: Bool) throws -> ContainerExecSession {
+    static func start(
+        runtimePath: String, runtimeRoot: String, containerID: String, bundle: String, command: [String], tty: Bool
+    ) throws -> ContainerExecSession {
         // The container's own process settings (environment, cwd, user, capabilities) with the command swapped in.
         let config = try RuntimeSpec.decode(FileSystem.readBytes(bundle + "/config.json"), what: "\(bundle)/config.json")
         var process = config.process ?? RuntimeSpec.Process()
@@ -42,16 +44,23 @@ final class ContainerExecSession: ExecSession {
     }
 
     private static func startWithPipes(runtimePath: String, runtimeRoot: String, containerID: String, processFile: String) throws -> ContainerExecSession {
-        let input = try Pipe(), output = try Pipe(), errors = try Pipe()
+        let input = try Pipe()
+        let output = try Pipe()
+        let errors = try Pipe()
         let pid: pid_t
         do {
-            pid = try Spawn.start(runtimePath, [runtimePath, "--root", runtimeRoot, "exec", "--process", processFile, containerID],
-                                  environment: environment, keep: [(input.read, 0), (output.write, 1), (errors.write, 2)], newSession: true)
+            pid = try Spawn.start(
+                runtimePath, [runtimePath, "--root", runtimeRoot, "exec", "--process", processFile, containerID],
+                environment: environment, keep: [(input.read, 0), (output.write, 1), (errors.write, 2)], newSession: true)
         } catch {
-            input.close(); output.close(); errors.close()
+            input.close()
+            output.close()
+            errors.close()
             throw error
         }
-        close(input.read); close(output.write); close(errors.write)
+        close(input.read)
+        close(output.write)
+        close(errors.write)
         return ContainerExecSession(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read, terminal: false, processFile: processFile)
     }
 

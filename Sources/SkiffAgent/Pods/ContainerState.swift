@@ -34,7 +34,8 @@ struct Termination: Sendable, Equatable {
 
     init?(json: JSON) {
         guard let code = json["exitCode"].int, let started = json["startedAt"].string.flatMap(Timestamp.parse),
-              let finished = json["finishedAt"].string.flatMap(Timestamp.parse) else { return nil }
+            let finished = json["finishedAt"].string.flatMap(Timestamp.parse)
+        else { return nil }
         self.init(
             exitCode: Int32(code), signal: json["signal"].int.map { Int32($0) }, reason: json["reason"].string ?? "Error",
             message: json["message"].string, startedAt: started, finishedAt: finished,

@@ -41,7 +41,8 @@ struct PodCgroups: Sendable {
         var cpuMilli: Int64? = 0
         var cpuRequestMilli: Int64 = 0
         for container in pod.spec.containers {
-            let limits = container.resources.limits, requests = container.resources.requests
+            let limits = container.resources.limits
+            let requests = container.resources.requests
             if let limit = limits["memory"], let sum = memory { memory = sum + limit.value } else { memory = nil }
             if let limit = limits["cpu"], let sum = cpuMilli { cpuMilli = sum + limit.milliValue } else { cpuMilli = nil }
             cpuRequestMilli += (requests["cpu"] ?? limits["cpu"])?.milliValue ?? 0
@@ -112,6 +113,6 @@ struct KernelCgroups: CgroupTree {
 
     func oomKills(path: String) -> UInt64 {
         let cgroup = Cgroups.open(path: path, hierarchy: hierarchy)
-        return (try? cgroup.stats().memory.oom_kill) ?? 0
+        return (try? cgroup.stats().memory.oomKill) ?? 0
     }
 }

@@ -17,7 +17,8 @@ struct PodRecord: Sendable {
     /// The saved record, or nil when there is none or it cannot be read.
     static func load(podsDirectory: String, uid: String) -> PodRecord? {
         guard let text = try? FileSystem.readString(path(podsDirectory: podsDirectory, uid: uid)),
-              let json = try? JSON(parsing: text) else { return nil }
+            let json = try? JSON(parsing: text)
+        else { return nil }
         return PodRecord(json: json)
     }
 

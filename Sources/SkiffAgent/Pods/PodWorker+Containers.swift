@@ -28,7 +28,8 @@ extension PodWorker {
                 } catch {
                     throw ContainerRuntimeError(
                         reason: "ErrImageNeverPull",
-                        message: "Container image \"\(imageReference)\" is not present with pull policy of Never: \(error); import it with `skiff image import`")
+                        message: "Container image \"\(imageReference)\" is not present with pull policy of Never: \(error); import it with `skiff image import`"
+                    )
                 }
             }
             state.imageID = image.imageID
@@ -61,12 +62,13 @@ extension PodWorker {
                 allMounts.append(PreparedMount(destination: "/tmp", source: "tmpfs", type: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
             }
             let user = try resolveUser(spec: spec, image: image)
-            let config = try context.specBuilder.build(.init(
-                pod: pod, container: spec, image: image.defaults, rootfs: rootfs,
-                readonlyRootfs: hostProcess || spec.securityContext.readOnlyRootFilesystem,
-                environment: environment, mounts: allMounts, sandbox: sandbox.paths,
-                cgroupsPath: context.cgroups.containerPath(pod: pod, containerID: id),
-                oomScoreAdj: context.cgroups.oomScoreAdj(for: pod, container: spec), hostProcess: hostProcess, user: user))
+            let config = try context.specBuilder.build(
+                .init(
+                    pod: pod, container: spec, image: image.defaults, rootfs: rootfs,
+                    readonlyRootfs: hostProcess || spec.securityContext.readOnlyRootFilesystem,
+                    environment: environment, mounts: allMounts, sandbox: sandbox.paths,
+                    cgroupsPath: context.cgroups.containerPath(pod: pod, containerID: id),
+                    oomScoreAdj: context.cgroups.oomScoreAdj(for: pod, container: spec), hostProcess: hostProcess, user: user))
             try FileSystem.writeAtomically(directory + "/config.json", config.encoded(pretty: false))
             let logDirectory = context.podLogDirectory(pod) + "/" + name
             _ = try FileSystem.makeDirectories(logDirectory)
@@ -109,7 +111,9 @@ extension PodWorker {
             try? FileSystem.removeTree(directory)
             state.phase = .waiting(reason: failure.reason, message: failure.message)
             containers[name] = state
-            context.status.record(pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed", message: failure.message)
+            context.status.record(
+                pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed",
+                message: failure.message)
             // A missing image or ConfigMap may appear later; retry as the kubelet does.
             wake(at: Date().addingTimeInterval(10))
         }
@@ -118,8 +122,10 @@ extension PodWorker {
     /// runAsUser/runAsGroup from the container or the pod, else the image's USER (numeric, or a
     /// name looked up in the image's /etc/passwd).
     func resolveUser(spec: Container, image: ResolvedImage) throws -> (uid: UInt32, gid: UInt32, additionalGids: [UInt32]) {
-        let container = spec.securityContext, podSecurity = pod.spec.securityContext
-        var uid: UInt32 = 0, gid: UInt32 = 0
+        let container = spec.securityContext
+        let podSecurity = pod.spec.securityContext
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
         let imageUser = image.defaults.user
         if !imageUser.isEmpty {
             let parts = imageUser.split(separator: ":", maxSplits: 1).map(String.init)
@@ -179,8 +185,9 @@ extension PodWorker {
             return
         }
         guard !exitsInFlight.contains(id),
-              let name = containers.first(where: { $0.value.runningID == id })?.key, let state = containers[name],
-              case .running(_, let startedAt) = state.phase else { return }
+            let name = containers.first(where: { $0.value.runningID == id })?.key, let state = containers[name],
+            case .running(_, let startedAt) = state.phase
+        else { return }
         exitsInFlight.insert(id)
         defer { exitsInFlight.remove(id) }
         let directory = context.containerDirectory(id)
@@ -208,7 +215,8 @@ extension PodWorker {
         try? FileSystem.removeTree(directory)
 
         if oomKilled {
-            context.status.record(pod: pod, container: name, type: "Warning", reason: "OOMKilling", message: "Memory cgroup out of memory: killed container \(name)")
+            context.status.record(
+                pod: pod, container: name, type: "Warning", reason: "OOMKilling", message: "Memory cgroup out of memory: killed container \(name)")
         }
         // The awaits above let probes, kills and syncs run: build on the state as it is now.
         guard var state = containers[name], state.runningID == id else { return }
@@ -216,15 +224,18 @@ extension PodWorker {
         state.ready = false
         state.started = false
         let restartPolicy = pod.spec.restartPolicy
-        let willRestart = lifecycle == .running && (restartPolicy.restarts(exitCode: code)
-            || (state.isInit && code != 0 && restartPolicy != .never))
+        let willRestart =
+            lifecycle == .running
+            && (restartPolicy.restarts(exitCode: code)
+                || (state.isInit && code != 0 && restartPolicy != .never))
         if willRestart {
             // The first restart is immediate; after that 10 s doubling to 5 min, reset after
             // 10 minutes of clean running (the kubelet's back-off).
             if finishedAt.timeIntervalSince(startedAt) > 600 { state.backoffSeconds = 0 }
             state.restartDelaySeconds = state.backoffSeconds
             state.restartAfter = state.backoffSeconds > 0 ? Date().addingTimeInterval(state.backoffSeconds) : nil
-            state.backoffSeconds = state.backoffSeconds == 0
+            state.backoffSeconds =
+                state.backoffSeconds == 0
                 ? context.configuration.initialBackoffSeconds
                 : min(state.backoffSeconds * 2, context.configuration.maxBackoffSeconds)
         }

@@ -52,7 +52,8 @@ extension PodWorker {
     private func probeLoop(kind: ProbeKind, probe: Probe, name: String, id: String, podIP: String, spec: Container, prober: Prober) async {
         let period = Double(probe.periodSeconds)
         try? await Task.sleep(for: .seconds(Double(probe.initialDelaySeconds)))
-        var successes = 0, failures = 0
+        var successes = 0
+        var failures = 0
         while !Task.isCancelled {
             guard containers[name]?.runningID == id else { return }
             // Liveness and readiness wait for the startup probe, as in Kubernetes.
@@ -93,7 +94,9 @@ extension PodWorker {
         case .liveness:
             if specFor(name)?.readinessProbe == nil, containers[name]?.ready != true {
                 containers[name]?.ready = true
-            } else { return }
+            } else {
+                return
+            }
         }
         requestSync()
     }

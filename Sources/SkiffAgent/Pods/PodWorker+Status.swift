@@ -12,7 +12,10 @@ extension PodWorker {
             if let termination = state.termination, termination.exitCode != 0, restartPolicy == .never { return .failed }
             return .pending
         }
-        var running = 0, waiting = 0, stopped = 0, succeeded = 0
+        var running = 0
+        var waiting = 0
+        var stopped = 0
+        var succeeded = 0
         for spec in pod.spec.containers {
             guard let state = containers[spec.name] else { continue }
             switch state.phase {
@@ -110,12 +113,13 @@ extension PodWorker {
     static func withoutTimes(_ status: JSON) -> JSON {
         var copy = status
         if let conditions = status["conditions"].array {
-            copy["conditions"] = .array(conditions.map { condition in
-                var condition = condition
-                condition["lastTransitionTime"] = nil
-                condition["lastProbeTime"] = nil
-                return condition
-            })
+            copy["conditions"] = .array(
+                conditions.map { condition in
+                    var condition = condition
+                    condition["lastTransitionTime"] = nil
+                    condition["lastProbeTime"] = nil
+                    return condition
+                })
         }
         return copy
     }

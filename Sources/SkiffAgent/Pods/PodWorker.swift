@@ -44,7 +44,6 @@ actor PodWorker {
         }
     }
 
-
     // MARK: events in
 
     func update(_ newPod: Pod) {
@@ -107,7 +106,8 @@ actor PodWorker {
             do {
                 try await setUpSandbox()
             } catch {
-                context.status.record(pod: pod, container: nil, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
+                context.status.record(
+                    pod: pod, container: nil, type: "Warning", reason: "FailedCreatePodSandBox", message: "Failed to create pod sandbox: \(error)")
                 await reportStatus()
                 wake(at: Date().addingTimeInterval(10))
                 return
@@ -179,10 +179,12 @@ actor PodWorker {
     func enterBackOff(_ name: String) {
         guard let state = containers[name], state.restartAfter != nil else { return }
         if case .waiting(let reason, _) = state.phase, reason == "CrashLoopBackOff" { return }
-        let message = "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod.name)_\(pod.namespace)(\(uid))"
+        let message =
+            "back-off \(GoDuration.string(seconds: state.restartDelaySeconds)) restarting failed container=\(name) pod=\(pod.name)_\(pod.namespace)(\(uid))"
         containers[name]?.lastTermination = state.termination ?? state.lastTermination
         containers[name]?.phase = .waiting(reason: "CrashLoopBackOff", message: message)
-        context.status.record(pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod.name)")
+        context.status.record(
+            pod: pod, container: name, type: "Warning", reason: "BackOff", message: "Back-off restarting failed container \(name) in pod \(pod.name)")
     }
 
     /// The pod is done when no container will run again (restartPolicy Never/OnFailure).

@@ -13,7 +13,9 @@ struct Prober: Sendable {
     let driver: any ContainerRuntime
 
     /// Runs a probe's or hook's handler against the container; a probe without one fails.
-    func run(_ handler: LifecycleHandler?, containerID: String, podIP: String, container: Container, environment: [String], timeout: Double) async -> ProbeResult {
+    func run(
+        _ handler: LifecycleHandler?, containerID: String, podIP: String, container: Container, environment: [String], timeout: Double
+    ) async -> ProbeResult {
         switch handler {
         case .exec(let command):
             guard !command.isEmpty else { return .failure("exec handler has no command") }
@@ -61,13 +63,22 @@ struct Prober: Sendable {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        if result != 0 && errno != EINPROGRESS { close(fd); return -1 }
+        if result != 0 && errno != EINPROGRESS {
+            close(fd)
+            return -1
+        }
         var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        guard poll(&poller, 1, Int32(timeout * 1000)) == 1 else { close(fd); return -1 }
+        guard poll(&poller, 1, Int32(timeout * 1000)) == 1 else {
+            close(fd)
+            return -1
+        }
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        if error != 0 { close(fd); return -1 }
+        if error != 0 {
+            close(fd)
+            return -1
+        }
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
         var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))

@@ -77,7 +77,8 @@ struct ContainerSpecBuilder {
             argv = input.image.entrypoint + (container.args.isEmpty ? input.image.cmd : container.args)
         }
         guard !argv.isEmpty else {
-            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "no command specified: the container has no command and the image has no ENTRYPOINT or CMD")
+            throw ContainerRuntimeError(
+                reason: "CreateContainerConfigError", message: "no command specified: the container has no command and the image has no ENTRYPOINT or CMD")
         }
         argv = argv.map { Self.expandVariables($0, environment: input.environment) }
 
@@ -149,7 +150,8 @@ struct ContainerSpecBuilder {
         case .runtimeDefault:
             if !privileged { linux.seccomp = SeccompDefault.profile }
         case .localhost:
-            throw ContainerRuntimeError(reason: "CreateContainerConfigError", message: "seccompProfile type Localhost is not supported (use RuntimeDefault or Unconfined)")
+            throw ContainerRuntimeError(
+                reason: "CreateContainerConfigError", message: "seccompProfile type Localhost is not supported (use RuntimeDefault or Unconfined)")
         }
         spec.linux = linux
         spec.annotations = [
@@ -174,7 +176,8 @@ struct ContainerSpecBuilder {
     static func resources(_ resources: ResourceRequirements, privileged: Bool, template: RuntimeSpec.Resources?) -> RuntimeSpec.Resources {
         var result = template ?? RuntimeSpec.Resources()
         if privileged { result.devices = [RuntimeSpec.DeviceRule(allow: true, access: "rwm")] }
-        let requests = resources.requests, limits = resources.limits
+        let requests = resources.requests
+        let limits = resources.limits
         let cpuRequest = requests["cpu"] ?? limits["cpu"]
         var cpu = RuntimeSpec.CPU(shares: UInt64(cpuShares(milliCPU: cpuRequest?.milliValue ?? 0)))
         if let limit = limits["cpu"] {

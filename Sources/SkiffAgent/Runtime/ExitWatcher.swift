@@ -1,7 +1,7 @@
 import Glibc
 import ServiceLifecycle
-import Synchronization
 import SkiffSystem
+import Synchronization
 
 /// Tells the agent the moment a container's monitor writes exit.json, through inotify on each
 /// container's state directory: the kubelet's PLEG without its one-second relist.
@@ -91,11 +91,13 @@ private final class ReaderThread: Sendable {
     func start() {
         let box = Unmanaged.passRetained(self)
         var thread = pthread_t()
-        pthread_create(&thread, nil, { argument in
-            let reader = Unmanaged<ReaderThread>.fromOpaque(argument!).takeRetainedValue()
-            reader.watcher.readLoop()
-            return nil
-        }, box.toOpaque())
+        pthread_create(
+            &thread, nil,
+            { argument in
+                let reader = Unmanaged<ReaderThread>.fromOpaque(argument!).takeRetainedValue()
+                reader.watcher.readLoop()
+                return nil
+            }, box.toOpaque())
         pthread_detach(thread)
     }
 }

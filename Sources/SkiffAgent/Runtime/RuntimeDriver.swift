@@ -20,7 +20,9 @@ struct RuntimeDriver: ContainerRuntime {
     /// Starts the monitor, which runs `skiff-runc create` with the container's stdio on its log
     /// pipes and then outlives us; returns the container's init pid and the monitor's pid.
     func create(id: String, bundle: String, stateDirectory: String, logPath: String) async throws -> (pid: Int32, monitor: Int32) {
-        let runtimePath = runtimePath, runtimeRoot = runtimeRoot, monitorPath = monitorPath
+        let runtimePath = runtimePath
+        let runtimeRoot = runtimeRoot
+        let monitorPath = monitorPath
         return try await blocking {
             let pipe = try Pipe()
             let fds = [pipe.read, pipe.write]
@@ -28,12 +30,15 @@ struct RuntimeDriver: ContainerRuntime {
             do {
                 monitor = try Spawn.start(
                     monitorPath,
-                    [monitorPath, "--runtime", runtimePath, "--runtime-root", runtimeRoot, "--id", id, "--bundle", bundle,
-                     "--state-dir", stateDirectory, "--log-path", logPath],
+                    [
+                        monitorPath, "--runtime", runtimePath, "--runtime-root", runtimeRoot, "--id", id, "--bundle", bundle,
+                        "--state-dir", stateDirectory, "--log-path", logPath,
+                    ],
                     environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                     keep: [(fds[1], 3)], newSession: true)
             } catch {
-                close(fds[0]); close(fds[1])
+                close(fds[0])
+                close(fds[1])
                 throw error
             }
             close(fds[1])
@@ -45,7 +50,8 @@ struct RuntimeDriver: ContainerRuntime {
             }
             var status: Int32 = 0
             _ = waitpid(monitor, &status, 0)
-            let message = reply.hasPrefix("error ") ? String(reply.dropFirst("error ".count)) : "monitor ended without a result (\(ExitStatus(waitStatus: status)))"
+            let message =
+                reply.hasPrefix("error ") ? String(reply.dropFirst("error ".count)) : "monitor ended without a result (\(ExitStatus(waitStatus: status)))"
             throw ContainerRuntimeError(reason: "CreateContainerError", message: message)
         }
     }
@@ -73,7 +79,8 @@ struct RuntimeDriver: ContainerRuntime {
     /// Runs a command in the container to completion (exec probes, lifecycle hooks) and returns
     /// its exit code and combined output, killing it after `timeout` seconds.
     func execAndWait(id: String, process: RuntimeSpec.Process, timeout: Double) async throws -> (exitCode: Int32, output: String) {
-        let runtimePath = runtimePath, runtimeRoot = runtimeRoot
+        let runtimePath = runtimePath
+        let runtimeRoot = runtimeRoot
         return try await blocking {
             let file = "/tmp/skiff-exec-\(id.prefix(12))-\(UInt64.random(in: 0...UInt64.max)).json"
             try FileSystem.writeAtomically(file, process.json.serialized)
@@ -95,7 +102,8 @@ struct RuntimeDriver: ContainerRuntime {
     }
 
     private func runtimeOutput(_ arguments: [String]) async throws -> CommandOutput {
-        let runtimePath = runtimePath, runtimeRoot = runtimeRoot
+        let runtimePath = runtimePath
+        let runtimeRoot = runtimeRoot
         return try await blocking { try Command.run(runtimePath, ["--root", runtimeRoot] + arguments) }
     }
 

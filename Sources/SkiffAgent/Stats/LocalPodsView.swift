@@ -24,9 +24,10 @@ public enum LocalPodsView {
                     // The monitor may have recorded an exit the agent has not processed yet.
                     let exited = FileSystem.exists("\(dataDirectory)/containers/\(id)/exit.json")
                     states["\(uid)/\(state.name)"] = exited ? "Exited" : "Running"
-                    containers.append(ContainerStatsTarget(
-                        name: state.name, cgroupPath: cgroups.containerPath(pod: pod, containerID: id),
-                        startTime: StatsTime(seconds: Int64(startedAt.timeIntervalSince1970)), id: id, image: state.image))
+                    containers.append(
+                        ContainerStatsTarget(
+                            name: state.name, cgroupPath: cgroups.containerPath(pod: pod, containerID: id),
+                            startTime: StatsTime(seconds: Int64(startedAt.timeIntervalSince1970)), id: id, image: state.image))
                 case .terminated(let termination):
                     states["\(uid)/\(state.name)"] = "Exited(\(termination.exitCode))"
                     containers.append(ContainerStatsTarget(name: state.name, cgroupPath: "", startTime: StatsTime(seconds: 0)))
@@ -35,9 +36,10 @@ public enum LocalPodsView {
                     containers.append(ContainerStatsTarget(name: state.name, cgroupPath: "", startTime: StatsTime(seconds: 0)))
                 }
             }
-            targets.append(PodStatsTarget(
-                namespace: pod.namespace, name: pod.name,
-                uid: uid, cgroupPath: cgroups.path(for: pod), containers: containers.sorted { $0.name < $1.name }))
+            targets.append(
+                PodStatsTarget(
+                    namespace: pod.namespace, name: pod.name,
+                    uid: uid, cgroupPath: cgroups.path(for: pod), containers: containers.sorted { $0.name < $1.name }))
         }
         // Two samples a quarter second apart give a CPU rate.
         let sampler = StatsSampler(hierarchy: hierarchy, minimumWindowNanoseconds: 100_000_000)

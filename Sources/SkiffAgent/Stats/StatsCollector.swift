@@ -22,7 +22,8 @@ struct StatsCollector: Sendable {
         for worker in await manager.allWorkers() {
             if let target = await worker.statsTarget() { targets.append(target) }
         }
-        let sampler = sampler, pods = targets
+        let sampler = sampler
+        let pods = targets
         return await blocking { sampler.sample(pods) }
     }
 
@@ -42,9 +43,10 @@ extension PodWorker {
         var containerTargets: [ContainerStatsTarget] = []
         for state in containers.values {
             guard case .running(let id, let startedAt) = state.phase else { continue }
-            containerTargets.append(ContainerStatsTarget(
-                name: state.name, cgroupPath: context.cgroups.containerPath(pod: pod, containerID: id),
-                startTime: StatsTime(seconds: Int64(startedAt.timeIntervalSince1970)), id: id, image: state.image))
+            containerTargets.append(
+                ContainerStatsTarget(
+                    name: state.name, cgroupPath: context.cgroups.containerPath(pod: pod, containerID: id),
+                    startTime: StatsTime(seconds: Int64(startedAt.timeIntervalSince1970)), id: id, image: state.image))
         }
         return PodStatsTarget(
             namespace: pod.namespace, name: pod.name, uid: uid,

@@ -20,7 +20,8 @@ struct EnvironmentResolver: Sendable {
         set("HOSTNAME", pod.spec.hostname ?? pod.name)
         for source in container.envFrom {
             do {
-                for (key, bytes) in try await volumes.fetchData(namespace: namespace, name: source.name, secret: source.isSecret).sorted(by: { $0.key < $1.key }) {
+                for (key, bytes) in try await volumes.fetchData(namespace: namespace, name: source.name, secret: source.isSecret).sorted(by: { $0.key < $1.key }
+                ) {
                     set(source.prefix + key, String(decoding: bytes, as: UTF8.self))
                 }
             } catch let error as VolumeError {

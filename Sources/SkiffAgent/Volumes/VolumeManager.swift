@@ -160,7 +160,8 @@ struct VolumeManager: Sendable {
     }
 
     static func isMountPoint(_ path: String) -> Bool {
-        var own = stat(), parent = stat()
+        var own = stat()
+        var parent = stat()
         guard stat(path, &own) == 0, stat(path + "/..", &parent) == 0 else { return false }
         return own.st_dev != parent.st_dev
     }

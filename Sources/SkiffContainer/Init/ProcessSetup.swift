@@ -59,7 +59,8 @@ struct ProcessSetup {
             case .failed: throw RuntimeError("exec: \(program.quoted): permission denied")
             }
         }
-        let path = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+        let path =
+            environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(program)"

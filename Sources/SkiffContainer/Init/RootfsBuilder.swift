@@ -53,8 +53,9 @@ struct RootfsBuilder {
             return
         }
         try FileSystem.makeDirectories(destination)
-        try LinuxCalls.mount(mount.source ?? type, destination, type: type, flags: options.flags,
-                             data: options.data.joined(separator: ","))
+        try LinuxCalls.mount(
+            mount.source ?? type, destination, type: type, flags: options.flags,
+            data: options.data.joined(separator: ","))
         for propagation in options.propagation { try LinuxCalls.remount(destination, flags: propagation) }
     }
 
@@ -138,19 +139,22 @@ struct RootfsBuilder {
                 try LinuxCalls.mount(device.path, path, type: "bind", flags: UInt(MS_BIND))
                 continue
             }
-            let kind: mode_t = switch device.type {
-            case "b": S_IFBLK
-            case "p": S_IFIFO
-            default: S_IFCHR
-            }
+            let kind: mode_t =
+                switch device.type {
+                case "b": S_IFBLK
+                case "p": S_IFIFO
+                default: S_IFCHR
+                }
             _ = unlink(path)
             try shim("mknod", path.quoted) {
                 skiff_mknod(path, kind | mode_t(device.fileMode ?? 0o666), UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
             }
             try sys("chown", path.quoted) { chown(path, device.uid ?? 0, device.gid ?? 0) }
         }
-        for (link, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                               ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")] {
+        for (link, target) in [
+            ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx"),
+        ] {
             let path = rootfs + "/dev/" + link
             if !FileSystem.exists(path) {
                 try sys("symlink", "\(target.quoted) -> \(path.quoted)") { symlink(target, path) }

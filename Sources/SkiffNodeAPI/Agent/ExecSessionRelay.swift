@@ -100,7 +100,7 @@ struct ExecSessionRelay: Sendable {
                     break
                 }
             }
-        } catch where Task.isCancelled {
+        } catch  where Task.isCancelled {
             return
         }
     }

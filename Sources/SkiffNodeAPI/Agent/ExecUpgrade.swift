@@ -12,7 +12,9 @@ struct ExecUpgrade: Sendable {
     let credential: String
     let logger: Logger
 
-    func shouldUpgrade(_ head: HTTPRequest, _ channel: any Channel, _ logger: Logger) async throws
+    func shouldUpgrade(
+        _ head: HTTPRequest, _ channel: any Channel, _ logger: Logger
+    ) async throws
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
         guard BearerAuthMiddleware.authorized(head.headerFields[.authorization], credential: credential),

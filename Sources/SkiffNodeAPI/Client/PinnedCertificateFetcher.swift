@@ -26,8 +26,9 @@ enum PinnedCertificateFetcher {
                             let fingerprint = AgentCertificate.fingerprint(der: der)
                             guard fingerprint == sha256 else {
                                 promise.succeed(.failed)
-                                done.fail(NodeAPIClientError.certificateMismatch(
-                                    "the agent at \(host):\(port) presented a certificate with SHA-256 \(fingerprint), but its Node pins \(sha256)"))
+                                done.fail(
+                                    NodeAPIClientError.certificateMismatch(
+                                        "the agent at \(host):\(port) presented a certificate with SHA-256 \(fingerprint), but its Node pins \(sha256)"))
                                 return
                             }
                             captured.withLock { $0 = leaf }
@@ -44,7 +45,9 @@ enum PinnedCertificateFetcher {
             done.fail(error)
             throw NodeAPIClientError.unreachable("cannot connect to \(host):\(port): \(error)")
         }
-        let timeoutTask = channel.eventLoop.scheduleTask(in: timeout) { done.fail(NodeAPIClientError.unreachable("TLS handshake with \(host):\(port) timed out")) }
+        let timeoutTask = channel.eventLoop.scheduleTask(in: timeout) {
+            done.fail(NodeAPIClientError.unreachable("TLS handshake with \(host):\(port) timed out"))
+        }
         defer {
             timeoutTask.cancel()
             channel.close(promise: nil)

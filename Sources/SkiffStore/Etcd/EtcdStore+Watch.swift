@@ -12,7 +12,7 @@ extension EtcdStore {
             "create_request": [
                 "key": encode(prefix), "range_end": encode(Self.rangeEnd(ofPrefix: prefix)),
                 "start_revision": .string(String(afterRevision + 1)), "prev_kv": true,
-            ],
+            ]
         ]
         let (stream, continuation) = AsyncStream<StoreEvent>.makeStream()
         let gateway = self.gateway
@@ -29,7 +29,8 @@ extension EtcdStore {
                     let previous = event["prev_kv"].isNull ? nil : keyValue(event["prev_kv"])
                     let storeEvent: StoreEvent
                     if event["type"].string == "DELETE" {
-                        storeEvent = StoreEvent(kind: .deleted, key: kv.key, value: previous?.value ?? [], previousValue: previous?.value, revision: kv.modRevision)
+                        storeEvent = StoreEvent(
+                            kind: .deleted, key: kv.key, value: previous?.value ?? [], previousValue: previous?.value, revision: kv.modRevision)
                     } else {
                         let kind: StoreEvent.Kind = kv.createRevision == kv.modRevision ? .created : .updated
                         storeEvent = StoreEvent(kind: kind, key: kv.key, value: kv.value, previousValue: previous?.value, revision: kv.modRevision)

@@ -64,9 +64,10 @@ public struct EtcdStore: Store {
     }
 
     public func delete(_ key: String, expectedRevision: Int64?) async throws(StoreError) -> Int64 {
-        let compare: JSON = expectedRevision.map {
-            ["key": encode(key), "target": "MOD", "result": "EQUAL", "mod_revision": .string(String($0))]
-        } ?? ["key": encode(key), "target": "CREATE", "result": "GREATER", "create_revision": "0"]
+        let compare: JSON =
+            expectedRevision.map {
+                ["key": encode(key), "target": "MOD", "result": "EQUAL", "mod_revision": .string(String($0))]
+            } ?? ["key": encode(key), "target": "CREATE", "result": "GREATER", "create_revision": "0"]
         let result = try await transaction(compare: compare, success: ["request_delete_range": ["key": encode(key)]])
         guard result.succeeded else {
             guard let current = try await get(key) else { throw .notFound }

@@ -121,8 +121,10 @@ extension SQLiteStore {
         do throws(StoreError) {
             try writer.database.query(
                 "INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, value, old_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [.integer(revision), .text(write.key), .integer(event.kind == .created ? 1 : 0), .integer(event.kind == .deleted ? 1 : 0),
-                 .integer(createRevision), .integer(previous?.id ?? 0), .blob(event.value), event.previousValue.map { .blob($0) } ?? .null])
+                [
+                    .integer(revision), .text(write.key), .integer(event.kind == .created ? 1 : 0), .integer(event.kind == .deleted ? 1 : 0),
+                    .integer(createRevision), .integer(previous?.id ?? 0), .blob(event.value), event.previousValue.map { .blob($0) } ?? .null,
+                ])
         } catch .conflict {
             // UNIQUE(name, prev_revision): another writer already replaced this revision.
             throw .conflict(current: -1)
