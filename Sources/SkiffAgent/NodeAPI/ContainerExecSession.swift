@@ -58,9 +58,9 @@ final class ContainerExecSession: ExecSession {
             errors.close()
             throw error
         }
-        close(input.read)
-        close(output.write)
-        close(errors.write)
+        closeFD(input.read)
+        closeFD(output.write)
+        closeFD(errors.write)
         return ContainerExecSession(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read, terminal: false, processFile: processFile)
     }
 
@@ -72,7 +72,7 @@ final class ContainerExecSession: ExecSession {
         let console = try ConsoleSocket(path: "\(directory)/skiff-exec-\(String(UInt64.random(in: 0...UInt64.max), radix: 36)).sock")
         let errors = try Pipe()
         let null = try sys("open", "/dev/null") { open("/dev/null", O_RDWR | O_CLOEXEC) }
-        defer { close(null) }
+        defer { closeFD(null) }
         let pid: pid_t
         do {
             pid = try Spawn.start(
@@ -82,21 +82,28 @@ final class ContainerExecSession: ExecSession {
             errors.close()
             throw error
         }
-        close(errors.write)
+        closeFD(errors.write)
         let master: Int32
         do {
             let exited = try Spawn.pidfd(pid)
-            defer { close(exited) }
+            defer { closeFD(exited) }
             master = try console.receiveMaster(timeoutMilliseconds: 30_000, giveUpWhenReadable: exited)
         } catch {
             kill(pid, SIGKILL)
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = try? sys("waitpid", "skiff-runc exec \(pid)") { waitpid(pid, &status, 0) }
             let message = (try? FileSystem.readAll(fd: errors.read, name: "skiff-runc exec stderr")).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            close(errors.read)
+            closeFD(errors.read)
             throw NodeAPIError.badRequest(message.isEmpty ? "exec: \(error)" : message.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        let control = dup(master)
+        let control: Int32
+        do {
+            control = try sys("dup", "pty master \(master)") { dup(master) }
+        } catch {
+            closeFD(master)
+            closeFD(errors.read)
+            throw error
+        }
         return ContainerExecSession(pid: pid, stdin: control, stdout: master, stderr: errors.read, terminal: true, processFile: processFile)
     }
 
@@ -113,7 +120,7 @@ final class ContainerExecSession: ExecSession {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
                     var status: Int32 = 0
-                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    _ = try? sys("waitpid", "skiff-runc exec \(pid)") { waitpid(pid, &status, 0) }
                     unlink(processFile)
                     continuation.resume(returning: ExitStatus(waitStatus: status).code)
                 }
@@ -126,25 +133,27 @@ final class ContainerExecSession: ExecSession {
         AsyncStream { continuation in
             DispatchQueue.global().async {
                 var buffer = [UInt8](repeating: 0, count: 32 * 1024)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-                    if count > 0 {
-                        continuation.yield(Array(buffer[0..<count]))
-                    } else if count < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        break
-                    }
+                // Ends at EOF, or at an error: a pty reports EIO once the process's side closes.
+                while let count = try? sys("read", "exec output \(fd)", { buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) } }),
+                    count > 0
+                {
+                    continuation.yield(Array(buffer[0..<count]))
                 }
-                close(fd)
+                closeFD(fd)
                 continuation.finish()
             }
         }
     }
 
     func writeStdin(_ bytes: [UInt8]) async throws {
-        let fd = stdinFD.withLock { $0 }
+        // A duplicate taken under the lock: `closeControl` may close the shared descriptor while
+        // this write waits for the process to read, and the number could then name another file.
+        let fd = try stdinFD.withLock { fd -> Int32 in
+            guard fd >= 0 else { return -1 }
+            return try sys("dup", "exec stdin \(fd)") { dup(fd) }
+        }
         guard fd >= 0 else { return }
+        defer { closeFD(fd) }
         try await blocking { try FileSystem.writeAll(fd: fd, bytes, name: "exec stdin") }
     }
 
@@ -156,7 +165,7 @@ final class ContainerExecSession: ExecSession {
 
     private func closeControl() {
         stdinFD.withLock { fd in
-            if fd >= 0 { close(fd) }
+            closeFD(fd)
             fd = -1
         }
     }

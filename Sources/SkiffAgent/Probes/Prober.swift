@@ -1,6 +1,7 @@
 import Glibc
 import SkiffAPI
 import SkiffOCI
+import SkiffSystem
 
 /// One probe's outcome and what to say about a failure.
 enum ProbeResult: Sendable, Equatable {
@@ -40,7 +41,7 @@ struct Prober: Sendable {
             return await blocking {
                 let fd = Self.connect(host: host, port: port, timeout: timeout)
                 guard fd >= 0 else { return .failure("dial tcp \(host):\(port): connection refused or timed out") }
-                close(fd)
+                closeFD(fd)
                 return .success
             }
         case .grpc:
@@ -58,46 +59,49 @@ struct Prober: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
         guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return -1 }
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if result != 0 && errno != EINPROGRESS {
-            close(fd)
+        let target = "\(host):\(port)"
+        guard
+            let fd = try? sys(
+                "socket", target, { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) })
+        else { return -1 }
+        // Any failure below is the probe's failure (refused, unreachable, timed out), not ours.
+        do {
+            // Non-blocking: the connection is under way (EINPROGRESS) until poll says writable.
+            try sys("connect", target, allowing: [EINPROGRESS]) {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard try sys("poll", target, { poll(&poller, 1, Int32(timeout * 1000)) }) == 1 else { throw SystemError("connect", target, errno: ETIMEDOUT) }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            try sys("getsockopt", target) { getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) }
+            if error != 0 { throw SystemError("connect", target, errno: error) }
+            let flags = try sys("fcntl", target) { fcntl(fd, F_GETFL) }
+            try sys("fcntl", target) { fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+            var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+            try sys("setsockopt", target) { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size)) }
+            try sys("setsockopt", target) { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size)) }
+            return fd
+        } catch {
+            closeFD(fd)
             return -1
         }
-        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        guard poll(&poller, 1, Int32(timeout * 1000)) == 1 else {
-            close(fd)
-            return -1
-        }
-        var error: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        if error != 0 {
-            close(fd)
-            return -1
-        }
-        let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK)
-        var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
-        return fd
     }
 
     /// HTTP/1.0 GET; 200–399 is success, as the kubelet's prober says.
     static func httpGet(host: String, port: UInt16, request: String, timeout: Double) -> ProbeResult {
         let fd = connect(host: host, port: port, timeout: timeout)
         guard fd >= 0 else { return .failure("Get \"http://\(host):\(port)\": connection refused or timed out") }
-        defer { close(fd) }
+        defer { closeFD(fd) }
         let bytes = Array(request.utf8)
-        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+        let sent = try? sys("send", "\(host):\(port)") { bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+        guard sent == bytes.count else {
             return .failure("Get \"http://\(host):\(port)\": write failed")
         }
         var buffer = [UInt8](repeating: 0, count: 512)
-        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let count = (try? sys("recv", "\(host):\(port)") { buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } }) ?? -1
         guard count > 0 else { return .failure("Get \"http://\(host):\(port)\": no response") }
         let head = String(decoding: buffer[0..<count], as: UTF8.self)
         let fields = head.split(separator: " ", maxSplits: 2)

@@ -37,19 +37,19 @@ struct RuntimeDriver: ContainerRuntime {
                     environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                     keep: [(fds[1], 3)], newSession: true)
             } catch {
-                close(fds[0])
-                close(fds[1])
+                closeFD(fds[0])
+                closeFD(fds[1])
                 throw error
             }
-            close(fds[1])
-            defer { close(fds[0]) }
+            closeFD(fds[1])
+            defer { closeFD(fds[0]) }
             let reply = String(decoding: (try? FileSystem.readAll(fd: fds[0], name: "monitor result")) ?? [], as: UTF8.self)
                 .trimmingCharacters(in: "\n ")
             if reply.hasPrefix("created "), let pid = Int32(reply.dropFirst("created ".count)) {
                 return (pid, monitor)
             }
             var status: Int32 = 0
-            _ = waitpid(monitor, &status, 0)
+            _ = try? sys("waitpid", "monitor \(monitor)") { waitpid(monitor, &status, 0) }
             let message =
                 reply.hasPrefix("error ") ? String(reply.dropFirst("error ".count)) : "monitor ended without a result (\(ExitStatus(waitStatus: status)))"
             throw ContainerRuntimeError(reason: "CreateContainerError", message: message)

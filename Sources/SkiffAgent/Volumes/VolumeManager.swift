@@ -120,7 +120,7 @@ struct VolumeManager: Sendable {
             if let slash = full.lastIndex(of: "/") { _ = try FileSystem.makeDirectories(String(full[..<slash])) }
             let temporary = full + ".skiff-tmp"
             let fd = try sys("open", temporary.quoted) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(file.mode)) }
-            defer { close(fd) }
+            defer { closeFD(fd) }
             try FileSystem.writeAll(fd: fd, file.bytes, name: temporary)
             try sys("chmod", temporary.quoted) { chmod(temporary, mode_t(file.mode)) }
             try sys("rename", temporary.quoted) { rename(temporary, full) }
