@@ -61,7 +61,7 @@ final class ContainerExecSession: ExecSession {
         closeFD(input.read)
         closeFD(output.write)
         closeFD(errors.write)
-        return ContainerExecSession(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read, terminal: false, processFile: processFile)
+        return attach(pid: pid, stdin: input.write, stdout: output.read, stderr: errors.read, terminal: false, processFile: processFile)
     }
 
     /// The runtime hands the pty master over `--console-socket` (as it does to containerd's
@@ -104,19 +104,15 @@ final class ContainerExecSession: ExecSession {
             closeFD(errors.read)
             throw error
         }
-        return ContainerExecSession(pid: pid, stdin: control, stdout: master, stderr: errors.read, terminal: true, processFile: processFile)
+        return attach(pid: pid, stdin: control, stdout: master, stderr: errors.read, terminal: true, processFile: processFile)
     }
 
     private static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
-    private init(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32, terminal: Bool, processFile: String) {
-        self.pid = pid
-        self.stdinFD = Mutex(stdin)
-        self.terminal = terminal
-        self.processFile = processFile
-        self.stdout = Self.stream(reading: stdout)
-        self.stderr = Self.stream(reading: stderr)
-        exitCode = Task {
+    /// The session around a started `skiff-runc exec`: its output readers and the wait for its
+    /// exit start here, not in `init`.
+    private static func attach(pid: pid_t, stdin: Int32, stdout: Int32, stderr: Int32, terminal: Bool, processFile: String) -> ContainerExecSession {
+        let exitCode = Task {
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().async {
                     var status: Int32 = 0
@@ -126,6 +122,22 @@ final class ContainerExecSession: ExecSession {
                 }
             }
         }
+        return ContainerExecSession(
+            pid: pid, stdin: stdin, stdout: stream(reading: stdout), stderr: stream(reading: stderr), exitCode: exitCode, terminal: terminal,
+            processFile: processFile)
+    }
+
+    private init(
+        pid: pid_t, stdin: Int32, stdout: AsyncStream<[UInt8]>, stderr: AsyncStream<[UInt8]>, exitCode: Task<Int32, Never>, terminal: Bool,
+        processFile: String
+    ) {
+        self.pid = pid
+        self.stdinFD = Mutex(stdin)
+        self.terminal = terminal
+        self.processFile = processFile
+        self.stdout = stdout
+        self.stderr = stderr
+        self.exitCode = exitCode
     }
 
     /// Reads a pipe on a Dispatch thread until EOF, yielding what arrives.
