@@ -1,0 +1,43 @@
+/// The `metadata` every object carries, for the typed models other than Pod (which reads its own
+/// for the agent's hot path). Cluster-scoped objects have an empty `namespace`.
+public struct ObjectMeta: Sendable, Equatable, JSONDecodable {
+    public let name: String
+    public let namespace: String
+    public let uid: String
+    public let resourceVersion: String?
+    public let generation: Int64?
+    public let labels: [String: String]
+    public let annotations: [String: String]
+    /// Set once a graceful deletion has begun (RFC 3339).
+    public let deletionTimestamp: String?
+    public let ownerReferences: [Pod.OwnerReference]
+
+    public init(json: JSONField) throws(JSONShapeError) {
+        name = try json.field("name", default: "")
+        namespace = try json.field("namespace", default: "")
+        uid = try json.field("uid", default: "")
+        resourceVersion = try json.optional("resourceVersion")
+        generation = try json.optional("generation")
+        labels = try json.field("labels", default: [:])
+        annotations = try json.field("annotations", default: [:])
+        deletionTimestamp = try json.optional("deletionTimestamp")
+        ownerReferences = try json.field("ownerReferences", default: [])
+    }
+
+    /// `namespace/name` for namespaced objects, `name` for cluster-scoped ones: client-go's cache key.
+    public var key: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
+
+    public static let empty = ObjectMeta()
+
+    private init() {
+        name = ""
+        namespace = ""
+        uid = ""
+        resourceVersion = nil
+        generation = nil
+        labels = [:]
+        annotations = [:]
+        deletionTimestamp = nil
+        ownerReferences = []
+    }
+}
