@@ -188,7 +188,7 @@ let package = Package(
         .target(
             name: "SkiffAgentCommand",
             dependencies: [
-                "SkiffAgent", "SkiffImages", "SkiffStats", "SkiffSystem",
+                "SkiffAgent", "SkiffImages", "SkiffNetwork", "SkiffStats", "SkiffSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

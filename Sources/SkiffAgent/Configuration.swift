@@ -27,6 +27,11 @@ public struct AgentConfiguration: Sendable {
     public var bridgeName: String
     public var cniPluginDirectory: String
     public var maxPods: Int
+    /// The cluster DNS addresses pods resolve through (the kubelet's --cluster-dns); the agent
+    /// answers on the first. Empty turns cluster DNS off: ClusterFirst pods use the host's resolvers.
+    public var clusterDNS: [String]
+    /// The kubelet's --cluster-domain.
+    public var clusterDomain: String
     public var leaseDurationSeconds: Int
     public var heartbeatSeconds: Double
     /// First restart waits this long after the second failure, doubling to `maxBackoff`.
@@ -55,6 +60,8 @@ public struct AgentConfiguration: Sendable {
         self.bridgeName = bridgeName
         self.cniPluginDirectory = cniPluginDirectory
         self.maxPods = maxPods
+        self.clusterDNS = ["10.43.0.10"]
+        self.clusterDomain = "cluster.local"
         self.leaseDurationSeconds = 40
         self.heartbeatSeconds = 10
         self.initialBackoffSeconds = 10

@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import ServiceLifecycle
 import SkiffAgent
+import SkiffNetwork
 import SkiffSystem
 
 /// `skiff agent`: the node agent (Kubernetes' kubelet).
@@ -25,6 +26,9 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Top cgroup for pods.") var cgroupRoot = "kubepods"
     @Option(help: "Directory of the CNI plugins.") var cniBinDir = "/usr/lib/cni"
     @Option(help: "Most pods this node accepts.") var maxPods = 110
+    @Option(help: "Cluster DNS addresses for pods, comma-separated; the agent answers on the first. \"\" turns cluster DNS off.")
+    var clusterDNS = "10.43.0.10"
+    @Option(help: "The cluster's DNS domain.") var clusterDomain = "cluster.local"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     public init() {}
@@ -34,6 +38,14 @@ public struct AgentCommand: AsyncParsableCommand {
         guard FileSystem.exists(tokenFile) else { throw ValidationError("--token-file \(tokenFile) does not exist") }
         guard (0...65535).contains(nodeAPIPort) else { throw ValidationError("--node-api-port must be 0…65535") }
         guard maxPods > 0 else { throw ValidationError("--max-pods must be positive") }
+        for address in clusterDNSAddresses where IPv4Network.parseAddress(address) == nil {
+            throw ValidationError("--cluster-dns: \(address) is not an IPv4 address")
+        }
+        guard !clusterDomain.isEmpty,
+            clusterDomain.split(separator: ".").allSatisfy({ label in
+                !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            })
+        else { throw ValidationError("--cluster-domain \(clusterDomain) is not a DNS domain") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         guard getuid() == 0 else { throw ValidationError("skiff agent must run as root (it creates namespaces, cgroups and mounts)") }
     }
@@ -51,14 +63,20 @@ public struct AgentCommand: AsyncParsableCommand {
         var logger = Logger(label: "skiff.agent")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let name = (nodeName ?? Self.hostname()).lowercased()
-        let configuration = AgentConfiguration(
+        var configuration = AgentConfiguration(
             serverURL: server, joinToken: token, caCertificatePEM: ca, nodeName: name, dataDirectory: dataDir,
             podLogDirectory: podLogDir, runtimeRoot: runtimeRoot, runtimePath: try runtime ?? Self.sibling("skiff-runc"),
             monitorPath: try monitor ?? Self.sibling("skiff-monitor"), nodeAPIPort: nodeAPIPort, nodeIP: nodeIP,
             cgroupRoot: cgroupRoot, bridgeName: bridge, cniPluginDirectory: cniBinDir, maxPods: maxPods)
+        configuration.clusterDNS = clusterDNSAddresses
+        configuration.clusterDomain = clusterDomain.lowercased()
         let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    var clusterDNSAddresses: [String] {
+        clusterDNS.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
     }
 
     static func directory(of path: String) -> String {

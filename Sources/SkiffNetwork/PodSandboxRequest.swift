@@ -86,20 +86,31 @@ public struct HostAlias: Codable, Sendable, Equatable {
     }
 }
 
-/// The DNS part of a pod spec. There is no cluster DNS yet, so ClusterFirst behaves like
-/// Default (kubelet does the same when it has no cluster DNS configured).
+/// The DNS part of a pod spec, after the kubelet's reading of `dnsPolicy`: `cluster` is the
+/// cluster resolver for ClusterFirst (and ClusterFirstWithHostNet) pods, nil for Default (the
+/// host's resolv.conf), and `ignoreHost` is dnsPolicy None.
 public struct PodDNSConfig: Sendable, Equatable {
     /// dnsPolicy None: only `nameservers`/`searches`/`options` below, nothing from the host.
     public var ignoreHost: Bool
+    /// The cluster's nameservers and search path replace the host's nameservers and options;
+    /// the host's search domains follow the cluster's, as the kubelet writes them.
+    public var cluster: ResolvConf?
     public var nameservers: [String]
     public var searches: [String]
     /// "name" or "name:value", as in spec.dnsConfig.options.
     public var options: [String]
 
-    public init(ignoreHost: Bool = false, nameservers: [String] = [], searches: [String] = [], options: [String] = []) {
+    public init(ignoreHost: Bool = false, cluster: ResolvConf? = nil, nameservers: [String] = [], searches: [String] = [], options: [String] = []) {
         self.ignoreHost = ignoreHost
+        self.cluster = cluster
         self.nameservers = nameservers
         self.searches = searches
         self.options = options
+    }
+
+    /// The kubelet's cluster resolver for a pod in `namespace`: the cluster DNS addresses, the
+    /// search path `<ns>.svc.<domain> svc.<domain> <domain>` and `ndots:5`.
+    public static func clusterResolver(nameservers: [String], domain: String, namespace: String) -> ResolvConf {
+        ResolvConf(nameservers: nameservers, searches: ["\(namespace).svc.\(domain)", "svc.\(domain)", domain], options: ["ndots:5"])
     }
 }

@@ -38,6 +38,9 @@ public struct ResolvConf: Equatable, Sendable {
     func merged(with config: PodDNSConfig, keepLoopback: Bool) -> ResolvConf {
         var base = config.ignoreHost ? ResolvConf() : self
         if !keepLoopback { base.nameservers.removeAll(where: ResolvConf.isLoopback) }
+        if let cluster = config.cluster, !config.ignoreHost {
+            base = ResolvConf(nameservers: cluster.nameservers, searches: cluster.searches + base.searches, options: cluster.options)
+        }
         var result = ResolvConf()
         result.nameservers = Array(unique(base.nameservers + config.nameservers).prefix(3))
         result.searches = Array(unique(base.searches + config.searches).prefix(32))

@@ -74,4 +74,19 @@ struct PodFilesTests {
         let none = host.merged(with: PodDNSConfig(ignoreHost: true, nameservers: ["1.1.1.1"]), keepLoopback: false)
         #expect(none == ResolvConf(nameservers: ["1.1.1.1"]))
     }
+
+    @Test("a ClusterFirst pod resolves through the cluster DNS: its search path first, then the host's, ndots:5, the host's nameservers and options dropped")
+    func clusterFirstResolver() {
+        let host = ResolvConf(nameservers: ["10.0.0.1"], searches: ["lan"], options: ["edns0"])
+        let cluster = PodDNSConfig.clusterResolver(nameservers: ["10.43.0.10"], domain: "cluster.local", namespace: "shop")
+        let pod = PodDNSConfig(cluster: cluster, searches: ["extra.example"], options: ["ndots:2"])
+        let merged = host.merged(with: pod, keepLoopback: false)
+        #expect(merged.nameservers == ["10.43.0.10"])
+        #expect(merged.searches == ["shop.svc.cluster.local", "svc.cluster.local", "cluster.local", "lan", "extra.example"])
+        #expect(merged.options == ["ndots:2"], "the pod's dnsConfig option overrides the cluster's ndots:5")
+        let plain = host.merged(with: PodDNSConfig(cluster: cluster), keepLoopback: false)
+        #expect(plain.text == "search shop.svc.cluster.local svc.cluster.local cluster.local lan\nnameserver 10.43.0.10\noptions ndots:5\n")
+        let none = host.merged(with: PodDNSConfig(ignoreHost: true, cluster: cluster, nameservers: ["1.1.1.1"]), keepLoopback: false)
+        #expect(none == ResolvConf(nameservers: ["1.1.1.1"]), "dnsPolicy None takes nothing from the cluster either")
+    }
 }

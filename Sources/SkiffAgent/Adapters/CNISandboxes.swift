@@ -6,6 +6,7 @@ import SkiffNetwork
 /// over the node's pod CIDR, plus the generated /etc files the containers mount.
 struct CNISandboxes: PodSandboxes {
     let network: PodSandboxNetwork
+    let clusterDNS: ClusterDNSSettings
 
     init(configuration: AgentConfiguration, podCIDR: String, logger: Logger) throws {
         let networkConfiguration = try PodNetworkConfiguration(
@@ -13,10 +14,11 @@ struct CNISandboxes: PodSandboxes {
             ipamDataDirectory: configuration.dataDirectory + "/ipam",
             pluginDirectories: [configuration.cniPluginDirectory, "/opt/cni/bin", "/usr/lib/cni"])
         network = PodSandboxNetwork(configuration: networkConfiguration, sandboxDirectory: configuration.sandboxRuntimeDirectory)
+        clusterDNS = ClusterDNSSettings(nameservers: configuration.clusterDNS, domain: configuration.clusterDomain)
     }
 
     func setUp(pod: Pod) async throws -> SandboxInfo {
-        let request = Self.request(for: pod)
+        let request = Self.request(for: pod, clusterDNS: clusterDNS)
         let network = network
         let sandbox = try await blocking { try network.setUp(request) }
         var files = [
@@ -42,8 +44,8 @@ struct CNISandboxes: PodSandboxes {
         await blocking { try? network.tearDown(podUID: podUID) }
     }
 
-    /// hostname, hostNetwork, hostPorts, hostAliases and dnsConfig from the pod spec.
-    static func request(for pod: Pod) -> PodSandboxRequest {
+    /// hostname, hostNetwork, hostPorts, hostAliases and DNS from the pod spec.
+    static func request(for pod: Pod, clusterDNS: ClusterDNSSettings) -> PodSandboxRequest {
         let spec = pod.spec
         var mappings: [PortMapping] = []
         for container in spec.containers {
@@ -55,13 +57,34 @@ struct CNISandboxes: PodSandboxes {
         }
         let aliases = spec.hostAliases.map { HostAlias(ip: $0.ip, hostnames: $0.hostnames) }
         let hostname = spec.hostname ?? String((pod.name.isEmpty ? "pod" : pod.name).prefix(63))
+        let hostDomain = spec.subdomain.map { "\($0).\(pod.namespace).svc.\(clusterDNS.domain)" }
         return PodSandboxRequest(
-            podUID: pod.uid, namespace: pod.namespace, name: pod.name, hostname: hostname, hostDomain: spec.subdomain,
+            podUID: pod.uid, namespace: pod.namespace, name: pod.name, hostname: hostname, hostDomain: hostDomain,
             hostNetwork: spec.hostNetwork, portMappings: mappings, hostAliases: aliases,
             dns: PodDNSConfig(
                 ignoreHost: spec.dnsPolicy == .none,
+                cluster: clusterDNS.resolver(for: pod),
                 nameservers: spec.dnsConfig?.nameservers ?? [],
                 searches: spec.dnsConfig?.searches ?? [],
                 options: (spec.dnsConfig?.options ?? []).map { option in option.value.map { "\(option.name):\($0)" } ?? option.name }))
+    }
+}
+
+/// The kubelet's `--cluster-dns` and `--cluster-domain`, and how a pod's dnsPolicy picks them.
+struct ClusterDNSSettings: Sendable, Equatable {
+    /// Empty: no cluster DNS; ClusterFirst pods then resolve as Default ones, as the kubelet does.
+    var nameservers: [String]
+    var domain: String
+
+    /// The cluster resolver for ClusterFirst pods with their own network and for
+    /// ClusterFirstWithHostNet pods; nil for Default, None and ClusterFirst on the host network.
+    func resolver(for pod: Pod) -> ResolvConf? {
+        guard !nameservers.isEmpty else { return nil }
+        switch pod.spec.dnsPolicy {
+        case .clusterFirst where !pod.spec.hostNetwork, .clusterFirstWithHostNet:
+            return PodDNSConfig.clusterResolver(nameservers: nameservers, domain: domain, namespace: pod.namespace)
+        case .clusterFirst, .default, .none:
+            return nil
+        }
     }
 }

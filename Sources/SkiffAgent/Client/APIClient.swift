@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import SkiffAPI
+import SkiffClient
 import SkiffNodeAPI
 
 /// An error answer from the API server, carrying its Status object's reason and message.
@@ -20,7 +21,7 @@ public struct APIClientError: Error, CustomStringConvertible, Sendable {
 
 /// The agent's connection to the API server: JSON requests and watch streams over HTTPS,
 /// trusting only the cluster CA and authenticating as this node.
-public final class APIClient: Sendable {
+public final class APIClient: ListWatchClient {
     let baseURL: String
     let credential: String
     let http: HTTPClient
@@ -67,6 +68,7 @@ public final class APIClient: Sendable {
     }
 
     func get(_ path: String) async throws -> JSON { try await request(.GET, path) }
+    public func list(_ path: String) async throws -> JSON { try await request(.GET, path) }
     func create(_ path: String, _ object: JSON) async throws -> JSON { try await request(.POST, path, body: object) }
     func replace(_ path: String, _ object: JSON) async throws -> JSON { try await request(.PUT, path, body: object) }
     func mergePatch(_ path: String, _ patch: JSON) async throws -> JSON {
@@ -77,14 +79,8 @@ public final class APIClient: Sendable {
     }
     func delete(_ path: String, body: JSON? = nil) async throws -> JSON { try await request(.DELETE, path, body: body) }
 
-    /// One watch event: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR with its object.
-    struct WatchEvent: Sendable {
-        var type: String
-        var object: JSON
-    }
-
     /// Streams watch events (one JSON object per line) until the server ends the stream.
-    func watch(_ path: String, onEvent: @Sendable (WatchEvent) async throws -> Void) async throws {
+    public func watch(_ path: String, onEvent: @Sendable (WatchEvent) async throws -> Void) async throws {
         var request = HTTPClientRequest(url: baseURL + path)
         request.headers.add(name: "Authorization", value: "Bearer \(credential)")
         request.headers.add(name: "Accept", value: "application/json")
