@@ -65,3 +65,20 @@ public final class EventRecorder: Service, Sendable {
         }
     }
 }
+
+extension EventRecorder {
+    /// A core/v1 Event about `involved` (kind, apiVersion, namespace, name, uid, fieldPath), as
+    /// the kubelet and controllers write them: a unique name after the object's, both timestamps now.
+    public static func event(involved: JSON, type: String, reason: String, message: String, component: String, host: String) -> JSON {
+        let now = Timestamp.now()
+        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        return [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": ["name": .string("\(involved["name"].string ?? "object").\(suffix)"), "namespace": involved["namespace"]],
+            "involvedObject": involved, "reason": .string(reason), "message": .string(message), "type": .string(type),
+            "source": ["component": .string(component), "host": .string(host)],
+            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
+            "reportingComponent": .string(component), "reportingInstance": .string(host),
+        ]
+    }
+}

@@ -130,37 +130,75 @@ struct WorkQueueTests {
     @Test("a key added many times waits once; added while processed, it is handed out again after done")
     func dedupeAndRequeue() async {
         let queue = WorkQueue<String>()
-        await queue.add("a")
-        await queue.add("a")
-        await queue.add("b")
-        #expect(await queue.count == 2)
+        queue.add("a")
+        queue.add("a")
+        queue.add("b")
+        #expect(queue.count == 2)
         let first = await queue.next()
         #expect(first == "a")
-        await queue.add("a")
-        #expect(await queue.count == 1, "a is being processed: it waits until done, not beside b")
+        queue.add("a")
+        #expect(queue.count == 1, "a is being processed: it waits until done, not beside b")
         #expect(await queue.next() == "b")
-        await queue.done("a")
+        queue.done("a")
         #expect(await queue.next() == "a")
-        await queue.done("a")
-        await queue.done("b")
-        #expect(await queue.count == 0)
+        queue.done("a")
+        queue.done("b")
+        #expect(queue.count == 0)
     }
 
     @Test("back-off doubles per key until forget; shutDown wakes a waiting worker with nil")
     func backOffAndShutdown() async throws {
         let queue = WorkQueue<String>(baseDelay: .milliseconds(20))
-        await queue.addRateLimited("k")
-        await queue.addRateLimited("k")
-        #expect(await queue.retries("k") == 2)
+        queue.addRateLimited("k")
+        queue.addRateLimited("k")
+        #expect(queue.retries("k") == 2)
         let clock = ContinuousClock()
         let start = clock.now
         #expect(await queue.next() == "k")
         #expect(clock.now - start >= .milliseconds(15))
-        await queue.forget("k")
-        #expect(await queue.retries("k") == 0)
+        queue.forget("k")
+        #expect(queue.retries("k") == 0)
         let waiter = Task { await queue.next() }
         try await Task.sleep(for: .milliseconds(50))
-        await queue.shutDown()
+        queue.shutDown()
         #expect(await waiter.value == nil)
+    }
+}
+
+@Suite("Queue workers: retries, one worker per key")
+struct QueueWorkersTests {
+    @Test("a failing key is retried with back-off until it succeeds; a key is never processed by two workers at once")
+    func retriesAndExclusivity() async throws {
+        let queue = WorkQueue<String>(baseDelay: .milliseconds(5))
+        let attempts = Mutex<[String: Int]>([:])
+        let running = Mutex<(now: Set<String>, overlaps: Int)>(([], 0))
+        let workers = QueueWorkers(name: "test", queue: queue, workers: 2, logger: Logger(label: "test"), waitForCaches: {}) { key in
+            running.withLock { if !$0.now.insert(key).inserted { $0.overlaps += 1 } }
+            defer { running.withLock { _ = $0.now.remove(key) } }
+            let attempt = attempts.withLock { state -> Int in
+                state[key, default: 0] += 1
+                return state[key]!
+            }
+            try await Task.sleep(for: .milliseconds(5))
+            if key == "flaky", attempt < 3 { throw Tools.Failure("attempt \(attempt)") }
+        }
+        let run = Task { await workers.run() }
+        defer { run.cancel() }
+        queue.add("flaky")
+        for _ in 0..<20 {
+            queue.add("busy")
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        // Success on the third attempt forgets the back-off.
+        try await until { attempts.withLock { $0["flaky"] ?? 0 } == 3 && queue.retries("flaky") == 0 }
+        #expect(running.withLock { $0.overlaps } == 0)
+        #expect(attempts.withLock { $0["busy"] ?? 0 } < 20, "adds while a key waits or runs coalesce")
+    }
+}
+
+private enum Tools {
+    struct Failure: Error {
+        let message: String
+        init(_ message: String) { self.message = message }
     }
 }

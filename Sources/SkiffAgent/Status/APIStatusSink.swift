@@ -27,20 +27,11 @@ struct APIStatusSink: PodStatusSink {
     func record(_ subject: PodEventSubject, type: String, reason: String, message: String) {
         let namespace = subject.namespace
         let podName = subject.name
-        let now = Timestamp.now()
         var involved: JSON = [
             "kind": "Pod", "apiVersion": "v1", "namespace": .string(namespace), "name": .string(podName), "uid": .string(subject.uid),
         ]
         if let fieldPath = subject.fieldPath { involved["fieldPath"] = .string(fieldPath) }
-        let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let event: JSON = [
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": ["name": .string("\(podName).\(suffix)"), "namespace": .string(namespace)],
-            "involvedObject": involved, "reason": .string(reason), "message": .string(message), "type": .string(type),
-            "source": ["component": "kubelet", "host": .string(nodeName)],
-            "firstTimestamp": .string(now), "lastTimestamp": .string(now), "count": 1,
-            "reportingComponent": "kubelet", "reportingInstance": .string(nodeName),
-        ]
+        let event = EventRecorder.event(involved: involved, type: type, reason: reason, message: message, component: "kubelet", host: nodeName)
         logger.info("\(reason): \(message)", metadata: ["pod": "\(namespace)/\(podName)"])
         recorder.record(namespace: namespace, event)
     }
