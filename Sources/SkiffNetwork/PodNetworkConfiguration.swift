@@ -2,7 +2,8 @@ import SkiffJSON
 import SkiffSystem
 
 /// The node's pod network, from the agent's config: one bridge with host-local IPAM over the
-/// node's podCIDR, plus portmap for hostPorts.
+/// node's podCIDR, plus portmap for hostPorts. Routes to other nodes and masquerade are
+/// SkiffPodNetwork's.
 public struct PodNetworkConfiguration: Sendable, Equatable {
     /// The CNI network name; host-local keeps its leases under `ipamDataDirectory/<name>`, and
     /// the bridge and portmap plugins put it in their iptables comments.
@@ -14,7 +15,7 @@ public struct PodNetworkConfiguration: Sendable, Equatable {
     public var ipamDataDirectory: String
     /// Searched in order for each plugin binary (CNI_PATH).
     public var pluginDirectories: [String]
-    /// nil lets the bridge plugin pick (1500).
+    /// nil lets the bridge plugin pick (1500); see `podMTU(mode:underlyingMTU:)`.
     public var mtu: Int?
 
     public init(
@@ -43,13 +44,25 @@ public struct PodNetworkConfiguration: Sendable, Equatable {
         self.mtu = mtu
     }
 
+    /// The MTU pods get on a node whose uplink (the interface holding its address) has
+    /// `underlyingMTU`. `auto` pays VXLAN's overhead too: a peer on another subnet may join
+    /// after a pod started, and a pod's MTU is fixed for its life.
+    public static func podMTU(mode: PodNetworkMode, underlyingMTU: Int) -> Int {
+        switch mode {
+        case .hostGateway: underlyingMTU
+        case .auto, .vxlan: underlyingMTU - PodNetworkMode.vxlanOverhead
+        }
+    }
+
     /// The conflist this configuration stands for (what a file in /etc/cni/net.d would hold).
     var conflist: JSON {
         var bridge: [String: JSON] = [
             "type": .string("bridge"),
             "bridge": .string(bridgeName),
             "isGateway": .bool(true),
-            "ipMasq": .bool(true),
+            // Masquerade is the cross-node network's (SkiffPodNetwork's nft table, which spares
+            // the cluster CIDR): the plugin's would hide pod IPs from pods on other nodes.
+            "ipMasq": .bool(false),
             "hairpinMode": .bool(true),
             "ipam": .object([
                 "type": .string("host-local"),

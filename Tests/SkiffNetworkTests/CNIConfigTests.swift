@@ -10,7 +10,7 @@ struct CNIConfigTests {
 
     init() throws { configuration = try PodNetworkConfiguration(podCIDR: "10.42.0.0/24", ipamDataDirectory: "/var/lib/skiff/cni") }
 
-    @Test("the conflist chains loopback, bridge (gateway, masquerade, hairpin, host-local) and portmap")
+    @Test("the conflist chains loopback, bridge (gateway, hairpin, host-local, no masquerade) and portmap")
     func conflist() throws {
         let list = configuration.conflist
         #expect(list["cniVersion"] == .string("1.0.0"))
@@ -19,10 +19,25 @@ struct CNIConfigTests {
         #expect(plugins.map { $0["type"].string } == ["loopback", "bridge", "portmap"])
         let bridge = plugins[1]
         #expect(bridge["bridge"] == .string("skiff0"))
-        #expect(bridge["isGateway"] == .bool(true) && bridge["ipMasq"] == .bool(true) && bridge["hairpinMode"] == .bool(true))
+        #expect(bridge["isGateway"] == .bool(true) && bridge["ipMasq"] == .bool(false) && bridge["hairpinMode"] == .bool(true))
         #expect(bridge["ipam"]["dataDir"] == .string("/var/lib/skiff/cni"))
         #expect(bridge["ipam"]["ranges"] == .array([.array([.object(["subnet": .string("10.42.0.0/24")])])]))
         #expect(plugins[2]["snat"] == .bool(true))
+        #expect(bridge["mtu"].isNull, "no MTU given: the plugin picks")
+    }
+
+    @Test(
+        "the pod MTU leaves room for VXLAN's 50 bytes in vxlan and auto modes, and is the uplink's in host-gw",
+        arguments: [
+            (PodNetworkMode.vxlan, 1450), (.auto, 1450), (.hostGateway, 1500),
+        ])
+    func podMTU(mode: PodNetworkMode, expected: Int) throws {
+        let mtu = PodNetworkConfiguration.podMTU(mode: mode, underlyingMTU: 1500)
+        #expect(mtu == expected)
+        let configured = try PodNetworkConfiguration(podCIDR: "10.42.0.0/24", ipamDataDirectory: "/x", mtu: mtu)
+        let bridge = try #require(configured.conflist["plugins"].array)[1]
+        #expect(bridge["mtu"] == .int(Int64(expected)))
+        #expect(PodNetworkConfiguration.podMTU(mode: mode, underlyingMTU: 9000) == (mode == .hostGateway ? 9000 : 8950))
     }
 
     @Test("each plugin gets name, cniVersion, prevResult and only the runtimeConfig it has capabilities for")
