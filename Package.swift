@@ -147,6 +147,8 @@ let package = Package(
         // Each piece of the kubelet's job is its own target; SkiffAgent wires them into the loops.
         .target(name: "SkiffImages", dependencies: ["SkiffSystem"], swiftSettings: strict),
         .target(name: "SkiffNetwork", dependencies: ["SkiffSystem", "SkiffJSON"], swiftSettings: strict),
+        // The pod network across nodes (flannel's job): routes, VXLAN, masquerade.
+        .target(name: "SkiffPodNetwork", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .target(name: "SkiffLogs", dependencies: ["SkiffSystem"], swiftSettings: strict),
         .executableTarget(name: "skiff-monitor", dependencies: ["CSkiffShim"]),
         .target(name: "SkiffStats", dependencies: ["SkiffSystem", "SkiffCgroups", "SkiffJSON"], swiftSettings: strict),
@@ -196,6 +198,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
+        .testTarget(name: "SkiffPodNetworkTests", dependencies: ["SkiffPodNetwork", "SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffLogsTests", dependencies: ["SkiffLogs", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSystemdTests", dependencies: ["SkiffSystemd", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
