@@ -199,6 +199,8 @@ let package = Package(
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffPodNetworkTests", dependencies: ["SkiffPodNetwork", "SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffPodNetworkIntegrationTests", dependencies: ["SkiffPodNetwork", "SkiffNetwork", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffLogsTests", dependencies: ["SkiffLogs", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSystemdTests", dependencies: ["SkiffSystemd", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
