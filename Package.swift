@@ -196,6 +196,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The cluster DNS server the agent runs on every node (the cluster zone + a caching forwarder).
+        .target(
+            name: "SkiffDNS",
+            dependencies: [
+                "SkiffNetwork",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffPodNetworkTests", dependencies: ["SkiffPodNetwork", "SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
@@ -209,6 +220,20 @@ let package = Package(
             dependencies: [
                 "SkiffNodeAPI", "SkiffAPI", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SkiffDNSTests",
+            dependencies: [
+                "SkiffDNS", "SkiffNetwork", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SkiffDNSIntegrationTests",
+            dependencies: [
+                "SkiffDNS", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(

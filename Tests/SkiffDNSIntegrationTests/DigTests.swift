@@ -1,0 +1,135 @@
+import Foundation
+import NIOCore
+import SkiffDNS
+import Testing
+
+/// Debian's dig against the server on loopback: what a pod's resolver library would see. The
+/// "upstream" is a second DNSServer serving the zone `example.test`, so nothing leaves the host.
+@Suite("DNS server answers dig (root, dig)", .serialized)
+struct DigTests {
+    static let records = ClusterDNSRecords(services: [
+        DNSService(namespace: "default", name: "web", clusterIPs: ["10.43.0.7"], ports: [DNSPort(name: "http", port: 80)]),
+        DNSService(
+            namespace: "db", name: "pg", ports: [DNSPort(name: "pg", port: 5432)],
+            endpoints: [DNSEndpoint(address: "10.42.0.5", hostname: "pg-0"), DNSEndpoint(address: "10.42.1.6", hostname: "pg-1")]),
+        DNSService(namespace: "default", name: "ext", externalName: "www.corp.svc.example.test"),
+    ])
+    static let upstreamRecords = ClusterDNSRecords(
+        zone: "example.test", services: [DNSService(namespace: "corp", name: "www", clusterIPs: ["192.0.2.80"])])
+
+    /// Runs dig with `arguments` against 127.0.0.1:port; its standard output. The wait is a
+    /// termination handler, not waitUntilExit: a blocked thread of the two-thread task pool
+    /// would starve the server under test.
+    static func dig(_ port: Int, _ arguments: [String]) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/dig")
+        process.arguments = ["@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        // dig's few hundred bytes sit in the pipe's buffer until read here.
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func short(_ port: Int, _ arguments: [String]) async throws -> [String] {
+        try await dig(port, ["+short"] + arguments).split(separator: "\n").map(String.init).sorted()
+    }
+
+    static func status(_ port: Int, _ arguments: [String]) async throws -> String? {
+        let output = try await dig(port, arguments)
+        guard let range = output.range(of: "status: ") else { return nil }
+        return String(output[range.upperBound...].prefix { $0 != "," })
+    }
+
+    @Test("A, SRV, PTR, headless, ExternalName, NXDOMAIN and a forwarded name, over UDP and TCP")
+    func answers() async throws {
+        let upstream = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.upstreamRecords, forwarder: nil)
+        try await withRunning(upstream) { upstreamPort in
+            let forwarder = DNSForwarder(upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort)])
+            let server = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.records, forwarder: forwarder)
+            try await withRunning(server) { port in
+                for transport in ["+notcp", "+tcp"] {
+                    #expect(try await Self.short(port, [transport, "web.default.svc.cluster.local"]) == ["10.43.0.7"])
+                    #expect(
+                        try await Self.short(port, [transport, "SRV", "_http._tcp.web.default.svc.cluster.local"]) == [
+                            "0 100 80 web.default.svc.cluster.local."
+                        ])
+                    #expect(try await Self.short(port, [transport, "-x", "10.43.0.7"]) == ["web.default.svc.cluster.local."])
+                    #expect(try await Self.short(port, [transport, "-x", "10.42.1.6"]) == ["pg-1.pg.db.svc.cluster.local."])
+                    #expect(try await Self.short(port, [transport, "pg.db.svc.cluster.local"]) == ["10.42.0.5", "10.42.1.6"])
+                    #expect(try await Self.short(port, [transport, "pg-0.pg.db.svc.cluster.local"]) == ["10.42.0.5"])
+                    #expect(
+                        try await Self.short(port, [transport, "SRV", "_pg._tcp.pg.db.svc.cluster.local"]) == [
+                            "0 50 5432 pg-0.pg.db.svc.cluster.local.", "0 50 5432 pg-1.pg.db.svc.cluster.local.",
+                        ])
+                    #expect(try await Self.short(port, [transport, "ext.default.svc.cluster.local"]) == ["192.0.2.80", "www.corp.svc.example.test."])
+                    #expect(try await Self.status(port, [transport, "nope.default.svc.cluster.local"]) == "NXDOMAIN")
+                    #expect(try await Self.status(port, [transport, "AAAA", "web.default.svc.cluster.local"]) == "NOERROR")
+                    #expect(try await Self.short(port, [transport, "www.corp.svc.example.test"]) == ["192.0.2.80"])
+                }
+                let authoritative = try await Self.dig(port, ["web.default.svc.cluster.local"])
+                #expect(authoritative.contains("flags: qr aa rd ra"))
+            }
+        }
+    }
+
+    @Test("garbage and oversized datagrams leave the server answering dig")
+    func survivesGarbage() async throws {
+        let server = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.records, forwarder: nil)
+        try await withRunning(server) { port in
+            let socket = try UDPSender()
+            defer { socket.close() }
+            var generator = SystemRandomNumberGenerator()
+            for size in [0, 1, 11, 12, 13, 100, 512, 4096, 65_000] {
+                socket.send((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) }, port: port)
+            }
+            #expect(try await Self.short(port, ["web.default.svc.cluster.local"]) == ["10.43.0.7"])
+        }
+    }
+}
+
+/// A plain UDP socket for sending garbage without waiting for answers.
+struct UDPSender {
+    let descriptor: Int32
+
+    init() throws {
+        descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
+    }
+
+    func send(_ bytes: [UInt8], port: Int) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = bytes.withUnsafeBytes { buffer in
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(descriptor, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
+    }
+}
+
+/// Runs `body` with `server` listening, then stops it.
+func withRunning<Result: Sendable>(_ server: DNSServer, _ body: @Sendable (Int) async throws -> Result) async throws -> Result {
+    try await withThrowingTaskGroup(of: Result?.self) { group in
+        group.addTask {
+            try await server.run()
+            return nil
+        }
+        let port = try await server.listeningPort()
+        let result = try await body(port)
+        group.cancelAll()
+        return result
+    }
+}
