@@ -153,6 +153,8 @@ let package = Package(
         .executableTarget(name: "skiff-monitor", dependencies: ["CSkiffShim"]),
         .target(name: "SkiffStats", dependencies: ["SkiffSystem", "SkiffCgroups", "SkiffJSON"], swiftSettings: strict),
         .target(name: "SkiffSystemd", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        // kube-proxy's job (nftables mode): Services → one nft table, patched incrementally.
+        .target(name: "SkiffServiceProxy", dependencies: ["SkiffSystem"], swiftSettings: strict),
         .target(
             name: "SkiffNodeAPI",
             dependencies: [
@@ -214,6 +216,9 @@ let package = Package(
             name: "SkiffPodNetworkIntegrationTests", dependencies: ["SkiffPodNetwork", "SkiffNetwork", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffLogsTests", dependencies: ["SkiffLogs", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSystemdTests", dependencies: ["SkiffSystemd", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(name: "SkiffServiceProxyTests", dependencies: ["SkiffServiceProxy"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffServiceProxyIntegrationTests", dependencies: ["SkiffServiceProxy", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(
             name: "SkiffNodeAPITests",

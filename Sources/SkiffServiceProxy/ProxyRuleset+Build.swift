@@ -1,0 +1,216 @@
+extension ProxyRuleset {
+    /// The ruleset for `services` on `node`, and what was left out. Services are taken in
+    /// namespace/name order, so when two claim the same VIP port or NodePort the same one wins
+    /// on every sync.
+    static func build(services: [ProxyService], node: ProxyNode) -> (ruleset: ProxyRuleset, skipped: [ProxySkip]) {
+        var builder = RulesetBuilder(clusterCIDR: node.clusterCIDR.flatMap(IPv4.canonicalCIDR))
+        for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
+            builder.add(service)
+        }
+        return (builder.ruleset, builder.skipped)
+    }
+}
+
+/// Builds a ProxyRuleset one Service at a time, remembering which VIP ports, NodePorts and
+/// Services it has taken so a later clash is skipped instead of breaking the transaction.
+private struct RulesetBuilder {
+    let clusterCIDR: String?
+    var ruleset = ProxyRuleset()
+    var skipped: [ProxySkip] = []
+    private var claimedServices: Set<String> = []
+    /// "proto . port" for NodePorts, "ip . proto . port" for VIPs, with their owner.
+    private var claimedKeys: [String: String] = [:]
+
+    init(clusterCIDR: String?) {
+        self.clusterCIDR = clusterCIDR
+    }
+
+    mutating func add(_ service: ProxyService) {
+        func skip(_ port: String, _ reason: String) {
+            skipped.append(ProxySkip(namespace: service.namespace, name: service.name, port: port, reason: reason))
+        }
+        let owner = "\(service.namespace)/\(service.name)"
+        guard claimedServices.insert(owner).inserted else {
+            return skip("", "the Service is listed twice; the first is used")
+        }
+        // IPv6 addresses belong to an ip6 table this proxy does not program; anything else
+        // that is not an IPv4 address is bad input.
+        var clusterIPs: [String] = []
+        for text in service.clusterIPs where !text.contains(":") {
+            if let address = IPv4.canonical(text) { clusterIPs.append(address) } else { skip("", "clusterIP \(text.debugDescription) is not an IPv4 address") }
+        }
+        var loadBalancerIPs: [String] = []
+        if service.type == .loadBalancer {
+            for text in service.loadBalancerIPs where !text.contains(":") {
+                if let address = IPv4.canonical(text) {
+                    loadBalancerIPs.append(address)
+                } else {
+                    skip("", "load balancer IP \(text.debugDescription) is not an IPv4 address")
+                }
+            }
+        }
+        guard !clusterIPs.isEmpty || !loadBalancerIPs.isEmpty || service.type != .clusterIP else {
+            return skip("", "no IPv4 clusterIP to serve")
+        }
+        var affinityTimeout = service.sessionAffinityTimeoutSeconds
+        if let timeout = affinityTimeout, !(1...86_400).contains(timeout) {
+            skip("", "sessionAffinity timeout \(timeout)s is outside 1…86400; affinity is off")
+            affinityTimeout = nil
+        }
+        var seenPorts: Set<String> = []
+        for port in service.ports {
+            let label = port.name.isEmpty ? "\(port.port)/\(port.protocol.rawValue)" : port.name
+            guard (1...65_535).contains(port.port) else {
+                skip(label, "port \(port.port) is outside 1…65535")
+                continue
+            }
+            guard seenPorts.insert("\(port.protocol.nftName) . \(port.port)").inserted else {
+                skip(label, "port \(port.port)/\(port.protocol.rawValue) is listed twice in the Service; the first is used")
+                continue
+            }
+            var nodePort: Int?
+            if service.type != .clusterIP, let number = port.nodePort {
+                if (1...65_535).contains(number) { nodePort = number } else { skip(label, "nodePort \(number) is outside 1…65535") }
+            }
+            // Claim every key first: a port that clashes is left out whole.
+            let proto = port.protocol.nftName
+            let keys =
+                (clusterIPs + loadBalancerIPs).map { "\($0) . \(proto) . \(port.port)" } + (nodePort.map { ["\(proto) . \($0)"] } ?? [])
+            if let clash = keys.first(where: { claimedKeys[$0] != nil }) {
+                skip(label, "\(clash.split(separator: " . ").joined(separator: " ")) is already served by \(claimedKeys[clash] ?? "")")
+                continue
+            }
+            let names = ChainNames(namespace: service.namespace, name: service.name, protocol: port.protocol, portName: port.name)
+            guard ruleset.chains[names.service] == nil, ruleset.chains[names.cluster] == nil, ruleset.chains[names.external] == nil,
+                ruleset.chains[names.local] == nil
+            else {
+                skip(label, "its chain names collide with another Service port's (\(names.servicePortKey))")
+                continue
+            }
+            for key in keys { claimedKeys[key] = owner }
+            var endpoints: [ProxyEndpoint] = []
+            var seenEndpoints: Set<String> = []
+            for endpoint in port.endpoints {
+                guard let address = IPv4.canonical(endpoint.address) else {
+                    if !endpoint.address.contains(":") { skip(label, "endpoint \(endpoint.address.debugDescription) is not an IPv4 address") }
+                    continue
+                }
+                guard (1...65_535).contains(endpoint.port) else {
+                    skip(label, "endpoint \(address) has port \(endpoint.port), outside 1…65535")
+                    continue
+                }
+                guard seenEndpoints.insert("\(address):\(endpoint.port)").inserted else { continue }
+                var canonical = endpoint
+                canonical.address = address
+                endpoints.append(canonical)
+            }
+            add(
+                port: port, nodePort: nodePort, endpoints: endpoints, names: names, service: service, clusterIPs: clusterIPs,
+                loadBalancerIPs: loadBalancerIPs, affinityTimeout: affinityTimeout)
+        }
+    }
+
+    // The endpoints a traffic policy may use, as kube-proxy chooses them: the ready ones, or,
+    // when none is ready, those still serving while they terminate (so a rolling update's last
+    // old pod keeps answering until its replacement is ready).
+    private static func usable(_ endpoints: [ProxyEndpoint]) -> [ProxyEndpoint] {
+        let ready = endpoints.filter(\.ready)
+        return ready.isEmpty ? endpoints.filter { $0.serving && $0.terminating } : ready
+    }
+
+    private mutating func add(
+        port: ProxyServicePort, nodePort: Int?, endpoints: [ProxyEndpoint], names: ChainNames, service: ProxyService,
+        clusterIPs: [String], loadBalancerIPs: [String], affinityTimeout: Int?
+    ) {
+        let proto = port.protocol.nftName
+        let cluster = Self.usable(endpoints)
+        let local = Self.usable(endpoints.filter(\.isLocal))
+        let internalEndpoints = service.internalTrafficPolicyLocal ? local : cluster
+        let hasExternal = service.type != .clusterIP && (nodePort != nil || !loadBalancerIPs.isEmpty)
+        let externalEndpoints = service.externalTrafficPolicyLocal ? local : cluster
+        // With no endpoints at all the connection is refused at once; with endpoints elsewhere
+        // but none this policy may use, packets are dropped (kube-proxy's behaviour): a client
+        // of a Local policy should go to another node, not be told nothing listens.
+        let internalVerdict = internalEndpoints.isEmpty ? (cluster.isEmpty ? "goto reject-chain" : "drop") : "goto \(names.service)"
+        let externalVerdict = externalEndpoints.isEmpty ? (cluster.isEmpty ? "goto reject-chain" : "drop") : "goto \(names.external)"
+        let usesCluster =
+            !cluster.isEmpty && ((!internalEndpoints.isEmpty && !service.internalTrafficPolicyLocal) || (hasExternal && !externalEndpoints.isEmpty))
+        let usesLocal =
+            !local.isEmpty
+            && ((!internalEndpoints.isEmpty && service.internalTrafficPolicyLocal)
+                || (hasExternal && !externalEndpoints.isEmpty && service.externalTrafficPolicyLocal))
+
+        var endpointChains: [ProxyEndpoint] = []
+        if usesCluster { endpointChains += cluster }
+        if usesLocal { endpointChains += local.filter { !endpointChains.contains($0) } }
+        for endpoint in endpointChains {
+            var rules = ["ip saddr \(endpoint.address) jump mark-for-masquerade"]  // hairpin: the reply must come back through us
+            if let timeout = affinityTimeout {
+                ruleset.affinitySets[names.affinity(endpoint)] = timeout
+                rules.append("update @\(names.affinity(endpoint)) { ip saddr }")
+            }
+            rules.append("meta l4proto \(proto) dnat to \(endpoint.address):\(endpoint.port)")
+            ruleset.chains[names.endpoint(endpoint)] = rules
+        }
+        if usesCluster { ruleset.chains[names.cluster] = Self.balancing(cluster, names: names, affinity: affinityTimeout != nil) }
+        if usesLocal { ruleset.chains[names.local] = Self.balancing(local, names: names, affinity: affinityTimeout != nil) }
+
+        if !internalEndpoints.isEmpty {
+            var rules: [String] = []
+            // Clients outside the pod network (the node itself, other hosts) get the node's
+            // address as source, or the endpoint's reply would bypass our un-DNAT.
+            if let clusterCIDR { rules.append("ip saddr != \(clusterCIDR) jump mark-for-masquerade") }
+            rules.append("goto \(service.internalTrafficPolicyLocal ? names.local : names.cluster)")
+            ruleset.chains[names.service] = rules
+        }
+        let internalMap: ProxyMap = internalEndpoints.isEmpty ? .noEndpointServices : .serviceIPs
+        for address in clusterIPs { ruleset.elements[internalMap, default: [:]]["\(address) . \(proto) . \(port.port)"] = internalVerdict }
+
+        if hasExternal {
+            if !externalEndpoints.isEmpty {
+                ruleset.chains[names.external] = externalRules(names: names, local: service.externalTrafficPolicyLocal)
+            }
+            let addressMap: ProxyMap = externalEndpoints.isEmpty ? .noEndpointServices : .serviceIPs
+            for address in loadBalancerIPs { ruleset.elements[addressMap, default: [:]]["\(address) . \(proto) . \(port.port)"] = externalVerdict }
+            if let nodePort {
+                let portMap: ProxyMap = externalEndpoints.isEmpty ? .noEndpointNodePorts : .serviceNodePorts
+                ruleset.elements[portMap, default: [:]]["\(proto) . \(nodePort)"] = externalVerdict
+            }
+        }
+
+        guard port.protocol == .udp else { return }
+        var destinations: [(UDPDestination, [ProxyEndpoint])] = clusterIPs.map { (UDPDestination(address: $0, port: port.port), internalEndpoints) }
+        if hasExternal {
+            destinations += loadBalancerIPs.map { (UDPDestination(address: $0, port: port.port), externalEndpoints) }
+            if let nodePort { destinations.append((UDPDestination(address: nil, port: nodePort), externalEndpoints)) }
+        }
+        for (destination, endpoints) in destinations where !endpoints.isEmpty {
+            ruleset.servedUDP.insert(destination)
+            for endpoint in endpoints { ruleset.udpFlows.insert(UDPFlow(destination: destination, endpoint: endpoint.address)) }
+        }
+    }
+
+    /// Affinity lookups first (a source seen recently goes back to its endpoint), then a random
+    /// pick among `endpoints`.
+    private static func balancing(_ endpoints: [ProxyEndpoint], names: ChainNames, affinity: Bool) -> [String] {
+        var rules: [String] = []
+        if affinity {
+            for endpoint in endpoints { rules.append("ip saddr @\(names.affinity(endpoint)) goto \(names.endpoint(endpoint))") }
+        }
+        let choices = endpoints.enumerated().map { "\($0.offset) : goto \(names.endpoint($0.element))" }.joined(separator: ", ")
+        rules.append("numgen random mod \(endpoints.count) vmap { \(choices) }")
+        return rules
+    }
+
+    /// NodePort and LoadBalancer traffic. Cluster policy: masquerade (the endpoint may be on
+    /// another node and must answer through us). Local policy: keep the client's address and
+    /// use only this node's endpoints, except for pods and the node itself, which get the
+    /// cluster-wide choice as kube-proxy gives them (they are not "external").
+    private func externalRules(names: ChainNames, local: Bool) -> [String] {
+        guard local else { return ["jump mark-for-masquerade", "goto \(names.cluster)"] }
+        var rules: [String] = []
+        if let clusterCIDR { rules.append("ip saddr \(clusterCIDR) goto \(names.cluster)") }
+        rules += ["fib saddr type local jump mark-for-masquerade", "fib saddr type local goto \(names.cluster)", "goto \(names.local)"]
+        return rules
+    }
+}
