@@ -180,7 +180,7 @@ let package = Package(
             name: "SkiffAgent",
             dependencies: [
                 "SkiffAPI", "SkiffClient", "SkiffSystem", "SkiffOCI", "SkiffCgroups", "SkiffImages", "SkiffNetwork",
-                "SkiffLogs", "SkiffStats", "SkiffSystemd", "SkiffNodeAPI",
+                "SkiffLogs", "SkiffStats", "SkiffSystemd", "SkiffNodeAPI", "SkiffPodNetwork", "SkiffServiceProxy", "SkiffDNS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -243,7 +243,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentTests",
-            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffServiceProxy", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentIntegrationTests",
@@ -255,7 +255,7 @@ let package = Package(
         .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffAPI", "SkiffTestSupport"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: strict),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
-        .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
             name: "SkiffAPIServerTests",
             dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore"],

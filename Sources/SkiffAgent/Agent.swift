@@ -121,8 +121,10 @@ private struct NodeSession: Service {
         logger.info(
             "node registered", metadata: ["node": "\(configuration.nodeName)", "podCIDR": "\(podCIDR)", "ip": "\(facts.internalIP)", "nodeAPIPort": "\(port)"])
 
+        let network = try await ClusterNetwork.prepare(
+            configuration: configuration, client: client, podCIDR: podCIDR, nodeIP: facts.internalIP, recorder: recorder, logger: logger)
         let volumes = VolumeManager(client: client, podsDirectory: configuration.podsDirectory)
-        let sandboxes = try CNISandboxes(configuration: configuration, podCIDR: podCIDR, logger: logger)
+        let sandboxes = try CNISandboxes(configuration: configuration, podCIDR: podCIDR, mtu: network.podMTU, logger: logger)
         let savedPods = Set((try? FileSystem.listDirectory(configuration.podsDirectory)) ?? [])
         await sandboxes.cleanupStale(keeping: savedPods)
         let context = AgentContext(
@@ -144,6 +146,6 @@ private struct NodeSession: Service {
             NodeHeartbeat(registrar: registrar),
             PodSource(client: client, nodeName: configuration.nodeName, manager: manager, logger: logger),
             StatsHousekeeping(collector: stats),
-        ]
+        ] + network.services
     }
 }

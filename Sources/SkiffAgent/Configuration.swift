@@ -1,3 +1,4 @@
+import SkiffNetwork
 import SkiffSystem
 
 /// Everything `skiff agent` is told on its command line, with the kubelet's defaults.
@@ -32,6 +33,17 @@ public struct AgentConfiguration: Sendable {
     public var clusterDNS: [String]
     /// The kubelet's --cluster-domain.
     public var clusterDomain: String
+    /// Every node's pod range lies in it (the server's --cluster-cidr): traffic leaving it is
+    /// masqueraded, and traffic from outside it to a Service VIP too.
+    public var clusterCIDR: String
+    /// How pod traffic reaches other nodes; nil leaves routes and masquerade to someone else
+    /// (flannel's `--flannel-backend=none`).
+    public var podNetworkMode: PodNetworkMode?
+    /// Whether this agent programs Services into nftables (kube-proxy's job); false leaves it
+    /// to someone else.
+    public var serviceProxy: Bool
+    /// The resolv.conf that Default pods copy and cluster DNS forwards to (the kubelet's --resolv-conf).
+    public var resolvConf: String
     public var leaseDurationSeconds: Int
     public var heartbeatSeconds: Double
     /// First restart waits this long after the second failure, doubling to `maxBackoff`.
@@ -62,6 +74,10 @@ public struct AgentConfiguration: Sendable {
         self.maxPods = maxPods
         self.clusterDNS = ["10.43.0.10"]
         self.clusterDomain = "cluster.local"
+        self.clusterCIDR = "10.42.0.0/16"
+        self.podNetworkMode = .auto
+        self.serviceProxy = true
+        self.resolvConf = "/etc/resolv.conf"
         self.leaseDurationSeconds = 40
         self.heartbeatSeconds = 10
         self.initialBackoffSeconds = 10

@@ -29,6 +29,15 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Cluster DNS addresses for pods, comma-separated; the agent answers on the first. \"\" turns cluster DNS off.")
     var clusterDNS = "10.43.0.10"
     @Option(help: "The cluster's DNS domain.") var clusterDomain = "cluster.local"
+    @Option(help: "The range every node's pod CIDR is taken from (the server's --cluster-cidr): traffic leaving it is masqueraded.")
+    var clusterCIDR = "10.42.0.0/16"
+    @Option(
+        help:
+            "How pod traffic reaches other nodes: auto (host-gw to nodes on this subnet, VXLAN to the rest), host-gw, vxlan, or none (routes are someone else's)."
+    )
+    var podNetwork = "auto"
+    @Option(help: "How Services are programmed: nftables, or none (someone else proxies).") var proxyMode = "nftables"
+    @Option(help: "The resolv.conf Default pods copy and cluster DNS forwards other names to.") var resolvConf = "/etc/resolv.conf"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     public init() {}
@@ -46,6 +55,16 @@ public struct AgentCommand: AsyncParsableCommand {
                 !label.isEmpty && label.count <= 63 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
             })
         else { throw ValidationError("--cluster-domain \(clusterDomain) is not a DNS domain") }
+        do {
+            _ = try IPv4Network(clusterCIDR)
+        } catch {
+            throw ValidationError("--cluster-cidr: \(error)")
+        }
+        guard podNetwork == "none" || PodNetworkMode(rawValue: podNetwork) != nil else {
+            throw ValidationError("--pod-network must be auto, host-gw, vxlan or none, got \(podNetwork)")
+        }
+        guard ["nftables", "none"].contains(proxyMode) else { throw ValidationError("--proxy-mode must be nftables or none, got \(proxyMode)") }
+        guard FileSystem.exists(resolvConf) else { throw ValidationError("--resolv-conf \(resolvConf) does not exist") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         guard getuid() == 0 else { throw ValidationError("skiff agent must run as root (it creates namespaces, cgroups and mounts)") }
     }
@@ -70,6 +89,10 @@ public struct AgentCommand: AsyncParsableCommand {
             cgroupRoot: cgroupRoot, bridgeName: bridge, cniPluginDirectory: cniBinDir, maxPods: maxPods)
         configuration.clusterDNS = clusterDNSAddresses
         configuration.clusterDomain = clusterDomain.lowercased()
+        configuration.clusterCIDR = clusterCIDR
+        configuration.podNetworkMode = PodNetworkMode(rawValue: podNetwork)
+        configuration.serviceProxy = proxyMode == "nftables"
+        configuration.resolvConf = resolvConf
         let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

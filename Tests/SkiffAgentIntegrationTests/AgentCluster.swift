@@ -81,6 +81,9 @@ final class AgentCluster: @unchecked Sendable {
             "--node-name", "node-\(bridge)", "--node-api-port", "0", "--runtime-root", runtimeRoot,
             "--runtime", Binaries.skiffRunc, "--monitor", Binaries.monitor, "--bridge", bridge,
             "--cgroup-root", "skiff-test-\(bridge)", "--log-level", "debug",
+            // Several of these agents share the host: the node-wide parts of the cluster network
+            // (the DNS address, the nftables tables, the routes) are tested on scripts/cluster's hosts.
+            "--cluster-dns", "", "--proxy-mode", "none", "--pod-network", "none",
         ]
         let logPath = directory + "/agent.log"
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }

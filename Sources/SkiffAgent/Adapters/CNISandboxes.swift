@@ -8,12 +8,15 @@ struct CNISandboxes: PodSandboxes {
     let network: PodSandboxNetwork
     let clusterDNS: ClusterDNSSettings
 
-    init(configuration: AgentConfiguration, podCIDR: String, logger: Logger) throws {
+    /// `mtu`: the pods' MTU (the uplink's, less VXLAN's overhead when pod traffic may be
+    /// encapsulated); nil keeps the bridge plugin's 1500.
+    init(configuration: AgentConfiguration, podCIDR: String, mtu: Int?, logger: Logger) throws {
         let networkConfiguration = try PodNetworkConfiguration(
             bridgeName: configuration.bridgeName, podCIDR: podCIDR,
             ipamDataDirectory: configuration.dataDirectory + "/ipam",
-            pluginDirectories: [configuration.cniPluginDirectory, "/opt/cni/bin", "/usr/lib/cni"])
-        network = PodSandboxNetwork(configuration: networkConfiguration, sandboxDirectory: configuration.sandboxRuntimeDirectory)
+            pluginDirectories: [configuration.cniPluginDirectory, "/opt/cni/bin", "/usr/lib/cni"], mtu: mtu)
+        network = PodSandboxNetwork(
+            configuration: networkConfiguration, sandboxDirectory: configuration.sandboxRuntimeDirectory, hostResolvConf: configuration.resolvConf)
         clusterDNS = ClusterDNSSettings(nameservers: configuration.clusterDNS, domain: configuration.clusterDomain)
     }
 

@@ -1,0 +1,85 @@
+import Logging
+import ServiceLifecycle
+import SkiffAPI
+import SkiffClient
+import SkiffDNS
+import SkiffNetwork
+import SkiffPodNetwork
+import SkiffServiceProxy
+import SkiffSystem
+
+/// The node's share of the cluster network, set up once the Node is registered: routes to the
+/// other nodes' pods (flannel's job), Services in nftables (kube-proxy's), and the cluster DNS
+/// server (CoreDNS's), each following the informers it needs. Parts the configuration turns off
+/// are left to someone else.
+struct ClusterNetwork {
+    /// The loops to run: the informers first, then the controllers and the DNS server.
+    let services: [any Service]
+    /// The MTU pods get; nil when the pod network is left to someone else.
+    let podMTU: Int?
+
+    static func prepare(
+        configuration: AgentConfiguration, client: any ListWatchClient, podCIDR: String, nodeIP: String, recorder: EventRecorder, logger: Logger
+    ) async throws -> ClusterNetwork {
+        let informers = ClusterInformers(client: client, logger: logger)
+        var loops: [any Service] = []
+        var podMTU: Int?
+        if let mode = configuration.podNetworkMode {
+            let routes = PodNetworkRoutes()
+            let local = try LocalNode(
+                name: configuration.nodeName, internalIP: nodeIP, podCIDR: podCIDR, clusterCIDR: configuration.clusterCIDR, mode: mode)
+            let uplink = try await blocking { try routes.uplink(for: local.internalIP) }
+            podMTU = PodNetworkConfiguration.podMTU(mode: mode, underlyingMTU: uplink.mtu)
+            loops.append(informers.nodes)
+            loops.append(PodNetworkController(informers: informers, routes: routes, local: local, logger: logger).worker())
+        }
+        if configuration.serviceProxy {
+            let proxy = ServiceProxy(node: ProxyNode(tableName: "skiff-proxy", clusterCIDR: configuration.clusterCIDR, nodePortAddresses: [nodeIP]))
+            loops.append(
+                ServiceProxyController(informers: informers, proxy: proxy, nodeName: configuration.nodeName, recorder: recorder, logger: logger)
+                    .worker())
+        }
+        if let address = configuration.clusterDNS.first {
+            let hostResolvers = ResolvConf(parsing: (try? FileSystem.readString(configuration.resolvConf)) ?? "")
+            let forwarder = DNSForwarder(upstreams: DNSForwarder.upstreams(from: hostResolvers, excluding: configuration.clusterDNS))
+            let server = DNSServer(configuration: .init(host: address, port: 53), forwarder: forwarder, logger: logger)
+            loops.append(ClusterDNSHost(address: address, server: server, logger: logger))
+            loops.append(
+                ClusterDNSController(
+                    informers: informers, server: server, zone: configuration.clusterDomain, nameserverAddresses: configuration.clusterDNS,
+                    logger: logger
+                ).worker())
+        }
+        if configuration.serviceProxy || !configuration.clusterDNS.isEmpty {
+            loops.insert(contentsOf: [informers.services as any Service, informers.endpointSlices], at: 0)
+        }
+        return ClusterNetwork(services: loops, podMTU: podMTU)
+    }
+}
+
+/// Serves cluster DNS on `address`, NodeLocal DNSCache's way: the address is this node's own, on
+/// a dummy link, so pods and the host reach the node's server without a hop. A host where that
+/// cannot be done (no dummy links, the port taken) keeps running pods; it says why and retries.
+struct ClusterDNSHost: Service {
+    static let interface = "skiff-dns"
+    let address: String
+    let server: DNSServer
+    let logger: Logger
+
+    func run() async {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let address = address
+                    try await blocking { try HostAddresses.ensureDummy(interface: Self.interface, address: address) }
+                    try await server.run()
+                    return
+                } catch {
+                    guard !Task.isCancelled else { return }
+                    logger.error("cluster DNS cannot serve \(address):53; retrying in 30 s", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(30))
+                }
+            }
+        }
+    }
+}
