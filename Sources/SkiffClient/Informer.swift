@@ -29,8 +29,6 @@ public final class Informer<Object: Sendable>: Service, Sendable {
     private let decode: Decode
     private let logger: Logger
     private let state = Mutex(State())
-    private let synced: AsyncStream<Void>
-    private let syncedSignal: AsyncStream<Void>.Continuation
 
     private struct State {
         var objects: [String: Object] = [:]
@@ -39,6 +37,9 @@ public final class Informer<Object: Sendable>: Service, Sendable {
         /// index name → value → keys.
         var indices: [String: [String: Set<String>]] = [:]
         var hasSynced = false
+        /// Callers of `waitForSync` from before the first list, woken when it is loaded.
+        var syncWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
     }
 
     public init(client: any ListWatchClient, resourcePath: String, query: String = "", logger: Logger, decode: @escaping Decode) {
@@ -47,7 +48,6 @@ public final class Informer<Object: Sendable>: Service, Sendable {
         self.query = query
         self.decode = decode
         self.logger = logger
-        (synced, syncedSignal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Registers a handler; call before `run`. Handlers see every change after their registration.
@@ -79,10 +79,25 @@ public final class Informer<Object: Sendable>: Service, Sendable {
     /// Whether the first list has been loaded into the cache.
     public var hasSynced: Bool { state.withLock { $0.hasSynced } }
 
-    /// Returns once the first list is in the cache (or the task is cancelled).
+    /// Returns once the first list is in the cache, or when the waiting task is cancelled. Any
+    /// number of tasks may wait.
     public func waitForSync() async {
-        if hasSynced { return }
-        for await _ in synced { return }
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.hasSynced || Task.isCancelled { return true }
+                    state.syncWaiters[id] = waiter
+                    return false
+                }
+                if resumeNow { waiter.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.syncWaiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
     public func run() async {
@@ -116,7 +131,7 @@ public final class Informer<Object: Sendable>: Service, Sendable {
             let key = Self.key(of: item)
             if let object = decodeOrLog(item, key: key) { fresh[key] = object }
         }
-        let changes: [InformerChange<Object>] = state.withLock { state in
+        let (changes, waiters): ([InformerChange<Object>], [CheckedContinuation<Void, Never>]) = state.withLock { state in
             var changes: [InformerChange<Object>] = []
             for (key, old) in state.objects where fresh[key] == nil {
                 Self.remove(key: key, from: &state)
@@ -129,9 +144,10 @@ public final class Informer<Object: Sendable>: Service, Sendable {
                 Self.insert(key: key, object: object, into: &state, only: nil)
             }
             state.hasSynced = true
-            return changes
+            defer { state.syncWaiters.removeAll() }
+            return (changes, Array(state.syncWaiters.values))
         }
-        syncedSignal.yield()
+        for waiter in waiters { waiter.resume() }
         notify(changes)
         return list["metadata"]["resourceVersion"].string ?? "0"
     }

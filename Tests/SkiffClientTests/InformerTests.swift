@@ -202,3 +202,25 @@ private enum Tools {
         init(_ message: String) { self.message = message }
     }
 }
+
+@Suite("Informer: waiting for the first list")
+struct InformerSyncWaitTests {
+    @Test("several tasks waiting for the first list are all woken; a cancelled waiter returns without it")
+    func manyWaiters() async throws {
+        let api = ScriptedAPI(items: [service("a", "5")], scripts: [])
+        let informer = Informer<KubeService>(client: api, resourcePath: "/api/v1/services", logger: Logger(label: "test")) { try KubeService(json: $0) }
+        let waiters = (0..<3).map { _ in
+            Task {
+                await informer.waitForSync()
+                return informer.hasSynced
+            }
+        }
+        let abandoned = Task { await informer.waitForSync() }
+        abandoned.cancel()
+        await abandoned.value
+        #expect(!informer.hasSynced)
+        let run = Task { await informer.run() }
+        defer { run.cancel() }
+        for waiter in waiters { #expect(await waiter.value, "woken only once the cache holds the first list") }
+    }
+}

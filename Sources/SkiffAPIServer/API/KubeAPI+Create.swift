@@ -158,7 +158,8 @@ extension KubeAPI {
         let type = service["spec"]["type"].string ?? "ClusterIP"
         if type != "ExternalName", (service["spec"]["clusterIP"].string ?? "").isEmpty {
             let used = Set(others.compactMap { $0["spec"]["clusterIP"].string })
-            var candidate = 10
+            // .1 is the kubernetes Service's and .10 the cluster DNS address (k3s's layout).
+            var candidate = 11
             while used.contains("10.43.\(candidate / 256).\(candidate % 256)") && candidate < 65_000 { candidate += 1 }
             let address = "10.43.\(candidate / 256).\(candidate % 256)"
             service["spec"]["clusterIP"] = .string(address)
