@@ -146,10 +146,12 @@ struct PodSandboxNetworkRootTests {
     func cleanupStale() throws {
         let fixture = try NetworkFixture()
         defer { fixture.cleanUp() }
-        let kept = try fixture.network.setUp(fixture.request("kept"))
-        let stale = try fixture.network.setUp(fixture.request("stale"))
+        // hostPorts give each pod nat rules naming it (the bridge plugin no longer masquerades).
+        let port = { (offset: Int) in [PortMapping(hostPort: fixture.portBase + offset, containerPort: 80)] }
+        let kept = try fixture.network.setUp(fixture.request("kept", hostPorts: port(3)))
+        let stale = try fixture.network.setUp(fixture.request("stale", hostPorts: port(4)))
         // A reboot empties /run (namespaces, records) but not the lease directory.
-        let orphan = try fixture.network.setUp(fixture.request("orphan"))
+        let orphan = try fixture.network.setUp(fixture.request("orphan", hostPorts: port(5)))
         for kind in ["net", "ipc", "uts"] { try NamespacePins.unpin("\(orphan.directory)/\(kind)") }
         try FileSystem.removeTree(orphan.directory)
         #expect(fixture.leasedIPs().count == 3)
@@ -159,6 +161,7 @@ struct PodSandboxNetworkRootTests {
         #expect(try fixture.network.podUIDs() == [kept.podUID])
         #expect(fixture.leasedIPs() == [try #require(kept.podIP)])
         let rules = Probe.natRules()
+        #expect(!rules.isEmpty)
         #expect(!rules.contains(stale.podUID) && !rules.contains(orphan.podUID) && rules.contains(kept.podUID))
         #expect(fixture.network.sandbox(podUID: kept.podUID) == kept)
     }
