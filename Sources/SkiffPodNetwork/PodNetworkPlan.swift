@@ -17,8 +17,12 @@ enum PodNetworkPlan {
         var claimed: [(peer: String, podCIDR: IPv4Network)] = [(local.name, local.podCIDR)]
         var addresses: [IPv4Address: String] = [:]
         // By name, so which of two peers claiming one podCIDR wins does not depend on list order.
-        for peer in peers.sorted(by: { $0.name < $1.name }) where peer.name != local.name && peer.internalIP != local.internalIP {
+        for peer in peers.sorted(by: { $0.name < $1.name }) where peer.name != local.name {
             let skip = { (reason: String) in report.skipped.append(PodNetworkSyncReport.Skipped(peer: peer.name, reason: reason)) }
+            guard peer.internalIP != local.internalIP else {
+                skip("its address \(peer.internalIP) is this node's")
+                continue
+            }
             guard let podCIDR = peer.podCIDR else {
                 skip("no podCIDR assigned yet")
                 continue

@@ -67,7 +67,7 @@ struct PodNetworkPlanTests {
         #expect(report.skipped[0].reason.contains("outside 192.168.1.0/24"))
     }
 
-    @Test("peers whose podCIDR is outside the cluster, overlaps another's, or whose address another peer has, are skipped")
+    @Test("peers whose podCIDR is outside the cluster or overlaps another's, or whose address another node has, are skipped")
     func conflicts() throws {
         let peers = [
             try PeerNode(name: "b", internalIP: "192.168.1.20", podCIDR: "10.42.2.0/24"),
@@ -75,6 +75,7 @@ struct PodNetworkPlanTests {
             try PeerNode(name: "d", internalIP: "192.168.1.40", podCIDR: "10.99.0.0/24"),
             try PeerNode(name: "e", internalIP: "192.168.1.50", podCIDR: "10.42.1.0/24"),
             try PeerNode(name: "f", internalIP: "192.168.1.20", podCIDR: "10.42.6.0/24"),
+            try PeerNode(name: "g", internalIP: "192.168.1.10", podCIDR: "10.42.7.0/24"),
         ]
         let (state, report) = PodNetworkPlan.desired(local: try local(.auto), uplink: uplink, peers: peers)
         #expect(state.routes.map(\.destination.description) == ["10.42.2.0/24"])
@@ -84,6 +85,7 @@ struct PodNetworkPlanTests {
                 .init(peer: "d", reason: "podCIDR 10.99.0.0/24 is outside the cluster CIDR 10.42.0.0/16"),
                 .init(peer: "e", reason: "podCIDR 10.42.1.0/24 overlaps a's 10.42.1.0/24"),
                 .init(peer: "f", reason: "its address 192.168.1.20 is also b's"),
+                .init(peer: "g", reason: "its address 192.168.1.10 is this node's"),
             ])
     }
 
