@@ -84,6 +84,9 @@ struct PodNetworkRoutesRootTests {
         #expect(pod2.sourceSeen(from: h1.podNamespace, to: h2.podIP) == h1.podIP)
         #expect(pod1.sourceSeen(from: h3.podNamespace, to: h1.podIP) == h3.podIP)
         #expect(pod2.sourceSeen(from: h1.namespace, to: h2.podIP) == "10.42.1.0")
+        let node2 = try PeerAddressServer(in: h2.namespace, port: 7001)
+        defer { node2.stop() }
+        #expect(node2.sourceSeen(from: h1.podNamespace, to: h2.address) == h1.address, "leaving the cluster CIDR is masqueraded")
         // Switching to host-gw replaces the tunnel routes in place and deletes the device.
         let (local, peers) = try cluster.nodes(for: h1, mode: .hostGateway)
         let report = try h1.routes.sync(local: local, peers: peers)
