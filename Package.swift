@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "SkiffBench",
             dependencies: [
-                "SkiffControlPlane", "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem", "SkiffDNS",
+                "SkiffControlPlane", "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem", "SkiffDNS", "SkiffServiceProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -23,12 +23,19 @@ public final class ServiceProxy: Sendable {
     @discardableResult
     public func sync(services: [ProxyService]) throws -> ProxySyncReport {
         try applied.withLock { applied in
+            let clock = ContinuousClock()
+            var mark = clock.now
             let (ruleset, skipped) = ProxyRuleset.build(services: services, node: node)
             var report = ProxySyncReport(skipped: skipped)
+            report.buildDuration = clock.now - mark
+            mark = clock.now
             let previous = applied
+            let script = previous.flatMap { ProxyScript.incremental(from: $0, to: ruleset, node: node) }
+            report.diffDuration = clock.now - mark
+            mark = clock.now
             // Unknown until nft says yes: a failure below leaves the next sync a full one.
             applied = nil
-            if let previous, let script = ProxyScript.incremental(from: previous, to: ruleset, node: node) {
+            if let script {
                 if script.isEmpty {
                     applied = ruleset
                     return report
@@ -46,6 +53,7 @@ public final class ServiceProxy: Sendable {
             }
             applied = ruleset
             report.conntrackErrors = clearStaleUDP(from: previous ?? ProxyRuleset(), to: ruleset, report: &report)
+            report.applyDuration = clock.now - mark
             return report
         }
     }
@@ -107,6 +115,11 @@ public struct ProxySyncReport: Sendable, Equatable {
     public var conntrackDeletions = 0
     /// conntrack runs that failed (the flows then expire on their own).
     public var conntrackErrors: [String] = []
+    /// Time spent turning the Services into a ruleset, diffing it (and writing the full
+    /// script when one is needed, inside `applyDuration`), and in nft and conntrack.
+    public var buildDuration = Duration.zero
+    public var diffDuration = Duration.zero
+    public var applyDuration = Duration.zero
 
     public init(skipped: [ProxySkip] = []) {
         self.skipped = skipped
