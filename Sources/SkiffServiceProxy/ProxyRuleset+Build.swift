@@ -1,37 +1,101 @@
 extension ProxyRuleset {
-    /// The ruleset for `services` on `node`, and what was left out. Services are taken in
-    /// namespace/name order, so when two claim the same VIP port or NodePort the same one wins
-    /// on every sync.
+    /// The ruleset for `services` on `node`, and what was left out.
     static func build(services: [ProxyService], node: ProxyNode) -> (ruleset: ProxyRuleset, skipped: [ProxySkip]) {
-        var builder = RulesetBuilder(clusterCIDR: node.clusterCIDR.flatMap(IPv4.canonicalCIDR))
-        for service in services.sorted(by: { ($0.namespace, $0.name) < ($1.namespace, $1.name) }) {
-            builder.add(service)
-        }
-        return (builder.ruleset, builder.skipped)
+        let clusterCIDR = node.clusterCIDR.flatMap(IPv4.canonicalCIDR)
+        let assembly = ProxyAssembly(services.map { ($0, ServiceRenderer.render($0, clusterCIDR: clusterCIDR)) })
+        return (ProxyRuleset(merging: assembly.fragments.values), assembly.skipped)
+    }
+
+    /// The union of fragments, whose names and keys are disjoint by construction.
+    init(merging fragments: some Sequence<PortFragment>) {
+        self.init()
+        for fragment in fragments { merge(fragment.ruleset) }
+    }
+
+    mutating func merge(_ other: ProxyRuleset) {
+        chains.merge(other.chains) { first, _ in first }
+        affinitySets.merge(other.affinitySets) { first, _ in first }
+        for (map, entries) in other.elements { elements[map, default: [:]].merge(entries) { first, _ in first } }
+        udpFlows.formUnion(other.udpFlows)
+        servedUDP.formUnion(other.servedUDP)
     }
 }
 
-/// Builds a ProxyRuleset one Service at a time, remembering which VIP ports, NodePorts and
-/// Services it has taken so a later clash is skipped instead of breaking the transaction.
-private struct RulesetBuilder {
-    let clusterCIDR: String?
-    var ruleset = ProxyRuleset()
-    var skipped: [ProxySkip] = []
-    private var claimedServices: Set<String> = []
-    /// "proto . port" for NodePorts, "ip . proto . port" for VIPs, with their owner.
-    private var claimedKeys: [String: String] = [:]
+/// One Service port's part of the table, rendered on its own so an unchanged Service is not
+/// rendered again and a sync diffs only the ports that changed.
+struct PortFragment: Sendable, Equatable {
+    /// "namespace/name/protocol/port-name/port": unique among a Service's valid ports.
+    var id: String
+    /// How the port is named in a ProxySkip.
+    var label: String
+    var namespace: String
+    var name: String
+    /// What this port takes exclusively: VIP ports, NodePorts and its chain names. The first
+    /// Service (in namespace/name order) to claim one keeps it.
+    var claims: [String]
+    var ruleset: ProxyRuleset
+}
 
-    init(clusterCIDR: String?) {
+/// A Service rendered alone: its ports' fragments and what it left out.
+struct RenderedService: Sendable, Equatable {
+    var fragments: [PortFragment] = []
+    var skipped: [ProxySkip] = []
+}
+
+/// Puts rendered Services together: in namespace/name order, so when two claim the same VIP
+/// port or NodePort the same one wins on every sync, and the loser's port is skipped instead
+/// of breaking the transaction.
+struct ProxyAssembly {
+    /// The ports in the table, by fragment id.
+    var fragments: [String: PortFragment] = [:]
+    var skipped: [ProxySkip] = []
+
+    init(_ rendered: [(service: ProxyService, rendered: RenderedService)]) {
+        var owners: [String: String] = [:]
+        var seenServices: Set<String> = []
+        for (service, result) in rendered.sorted(by: { ($0.service.namespace, $0.service.name) < ($1.service.namespace, $1.service.name) }) {
+            let owner = "\(service.namespace)/\(service.name)"
+            guard seenServices.insert(owner).inserted else {
+                skipped.append(ProxySkip(namespace: service.namespace, name: service.name, reason: "the Service is listed twice; the first is used"))
+                continue
+            }
+            skipped += result.skipped
+            for fragment in result.fragments {
+                if let clash = fragment.claims.first(where: { owners[$0] != nil }) {
+                    let what =
+                        clash.hasPrefix("chain ")
+                        ? "its chain names collide with those" : "\(clash.split(separator: " . ").joined(separator: " ")) is already served"
+                    skipped.append(
+                        ProxySkip(namespace: service.namespace, name: service.name, port: fragment.label, reason: "\(what) by \(owners[clash] ?? "")"))
+                    continue
+                }
+                for claim in fragment.claims { owners[claim] = owner }
+                fragments[fragment.id] = fragment
+            }
+        }
+    }
+}
+
+/// Renders one Service: validates it (bad input is skipped with a reason, never passed to nft)
+/// and builds each port's chains, sets and map elements.
+struct ServiceRenderer {
+    let clusterCIDR: String?
+    private var ruleset = ProxyRuleset()
+    private var result = RenderedService()
+
+    static func render(_ service: ProxyService, clusterCIDR: String?) -> RenderedService {
+        var renderer = ServiceRenderer(clusterCIDR: clusterCIDR)
+        renderer.add(service)
+        return renderer.result
+    }
+
+    private init(clusterCIDR: String?) {
         self.clusterCIDR = clusterCIDR
     }
 
-    mutating func add(_ service: ProxyService) {
+    private mutating func add(_ service: ProxyService) {
         func skip(_ port: String, _ reason: String) {
-            skipped.append(ProxySkip(namespace: service.namespace, name: service.name, port: port, reason: reason))
-        }
-        let owner = "\(service.namespace)/\(service.name)"
-        guard claimedServices.insert(owner).inserted else {
-            return skip("", "the Service is listed twice; the first is used")
+            result.skipped.append(ProxySkip(namespace: service.namespace, name: service.name, port: port, reason: reason))
         }
         // IPv6 addresses belong to an ip6 table this proxy does not program; anything else
         // that is not an IPv4 address is bad input.
@@ -72,22 +136,16 @@ private struct RulesetBuilder {
             if service.type != .clusterIP, let number = port.nodePort {
                 if (1...65_535).contains(number) { nodePort = number } else { skip(label, "nodePort \(number) is outside 1…65535") }
             }
-            // Claim every key first: a port that clashes is left out whole.
             let proto = port.protocol.nftName
-            let keys =
-                (clusterIPs + loadBalancerIPs).map { "\($0) . \(proto) . \(port.port)" } + (nodePort.map { ["\(proto) . \($0)"] } ?? [])
-            if let clash = keys.first(where: { claimedKeys[$0] != nil }) {
-                skip(label, "\(clash.split(separator: " . ").joined(separator: " ")) is already served by \(claimedKeys[clash] ?? "")")
-                continue
-            }
             let names = ChainNames(namespace: service.namespace, name: service.name, protocol: port.protocol, portName: port.name)
-            guard ruleset.chains[names.service] == nil, ruleset.chains[names.cluster] == nil, ruleset.chains[names.external] == nil,
-                ruleset.chains[names.local] == nil
-            else {
-                skip(label, "its chain names collide with another Service port's (\(names.servicePortKey))")
+            // Two ports with one name would share chains (Kubernetes forbids it; input may not).
+            guard !result.fragments.contains(where: { $0.claims.contains("chain \(names.service)") }) else {
+                skip(label, "port name \(port.name.debugDescription) is used twice in the Service; the first is used")
                 continue
             }
-            for key in keys { claimedKeys[key] = owner }
+            let claims =
+                (clusterIPs + loadBalancerIPs).map { "\($0) . \(proto) . \(port.port)" } + (nodePort.map { ["\(proto) . \($0)"] } ?? [])
+                + ["chain \(names.service)"]
             var endpoints: [ProxyEndpoint] = []
             var seenEndpoints: Set<String> = []
             for endpoint in port.endpoints {
@@ -104,9 +162,14 @@ private struct RulesetBuilder {
                 canonical.address = address
                 endpoints.append(canonical)
             }
+            ruleset = ProxyRuleset()
             add(
                 port: port, nodePort: nodePort, endpoints: endpoints, names: names, service: service, clusterIPs: clusterIPs,
                 loadBalancerIPs: loadBalancerIPs, affinityTimeout: affinityTimeout)
+            result.fragments.append(
+                PortFragment(
+                    id: "\(names.servicePortKey)/\(port.port)", label: label, namespace: service.namespace, name: service.name, claims: claims,
+                    ruleset: ruleset))
         }
     }
 

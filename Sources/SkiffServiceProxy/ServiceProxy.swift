@@ -9,8 +9,16 @@ import Synchronization
 public final class ServiceProxy: Sendable {
     public let node: ProxyNode
     private let commands: any ProxyCommands
-    /// What the table holds now; nil when unknown (never synced, or a sync failed midway).
-    private let applied = Mutex<ProxyRuleset?>(nil)
+    private let state = Mutex(State())
+
+    /// What the proxy remembers between syncs.
+    private struct State {
+        /// Each Service as last given, with its rendering: an equal Service is not rendered again.
+        var rendered: [String: (service: ProxyService, rendered: RenderedService)] = [:]
+        /// The port fragments the table holds now, by id; nil when unknown (never synced, or a
+        /// sync failed midway), which makes the next sync a full one.
+        var applied: [String: PortFragment]?
+    }
 
     public init(node: ProxyNode, commands: any ProxyCommands = SystemProxyCommands()) {
         self.node = node
@@ -22,22 +30,49 @@ public final class ServiceProxy: Sendable {
     /// report; it never fails the sync. Throws when nft refuses the rules.
     @discardableResult
     public func sync(services: [ProxyService]) throws -> ProxySyncReport {
-        try applied.withLock { applied in
+        try state.withLock { state in
             let clock = ContinuousClock()
             var mark = clock.now
-            let (ruleset, skipped) = ProxyRuleset.build(services: services, node: node)
-            var report = ProxySyncReport(skipped: skipped)
+            let clusterCIDR = node.clusterCIDR.flatMap(IPv4.canonicalCIDR)
+            // Only Services that changed are rendered; their old and new fragments are what
+            // the sync compares.
+            var rendered: [String: (service: ProxyService, rendered: RenderedService)] = [:]
+            var dirtyIDs: Set<String> = []
+            for service in services {
+                let key = "\(service.namespace)/\(service.name)"
+                if let cached = state.rendered[key], cached.service == service {
+                    rendered[key] = cached
+                    continue
+                }
+                let fresh = ServiceRenderer.render(service, clusterCIDR: clusterCIDR)
+                for fragment in fresh.fragments + (state.rendered[key]?.rendered.fragments ?? []) { dirtyIDs.insert(fragment.id) }
+                rendered[key] = (service, fresh)
+            }
+            for (key, gone) in state.rendered where rendered[key] == nil {
+                for fragment in gone.rendered.fragments { dirtyIDs.insert(fragment.id) }
+            }
+            state.rendered = rendered
+            let assembly = ProxyAssembly(services.map { rendered["\($0.namespace)/\($0.name)"] ?? ($0, RenderedService()) })
+            var report = ProxySyncReport(skipped: assembly.skipped)
             report.buildDuration = clock.now - mark
             mark = clock.now
-            let previous = applied
-            let script = previous.flatMap { ProxyScript.incremental(from: $0, to: ruleset, node: node) }
+
+            let previous = state.applied
+            // Unknown until nft says yes: a failure below leaves the next sync a full one.
+            state.applied = nil
+            // Ports that entered or left the table because a clash partner changed count too.
+            if let previous {
+                for id in previous.keys where assembly.fragments[id] == nil { dirtyIDs.insert(id) }
+                for id in assembly.fragments.keys where previous[id] == nil { dirtyIDs.insert(id) }
+            }
+            let before = ProxyRuleset(merging: dirtyIDs.compactMap { previous?[$0] })
+            let after = ProxyRuleset(merging: dirtyIDs.compactMap { assembly.fragments[$0] })
+            let script = previous == nil ? nil : ProxyScript.incremental(from: before, to: after, node: node)
             report.diffDuration = clock.now - mark
             mark = clock.now
-            // Unknown until nft says yes: a failure below leaves the next sync a full one.
-            applied = nil
             if let script {
                 if script.isEmpty {
-                    applied = ruleset
+                    state.applied = assembly.fragments
                     return report
                 }
                 do {
@@ -46,13 +81,13 @@ public final class ServiceProxy: Sendable {
                 } catch {
                     // The kernel refused the difference (someone edited our table?): start over.
                     report.recoveredFrom = "\(error)"
-                    try applyFull(ruleset, report: &report)
+                    try applyFull(assembly, report: &report)
                 }
             } else {
-                try applyFull(ruleset, report: &report)
+                try applyFull(assembly, report: &report)
             }
-            applied = ruleset
-            report.conntrackErrors = clearStaleUDP(from: previous ?? ProxyRuleset(), to: ruleset, report: &report)
+            state.applied = assembly.fragments
+            report.conntrackErrors = clearStaleUDP(from: before, to: after, report: &report)
             report.applyDuration = clock.now - mark
             return report
         }
@@ -60,14 +95,14 @@ public final class ServiceProxy: Sendable {
 
     /// Removes the table, for an agent that stops proxying. A missing table is fine.
     public func removeTable() throws {
-        try applied.withLock { applied in
-            applied = nil
+        try state.withLock { state in
+            state.applied = nil
             try commands.applyNFTables("add table ip \(node.tableName)\ndelete table ip \(node.tableName)\n")
         }
     }
 
-    private func applyFull(_ ruleset: ProxyRuleset, report: inout ProxySyncReport) throws {
-        let script = ProxyScript.full(ruleset, node: node)
+    private func applyFull(_ assembly: ProxyAssembly, report: inout ProxySyncReport) throws {
+        let script = ProxyScript.full(ProxyRuleset(merging: assembly.fragments.values), node: node)
         try commands.applyNFTables(script)
         report.fullSync = true
         report.scriptBytes = script.utf8.count

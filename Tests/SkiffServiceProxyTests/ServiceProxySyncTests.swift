@@ -117,4 +117,35 @@ struct ServiceProxySyncTests {
             ])
         #expect(commands.conntrackCalls.count == 4)
     }
+
+    @Test("when the Service holding a VIP port goes away, the one that clashed with it takes it over")
+    func clashResolved() throws {
+        let commands = RecordingCommands()
+        let proxy = ServiceProxy(node: node, commands: commands)
+        var second = web(endpoints: [ProxyEndpoint(address: "10.42.9.9", port: 80)])
+        second.name = "zweb"
+        let first = try proxy.sync(services: [web(), second])
+        #expect(first.skipped.map(\.name) == ["zweb"])
+        let takeover = try proxy.sync(services: [second])
+        #expect(takeover.skipped.isEmpty && !takeover.fullSync)
+        let zNames = ChainNames(namespace: "default", name: "zweb", protocol: .tcp, portName: "http")
+        let script = commands.scripts[1]
+        #expect(script.contains("delete element ip skiff-test service-ips { 10.43.0.10 . tcp . 80 }\n"))
+        #expect(script.contains("add element ip skiff-test service-ips { 10.43.0.10 . tcp . 80 : goto \(zNames.service) }\n"))
+        #expect(script.contains("delete chain ip skiff-test \(names.service)\n"))
+    }
+
+    @Test("an unchanged Service is not touched when another one changes")
+    func onlyChangedServices() throws {
+        let commands = RecordingCommands()
+        let proxy = ServiceProxy(node: node, commands: commands)
+        var other = web()
+        other.name = "other"
+        other.clusterIPs = ["10.43.0.11"]
+        try proxy.sync(services: [web(), other])
+        other.ports[0].endpoints.removeLast()
+        try proxy.sync(services: [web(), other])
+        #expect(!commands.scripts[1].contains("default/web/"))
+        #expect(commands.scripts[1].contains("default/other/"))
+    }
 }
