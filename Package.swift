@@ -75,6 +75,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The controllers kube-controller-manager runs, on SkiffClient's informers and work queue,
+        // acting only through the API (a folder per controller).
+        .target(
+            name: "SkiffControllers",
+            dependencies: [
+                "SkiffAPI", "SkiffClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "SkiffScheduler",
             dependencies: ["SkiffAPI", "SkiffClient", .product(name: "Logging", package: "swift-log")],
@@ -102,7 +111,7 @@ let package = Package(
         .target(
             name: "SkiffControlPlane",
             dependencies: [
-                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI",
+                "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffClient", "SkiffControllers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -256,6 +265,15 @@ let package = Package(
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: strict),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
         .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+                .testTarget(name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffControlPlaneTests",
+            dependencies: [
+                "SkiffControlPlane", "SkiffControllers", "SkiffAPIServer", "SkiffStore", "SkiffAPI",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "SkiffAPIServerTests",
             dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore"],

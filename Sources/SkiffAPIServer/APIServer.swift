@@ -17,6 +17,8 @@ public struct APIServer: Sendable {
     public let api: KubeAPI
     public let services: [any Service]
     public let credentials: Credentials
+    /// The port the listener bound, once it runs.
+    public let servingPort: ServingPort
 
     /// The event loops that run TLS and HTTP, shared by every server in the process: half the
     /// cores. The handlers run on Swift's task pool, which takes every core; on a 2-core host,
@@ -36,6 +38,7 @@ public struct APIServer: Sendable {
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.serverKeyPEM.utf8), format: .pem)))
         let advertised = configuration.advertiseAddress ?? "127.0.0.1"
+        let servingPort = ServingPort()
         let application = Application(
             responder: HummingbirdAdapter(api: api),
             // Plain HTTP/1.1, plus the websocket upgrade `kubectl exec` asks for.
@@ -47,6 +50,7 @@ public struct APIServer: Sendable {
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
+                servingPort.bound(to: port)
                 do {
                     try Kubeconfig.write(
                         to: directory + "/admin.kubeconfig", server: "https://\(advertised):\(port)", caPEM: pki.caCertificatePEM,
@@ -65,6 +69,6 @@ public struct APIServer: Sendable {
             logger: logger)
         return APIServer(
             api: api, services: [NamespaceCacheService(api: api, logger: logger), application, Compactor(store: store, logger: logger)],
-            credentials: credentials)
+            credentials: credentials, servingPort: servingPort)
     }
 }

@@ -1,6 +1,8 @@
 import Logging
 import ServiceLifecycle
+import SkiffAPI
 import SkiffAPIServer
+import SkiffControllers
 import SkiffScheduler
 import SkiffStore
 
@@ -17,6 +19,15 @@ public struct ControlPlane: Sendable {
         let server = try await APIServer.make(configuration: configuration, store: store, logger: logger)
         let api = server.api
         let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: server.credentials.adminToken), logger: logger)
+        let client = InProcessControllerClient(api: api)
+        let informers = ServiceInformers(client: client, logger: logger)
+        // Both controllers register their handlers before the informers run.
+        let endpointControllers: [any Service] = [
+            EndpointSliceController(client: client, informers: informers, logger: logger),
+            EndpointsController(client: client, informers: informers, logger: logger),
+            KubernetesServiceEndpoints(
+                client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
+        ]
         // ServiceGroup shuts services down in reverse order: the scheduler and the controllers
         // stop before the API they call.
         return ControlPlane(
@@ -25,7 +36,20 @@ public struct ControlPlane: Sendable {
                 SchedulerRunner(scheduler: scheduler),
                 GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
                 NodeIPAMController(api: api, logger: logger),
-            ],
+            ] + informers.runnables + endpointControllers,
             credentials: server.credentials)
+    }
+
+    /// The address the `kubernetes` Service's endpoints name: `--advertise-address` when it is an
+    /// IPv4 address, else a specific `--bind-address`, else loopback (then only host-network
+    /// clients can use the Service; set `--advertise-address` for pods).
+    static func endpointAddress(_ configuration: APIServerConfiguration) -> String {
+        func isIPv4(_ text: String) -> Bool {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+        }
+        if let advertised = configuration.advertiseAddress, isIPv4(advertised) { return advertised }
+        if isIPv4(configuration.bindAddress), configuration.bindAddress != "0.0.0.0" { return configuration.bindAddress }
+        return "127.0.0.1"
     }
 }

@@ -171,7 +171,8 @@ extension KubeAPI {
             if service["spec"]["internalTrafficPolicy"].isNull { service["spec"]["internalTrafficPolicy"] = "Cluster" }
         }
         if type == "NodePort" || type == "LoadBalancer", var ports = service["spec"]["ports"].array {
-            var used = Set(others.flatMap { ($0["spec"]["ports"].array ?? []).compactMap { $0["nodePort"].int } })
+            var used = Self.nodePortsInUse(by: others, except: nil)
+            try Self.checkNodePortsFree(service, used: used)
             var next: Int64 = 30000
             for index in ports.indices where ports[index]["nodePort"].isNull {
                 while used.contains(next) { next += 1 }
@@ -180,5 +181,32 @@ extension KubeAPI {
             }
             service["spec"]["ports"] = .array(ports)
         }
+    }
+
+    /// The nodePorts `services` hold, leaving out the Service with uid `except` (the one being updated).
+    static func nodePortsInUse(by services: [JSON], except uid: String?) -> Set<Int64> {
+        Set(
+            services.filter { uid == nil || $0["metadata"]["uid"].string != uid }
+                .flatMap { ($0["spec"]["ports"].array ?? []).compactMap { $0["nodePort"].int } })
+    }
+
+    /// A nodePort is one listening port on every node: two Services cannot share it (422, as
+    /// Kubernetes' allocator answers).
+    static func checkNodePortsFree(_ service: JSON, used: Set<Int64>) throws {
+        var causes: [(field: String, message: String)] = []
+        for (index, port) in (service["spec"]["ports"].array ?? []).enumerated() {
+            guard let nodePort = port["nodePort"].int, nodePort != 0, used.contains(nodePort) else { continue }
+            causes.append(("spec.ports[\(index)].nodePort", "Invalid value: \(nodePort): provided port is already allocated"))
+        }
+        if !causes.isEmpty { throw APIError.invalid(kind: "Service", name: service["metadata"]["name"].string ?? "", causes: causes) }
+    }
+
+    /// An update that adds or changes a nodePort must not take one another Service holds.
+    func checkNodePortUpdate(current: JSON, next: JSON) async throws {
+        let before = Set((current["spec"]["ports"].array ?? []).compactMap { $0["nodePort"].int })
+        let after = Set((next["spec"]["ports"].array ?? []).compactMap { $0["nodePort"].int })
+        guard !after.subtracting(before).isEmpty else { return }
+        let existing = try await store.list(prefix: CoreResources.service.prefix(namespace: nil), startAfter: nil, limit: nil, revision: nil)
+        try Self.checkNodePortsFree(next, used: Self.nodePortsInUse(by: try existing.items.map(decode), except: current["metadata"]["uid"].string))
     }
 }

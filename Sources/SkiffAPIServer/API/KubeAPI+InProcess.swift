@@ -1,7 +1,7 @@
 import SkiffAPI
 
 /// What code running inside the server process (the scheduler's client; controllers the control
-/// plane assembles) may call on `KubeAPI` besides `handle(_:)`: a watch and a create that go
+/// plane assembles) may call on `KubeAPI` besides `handle(_:)`: watch, list, get, create, update and delete, which go
 /// through the same checks as a request, without serializing each object only for the caller to
 /// parse it back.
 /// The callers are trusted: these act with the server's own authority, so nothing here
@@ -32,5 +32,59 @@ extension KubeAPI {
         var checked = try checkedBody(object, target: target, request: APIRequest(method: "POST", path: ""), warnings: &warnings)
         FieldOwnership.recordUpdate(manager: fieldManager, before: nil, after: &checked)
         return try await createObject(checked, target: target)
+    }
+
+    /// A list from inside the server, as `GET` of the collection (`labelSelector`, `fieldSelector`,
+    /// `limit`, `continue` in `query`): the List object with its items and resourceVersion.
+    public func listInProcess(
+        group: String = "", version: String = "v1", plural: String, namespace: String? = nil, query: [String: String] = [:]
+    ) async throws -> JSON {
+        let rest = namespace.map { ["namespaces", $0, plural] } ?? [plural]
+        let target = try parseTarget(group: group, version: version, rest: rest)
+        let (items, listMeta) = try await listItems(target, APIRequest(method: "GET", path: "", query: query))
+        return [
+            "kind": .string(target.definition.kind + "List"), "apiVersion": .string(target.definition.naming.apiVersion),
+            "metadata": listMeta, "items": .array(items),
+        ]
+    }
+
+    /// A replace (`PUT`) from inside the server with a PUT's checks and field ownership; a
+    /// `metadata.resourceVersion` in `object` is the optimistic-concurrency precondition (409 when
+    /// it is stale). Returns the object as stored.
+    public func updateInProcess(
+        _ object: JSON, group: String = "", version: String = "v1", plural: String, namespace: String?, fieldManager: String
+    ) async throws -> JSON {
+        let name = object["metadata"]["name"].string ?? ""
+        guard !name.isEmpty else { throw APIError.badRequest("an update needs metadata.name") }
+        let target = try parseTarget(group: group, version: version, rest: (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name])
+        var warnings: [String] = []
+        var checked = try checkedBody(object, target: target, request: APIRequest(method: "PUT", path: ""), warnings: &warnings)
+        let (stored, current) = try await load(target)
+        FieldOwnership.recordUpdate(manager: fieldManager, before: current, after: &checked)
+        return try await commit(target, stored: stored, current: current, proposed: checked)
+    }
+
+    /// A delete from inside the server, as `DELETE` with background propagation; `uid` is the
+    /// precondition that the object is still the one the caller saw (409 otherwise).
+    /// Returns the object as it was deleted (or marked for deletion).
+    public func deleteInProcess(
+        group: String = "", version: String = "v1", plural: String, namespace: String?, name: String, uid: String? = nil
+    ) async throws -> JSON {
+        let target = try parseTarget(group: group, version: version, rest: (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name])
+        let (stored, current) = try await load(target)
+        if let uid, uid != current["metadata"]["uid"].string {
+            throw APIError.conflict(target.definition.naming, name: name)
+        }
+        return try await deleteObject(target, stored: stored, current: current, gracePeriod: nil)
+    }
+
+    /// A get from inside the server; nil when there is no such object.
+    public func getInProcess(group: String = "", version: String = "v1", plural: String, namespace: String?, name: String) async throws -> JSON? {
+        let target = try parseTarget(group: group, version: version, rest: (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name])
+        do {
+            return try await load(target).1
+        } catch let error as APIError where error.code == 404 {
+            return nil
+        }
     }
 }

@@ -55,6 +55,16 @@ extension KubeAPI {
     }
 
     func list(_ target: Target, _ request: APIRequest) async throws -> APIResponse {
+        let (items, listMeta) = try await listItems(target, request)
+        if request.wantsTable { return .json(table(target.definition, objects: items, request: request, listMeta: listMeta)) }
+        return .json([
+            "kind": .string(target.definition.kind + "List"), "apiVersion": .string(target.definition.naming.apiVersion),
+            "metadata": listMeta, "items": .array(items),
+        ])
+    }
+
+    /// The objects a list answers (one page when `limit` is set) and the list's metadata.
+    func listItems(_ target: Target, _ request: APIRequest) async throws -> (items: [JSON], listMeta: JSON) {
         let selection = try selection(target, request)
         let limit = request.query["limit"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
         var startAfter: String?
@@ -101,11 +111,7 @@ extension KubeAPI {
         }
         var listMeta: JSON = ["resourceVersion": .string(String(readRevision))]
         if let nextToken { listMeta["continue"] = .string(nextToken) }
-        if request.wantsTable { return .json(table(target.definition, objects: items, request: request, listMeta: listMeta)) }
-        return .json([
-            "kind": .string(target.definition.kind + "List"), "apiVersion": .string(target.definition.naming.apiVersion),
-            "metadata": listMeta, "items": .array(items),
-        ])
+        return (items, listMeta)
     }
 
     /// A `meta.k8s.io/v1` Table; rows carry PartialObjectMetadata unless `includeObject=Object`.

@@ -107,6 +107,7 @@ extension KubeAPI {
             definition.defaults(&next)
             if definition.kind == "Service" {
                 for field in ["clusterIP", "clusterIPs"] where next["spec"][field].isNull { next["spec"][field] = current["spec"][field] }
+                try await checkNodePortUpdate(current: current, next: next)
             }
             if definition.kind == "Pod" {
                 try checkPodUpdate(current: current, next: next)

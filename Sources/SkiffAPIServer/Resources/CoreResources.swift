@@ -79,11 +79,19 @@ enum CoreResources {
             if ports.isEmpty && service["spec"]["type"].string != "ExternalName" && service["spec"]["clusterIP"].string != "None" {
                 validator.fail("spec.ports", "Required value")
             }
+            // Endpoints name a Service's ports by name, and the proxy tells them apart by port and
+            // protocol: both must be unique.
+            var names: Set<String> = []
+            var portsAndProtocols: Set<String> = []
             for (index, port) in ports.enumerated() {
                 validator.integer(port["port"], "spec.ports[\(index)].port", in: 1...65535, required: true)
                 validator.integer(port["nodePort"], "spec.ports[\(index)].nodePort", in: 0...65535)
                 validator.string(port["protocol"], "spec.ports[\(index)].protocol", oneOf: ["TCP", "UDP", "SCTP"])
-                if ports.count > 1, (port["name"].string ?? "").isEmpty { validator.fail("spec.ports[\(index)].name", "Required value") }
+                let name = port["name"].string ?? ""
+                if ports.count > 1, name.isEmpty { validator.fail("spec.ports[\(index)].name", "Required value") }
+                if !name.isEmpty, !names.insert(name).inserted { validator.fail("spec.ports[\(index)].name", "Duplicate value: \"\(name)\"") }
+                let key = "\(port["port"].int ?? 0)/\(port["protocol"].string ?? "TCP")"
+                if !portsAndProtocols.insert(key).inserted { validator.fail("spec.ports[\(index)]", "Duplicate value: \"\(key)\"") }
             }
         })
 

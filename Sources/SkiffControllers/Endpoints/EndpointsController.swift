@@ -1,0 +1,96 @@
+import Logging
+import ServiceLifecycle
+import SkiffAPI
+import SkiffClient
+
+/// kube-controller-manager's endpoints controller: mirrors every selector Service's pods into
+/// the legacy core/v1 Endpoints object of the same name, for clients that predate
+/// EndpointSlices. Ready pods go in `addresses`, the others in `notReadyAddresses`; terminating
+/// pods are left out unless the Service publishes not-ready addresses. Endpoints of Services
+/// without a selector are their users' (and the API server's, for `kubernetes`).
+public final class EndpointsController: Service, Sendable {
+    /// The field manager its writes are recorded under.
+    public static let fieldManager = "endpoint-controller"
+
+    let client: any ControllerClient
+    let informers: ServiceInformers
+    let logger: Logger
+    let workers: SyncWorkers
+
+    public init(client: any ControllerClient, informers: ServiceInformers, logger: Logger) {
+        self.client = client
+        self.informers = informers
+        self.logger = logger
+        workers = SyncWorkers(workers: 2, logger: logger)
+        informers.services.addHandler { [workers] change in
+            switch change {
+            case .added(let service), .deleted(let service): workers.enqueue(service.key)
+            case .updated(let old, let new): if old != new { workers.enqueue(new.key) }
+            }
+        }
+        informers.pods.addHandler { [informers, workers] change in
+            switch change {
+            case .added(let pod), .deleted(let pod):
+                for key in informers.serviceKeys(selecting: pod) { workers.enqueue(key) }
+            case .updated(let old, let new):
+                for key in Set(informers.serviceKeys(selecting: old) + informers.serviceKeys(selecting: new)) { workers.enqueue(key) }
+            }
+        }
+        informers.endpoints.addHandler { [workers] change in
+            // Someone deleted or edited the object: put it back as the Service says.
+            switch change {
+            case .added: break
+            case .updated(_, let endpoints), .deleted(let endpoints): workers.enqueue(endpoints.key)
+            }
+        }
+    }
+
+    public func run() async {
+        await cancelWhenGracefulShutdown {
+            guard await self.informers.waitForSync() else { return }
+            await self.workers.run { key in try await self.sync(key) }
+        }
+    }
+
+    /// Brings the Endpoints of the Service `key` (`namespace/name`) up to date.
+    func sync(_ key: String) async throws {
+        let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return }
+        let (namespace, name) = (parts[0], parts[1])
+        let current = informers.endpoints.get(key)
+        guard let service = informers.services.get(key) else {
+            // The Service is gone; its Endpoints go with it.
+            guard let current else { return }
+            do {
+                try await client.deleteEndpoints(namespace: namespace, name: name, uid: current.metadata.uid)
+            } catch let error as APIError where error.code == 404 || error.code == 409 {
+                // Gone already, or replaced by a new object the next event brings.
+            }
+            return
+        }
+        guard service.spec.selector != nil, service.spec.type != .externalName else { return }
+        let (backends, _) = ServiceBackends.of(service, pods: informers.pods(in: namespace), includeTerminating: service.spec.publishNotReadyAddresses)
+        let subsets = EndpointSubsets.of(backends)
+        let labels = Self.labels(for: service)
+        if let current, current.subsets == subsets, current.metadata.labels == labels { return }
+        var metadata: JSON = ["name": .string(name), "namespace": .string(namespace), "labels": JSON(stringMap: labels)]
+        if let current {
+            metadata["resourceVersion"] = current.metadata.resourceVersion.map(JSON.string) ?? .null
+            // Other writers' annotations stay.
+            if !current.metadata.annotations.isEmpty { metadata["annotations"] = JSON(stringMap: current.metadata.annotations) }
+        }
+        let object: JSON = ["apiVersion": "v1", "kind": "Endpoints", "metadata": metadata, "subsets": subsets.json]
+        if current == nil {
+            _ = try await client.createEndpoints(object, namespace: namespace, fieldManager: Self.fieldManager)
+        } else {
+            _ = try await client.updateEndpoints(object, namespace: namespace, fieldManager: Self.fieldManager)
+        }
+    }
+
+    /// The Service's labels, plus `service.kubernetes.io/headless` for headless Services.
+    static func labels(for service: KubeService) -> [String: String] {
+        var labels = service.metadata.labels
+        labels[EndpointSliceController.headlessLabel] = service.spec.isHeadless ? "" : nil
+        return labels
+    }
+}

@@ -1,0 +1,55 @@
+import Logging
+import ServiceLifecycle
+import SkiffAPI
+import SkiffClient
+
+/// The informers the endpoint controllers share, one watch per resource for both (as
+/// kube-controller-manager's shared informer factory): Services, Pods, EndpointSlices and
+/// Endpoints, each indexed by namespace; slices also by the Service they belong to.
+public struct ServiceInformers: Sendable {
+    public let services: Informer<KubeService>
+    public let pods: Informer<Pod>
+    public let endpointSlices: Informer<EndpointSlice>
+    public let endpoints: Informer<KubeEndpoints>
+
+    /// Index of every informer: the object's namespace.
+    public static let byNamespace = "namespace"
+    /// Index of the slice informer: `namespace/service` from the `kubernetes.io/service-name` label.
+    public static let byService = "service"
+
+    public init(client: any ListWatchClient, logger: Logger) {
+        services = Informer(client: client, resourcePath: APIResource.services.collectionPath, logger: logger) { try KubeService(json: $0) }
+        pods = Informer(client: client, resourcePath: APIResource.pods.collectionPath, logger: logger) { try Pod(json: $0) }
+        endpointSlices = Informer(client: client, resourcePath: APIResource.endpointSlices.collectionPath, logger: logger) {
+            try EndpointSlice(json: $0)
+        }
+        endpoints = Informer(client: client, resourcePath: APIResource.endpoints.collectionPath, logger: logger) { try KubeEndpoints(json: $0) }
+        services.addIndex(Self.byNamespace) { [$0.metadata.namespace] }
+        pods.addIndex(Self.byNamespace) { [$0.namespace] }
+        endpointSlices.addIndex(Self.byService) { slice in slice.serviceName.map { ["\(slice.metadata.namespace)/\($0)"] } ?? [] }
+    }
+
+    /// The informers as Services, to run before (and stop after) the controllers that read them.
+    public var runnables: [any Service] { [services, pods, endpointSlices, endpoints] }
+
+    /// Keys (`namespace/name`) of the Services whose selector selects `pod`.
+    public func serviceKeys(selecting pod: Pod) -> [String] {
+        services.objects(index: Self.byNamespace, value: pod.namespace).compactMap { service in
+            guard let selector = service.spec.selector, ServiceBackends.selects(selector, pod.labels) else { return nil }
+            return service.key
+        }
+    }
+
+    /// The pods in a namespace.
+    public func pods(in namespace: String) -> [Pod] { pods.objects(index: Self.byNamespace, value: namespace) }
+
+    /// Waits until every informer has loaded its first list; false if cancelled first.
+    public func waitForSync() async -> Bool {
+        let all: [@Sendable () -> Bool] = [{ services.hasSynced }, { pods.hasSynced }, { endpointSlices.hasSynced }, { endpoints.hasSynced }]
+        // Polled: an informer's sync signal has room for one waiter, and two controllers wait.
+        while !all.allSatisfy({ $0() }) {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return false }
+        }
+        return true
+    }
+}
