@@ -264,8 +264,9 @@ let package = Package(
         .testTarget(name: "SkiffStoreTests", dependencies: ["SkiffStore", "SkiffAPI", "SkiffTestSupport"], swiftSettings: strict),
         .testTarget(name: "SkiffAPITests", dependencies: ["SkiffAPI"], swiftSettings: strict),
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
-        .testTarget(name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-                .testTarget(name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI"], swiftSettings: strict),
         .testTarget(
             name: "SkiffControlPlaneTests",
             dependencies: [

@@ -20,7 +20,8 @@ struct ServiceValidationTests {
         #expect(duplicate.status == 422)
         #expect(Self.causes(duplicate.body) == ["spec.ports[1]"])
         let dns = try await api.call(
-            "POST", "/api/v1/namespaces/default/services", Self.service("dns", ports: [["name": "tcp", "port": 53], ["name": "udp", "port": 53, "protocol": "UDP"]]))
+            "POST", "/api/v1/namespaces/default/services",
+            Self.service("dns", ports: [["name": "tcp", "port": 53], ["name": "udp", "port": 53, "protocol": "UDP"]]))
         #expect(dns.status == 201)
     }
 
@@ -39,13 +40,16 @@ struct ServiceValidationTests {
     @Test("a nodePort another Service holds is 422, on create and on update")
     func nodePortTaken() async throws {
         let api = try await TestAPI()
-        let first = try await api.call("POST", "/api/v1/namespaces/default/services", Self.service("one", type: "NodePort", ports: [["port": 80, "nodePort": 30080]]))
+        let first = try await api.call(
+            "POST", "/api/v1/namespaces/default/services", Self.service("one", type: "NodePort", ports: [["port": 80, "nodePort": 30080]]))
         #expect(first.status == 201)
-        let clash = try await api.call("POST", "/api/v1/namespaces/default/services", Self.service("two", type: "NodePort", ports: [["port": 80, "nodePort": 30080]]))
+        let clash = try await api.call(
+            "POST", "/api/v1/namespaces/default/services", Self.service("two", type: "NodePort", ports: [["port": 80, "nodePort": 30080]]))
         #expect(clash.status == 422)
         #expect(Self.causes(clash.body) == ["spec.ports[0].nodePort"])
         #expect(clash.body["message"].string?.contains("provided port is already allocated") == true)
-        let other = try await api.call("POST", "/api/v1/namespaces/default/services", Self.service("two", type: "NodePort", ports: [["port": 80, "nodePort": 30081]]))
+        let other = try await api.call(
+            "POST", "/api/v1/namespaces/default/services", Self.service("two", type: "NodePort", ports: [["port": 80, "nodePort": 30081]]))
         #expect(other.status == 201)
         var moved = other.body
         moved["spec"]["ports"][0]["nodePort"] = 30080

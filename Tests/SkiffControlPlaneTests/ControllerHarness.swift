@@ -62,7 +62,9 @@ final class ControllerHarness: Sendable {
     }
 
     @discardableResult
-    func call(_ method: String, _ path: String, _ body: JSON? = nil, query: [String: String] = [:], contentType: String = "application/json") async throws
+    func call(
+        _ method: String, _ path: String, _ body: JSON? = nil, query: [String: String] = [:], contentType: String = "application/json"
+    ) async throws
         -> Result
     {
         let response = await api.handle(

@@ -54,7 +54,8 @@ struct ServiceBackendsTests {
 
     @Test("a named targetPort resolves per pod against its container ports of the same protocol; a pod without it is reported")
     func namedPorts() throws {
-        let service = try Fixtures.service("web", ports: [["name": "http", "port": 80, "targetPort": "web"], ["name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53]])
+        let service = try Fixtures.service(
+            "web", ports: [["name": "http", "port": 80, "targetPort": "web"], ["name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53]])
         let pods = [
             try Fixtures.pod("a", ip: "10.42.0.1", containerPorts: [["name": "web", "containerPort": 8080]]),
             try Fixtures.pod("b", ip: "10.42.0.2", containerPorts: [["name": "web", "containerPort": 9090]]),
@@ -62,12 +63,16 @@ struct ServiceBackendsTests {
             try Fixtures.pod("c", ip: "10.42.0.3", containerPorts: [["name": "web", "containerPort": 8080, "protocol": "UDP"]]),
         ]
         let (backends, unresolved) = ServiceBackends.of(service, pods: pods, includeTerminating: true)
-        #expect(backends.map(\.ports) == [
-            [EndpointPort(name: "http", protocol: .tcp, port: 8080), EndpointPort(name: "dns", protocol: .udp, port: 53)],
-            [EndpointPort(name: "http", protocol: .tcp, port: 9090), EndpointPort(name: "dns", protocol: .udp, port: 53)],
-            [EndpointPort(name: "dns", protocol: .udp, port: 53)],
-        ])
-        #expect(unresolved == [UnresolvedPort(pod: ObjectReference(kind: "Pod", namespace: "default", name: "c", uid: "uid-c"), servicePort: "http", targetPort: "web")])
+        #expect(
+            backends.map(\.ports) == [
+                [EndpointPort(name: "http", protocol: .tcp, port: 8080), EndpointPort(name: "dns", protocol: .udp, port: 53)],
+                [EndpointPort(name: "http", protocol: .tcp, port: 9090), EndpointPort(name: "dns", protocol: .udp, port: 53)],
+                [EndpointPort(name: "dns", protocol: .udp, port: 53)],
+            ])
+        #expect(
+            unresolved == [
+                UnresolvedPort(pod: ObjectReference(kind: "Pod", namespace: "default", name: "c", uid: "uid-c"), servicePort: "http", targetPort: "web")
+            ])
     }
 
     @Test("a pod that resolves none of the Service's ports is left out")

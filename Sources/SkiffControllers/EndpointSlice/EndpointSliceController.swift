@@ -103,7 +103,9 @@ public final class EndpointSliceController: Service, Sendable {
         if plan.isEmpty { return }
         logger.debug(
             "syncing endpoint slices",
-            metadata: ["service": "\(namespace)/\(name)", "creates": "\(plan.creates.count)", "updates": "\(plan.updates.count)", "deletes": "\(plan.deletes.count)"])
+            metadata: [
+                "service": "\(namespace)/\(name)", "creates": "\(plan.creates.count)", "updates": "\(plan.updates.count)", "deletes": "\(plan.deletes.count)",
+            ])
         for update in plan.updates {
             let stored = try await client.updateEndpointSlice(
                 Self.sliceJSON(update.content, service: service, name: update.slice.metadata.name, resourceVersion: update.slice.metadata.resourceVersion),
@@ -163,7 +165,8 @@ public final class EndpointSliceController: Service, Sendable {
             unresolved.filter { reported.insert(UnresolvedPortKey(serviceUID: service.metadata.uid, port: $0)).inserted }
         }
         for port in fresh {
-            let message = "pod \(port.pod.name) has no container port named \"\(port.targetPort)\" (target of service port \"\(port.servicePort)\"); it is left out of that port's endpoints"
+            let message =
+                "pod \(port.pod.name) has no container port named \"\(port.targetPort)\" (target of service port \"\(port.servicePort)\"); it is left out of that port's endpoints"
             do {
                 try await client.createEvent(namespace: service.metadata.namespace, Self.warning(on: service, reason: "FailedToResolvePort", message: message))
             } catch {

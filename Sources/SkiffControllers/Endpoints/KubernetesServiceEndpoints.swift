@@ -50,8 +50,7 @@ public struct KubernetesServiceEndpoints: Service {
             var metadata: JSON = ["name": "kubernetes", "namespace": "default", "labels": JSON(stringMap: endpointsLabels)]
             metadata["resourceVersion"] = current?.metadata.resourceVersion.map(JSON.string) ?? .null
             let object: JSON = ["apiVersion": "v1", "kind": "Endpoints", "metadata": metadata, "subsets": subsets.json]
-            _ = try await current == nil ? client.createEndpoints(object, namespace: "default", fieldManager: Self.fieldManager)
-                : client.updateEndpoints(object, namespace: "default", fieldManager: Self.fieldManager)
+            try await write(.endpoints, object, exists: current != nil)
         }
         let endpoints = [Endpoint(addresses: [address], conditions: EndpointConditions(ready: true, serving: true, terminating: false))]
         let sliceLabels = [EndpointSlice.serviceNameLabel: "kubernetes"]
@@ -63,8 +62,15 @@ public struct KubernetesServiceEndpoints: Service {
                 "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": metadata, "addressType": "IPv4",
                 "endpoints": endpoints.json, "ports": [servicePort.json],
             ]
-            _ = try await slice == nil ? client.createEndpointSlice(object, namespace: "default", fieldManager: Self.fieldManager)
-                : client.updateEndpointSlice(object, namespace: "default", fieldManager: Self.fieldManager)
+            try await write(.endpointSlices, object, exists: slice != nil)
+        }
+    }
+
+    private func write(_ resource: APIResource, _ object: JSON, exists: Bool) async throws {
+        if exists {
+            _ = try await client.update(resource, namespace: "default", object, fieldManager: Self.fieldManager)
+        } else {
+            _ = try await client.create(resource, namespace: "default", object, fieldManager: Self.fieldManager)
         }
     }
 }
