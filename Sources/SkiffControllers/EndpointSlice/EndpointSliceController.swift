@@ -37,7 +37,7 @@ public final class EndpointSliceController: Service, Sendable {
         self.informers = informers
         self.logger = logger
         self.maxEndpointsPerSlice = maxEndpointsPerSlice
-        workers = SyncWorkers(workers: 2, logger: logger)
+        workers = SyncWorkers(name: "endpointslice controller", workers: 2, logger: logger)
         informers.services.addHandler { [workers] change in
             switch change {
             case .added(let service), .deleted(let service): workers.enqueue(service.key)

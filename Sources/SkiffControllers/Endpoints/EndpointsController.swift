@@ -21,7 +21,7 @@ public final class EndpointsController: Service, Sendable {
         self.client = client
         self.informers = informers
         self.logger = logger
-        workers = SyncWorkers(workers: 2, logger: logger)
+        workers = SyncWorkers(name: "endpoints controller", workers: 2, logger: logger)
         informers.services.addHandler { [workers] change in
             switch change {
             case .added(let service), .deleted(let service): workers.enqueue(service.key)
