@@ -270,7 +270,7 @@ let package = Package(
         .testTarget(
             name: "SkiffControlPlaneTests",
             dependencies: [
-                "SkiffControlPlane", "SkiffControllers", "SkiffAPIServer", "SkiffStore", "SkiffAPI",
+                "SkiffControlPlane", "SkiffControllers", "SkiffAPIServer", "SkiffStore", "SkiffAPI", "SkiffClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import SkiffAPI
 import SkiffAPIServer
+import SkiffClient
 import SkiffControllers
 import SkiffScheduler
 import SkiffStore
@@ -21,12 +22,14 @@ public struct ControlPlane: Sendable {
         let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: server.credentials.adminToken), logger: logger)
         let client = InProcessControllerClient(api: api)
         let informers = ServiceInformers(client: client, logger: logger)
+        let nodes = Informer<KubeNode>(client: client, resourcePath: APIResource.nodes.collectionPath, logger: logger) { try KubeNode(json: $0) }
         // Both controllers register their handlers before the informers run.
         let endpointControllers: [any Service] = [
             EndpointSliceController(client: client, informers: informers, logger: logger),
             EndpointsController(client: client, informers: informers, logger: logger),
             KubernetesServiceEndpoints(
                 client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
+            ServiceLBController(client: client, services: informers.services, nodes: nodes, logger: logger),
         ]
         // ServiceGroup shuts services down in reverse order: the scheduler and the controllers
         // stop before the API they call.
@@ -36,7 +39,7 @@ public struct ControlPlane: Sendable {
                 SchedulerRunner(scheduler: scheduler),
                 GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
                 NodeIPAMController(api: api, logger: logger),
-            ] + informers.runnables + endpointControllers,
+            ] + informers.runnables + [nodes] + endpointControllers,
             credentials: server.credentials)
     }
 

@@ -85,7 +85,8 @@ public struct InProcessControllerClient: ControllerClient {
 
     public func update(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
         try await api.updateInProcess(
-            object, group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace, fieldManager: fieldManager)
+            object, group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: namespace,
+            fieldManager: fieldManager)
     }
 
     public func delete(_ resource: APIResource, namespace: String, name: String, uid: String?) async throws {

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import SkiffAPI
 import SkiffAPIServer
+import SkiffClient
 import SkiffControlPlane
 import SkiffControllers
 import SkiffStore
@@ -36,12 +37,14 @@ final class ControllerHarness: Sendable {
         logger.logLevel = .warning
         let client = InProcessControllerClient(api: api)
         let informers = ServiceInformers(client: client, logger: logger)
+        let nodes = Informer<KubeNode>(client: client, resourcePath: APIResource.nodes.collectionPath, logger: logger) { try KubeNode(json: $0) }
         let services: [any Service] =
             [
+                ServiceLBController(client: client, services: informers.services, nodes: nodes, logger: logger),
                 EndpointSliceController(client: client, informers: informers, logger: logger),
                 EndpointsController(client: client, informers: informers, logger: logger),
                 KubernetesServiceEndpoints(client: client, address: serverAddress, port: { serverPort }, interval: .milliseconds(200), logger: logger),
-            ] + informers.runnables
+            ] + informers.runnables + [nodes]
         let controllers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for service in services { group.addTask { try? await service.run() } }

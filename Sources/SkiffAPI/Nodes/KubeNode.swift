@@ -5,6 +5,9 @@ public struct KubeNode: Sendable, Equatable {
     public let podCIDRs: [String]
     public let unschedulable: Bool
     public let addresses: [NodeAddress]
+    /// `status.conditions[type=Ready].status`: "True", "False", "Unknown", or nil before the
+    /// node first reported.
+    public let readyStatus: String?
 
     public init(json: JSON) throws(JSONShapeError) {
         let root = JSONField(json)
@@ -16,9 +19,14 @@ public struct KubeNode: Sendable, Equatable {
         unschedulable = try spec.field("unschedulable", default: false)
         let status = JSONField(try root.field("status", default: JSON.emptyObject), path: "status")
         addresses = try status.field("addresses", default: [])
+        let conditions: [PodCondition] = try status.field("conditions", default: [])
+        readyStatus = conditions.first { $0.type == "Ready" }?.status
     }
 
     public var name: String { metadata.name }
+
+    /// Whether the node last said it is Ready.
+    public var isReady: Bool { readyStatus == "True" }
 
     /// The first InternalIP, the address peers route pod traffic to.
     public var internalIP: String? { addresses.first { $0.type == "InternalIP" }?.address }

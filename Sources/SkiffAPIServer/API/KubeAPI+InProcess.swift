@@ -51,12 +51,15 @@ extension KubeAPI {
     /// A replace (`PUT`) from inside the server with a PUT's checks and field ownership; a
     /// `metadata.resourceVersion` in `object` is the optimistic-concurrency precondition (409 when
     /// it is stale). Returns the object as stored.
+    /// With `subresource` ("status"), only what that subresource may change is written.
     public func updateInProcess(
-        _ object: JSON, group: String = "", version: String = "v1", plural: String, namespace: String?, fieldManager: String
+        _ object: JSON, group: String = "", version: String = "v1", plural: String, subresource: String? = nil, namespace: String?,
+        fieldManager: String
     ) async throws -> JSON {
         let name = object["metadata"]["name"].string ?? ""
         guard !name.isEmpty else { throw APIError.badRequest("an update needs metadata.name") }
-        let target = try parseTarget(group: group, version: version, rest: (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name])
+        let rest = (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name] + (subresource.map { [$0] } ?? [])
+        let target = try parseTarget(group: group, version: version, rest: rest)
         var warnings: [String] = []
         var checked = try checkedBody(object, target: target, request: APIRequest(method: "PUT", path: ""), warnings: &warnings)
         let (stored, current) = try await load(target)

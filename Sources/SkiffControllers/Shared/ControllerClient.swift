@@ -21,14 +21,19 @@ public struct APIResource: Sendable, Hashable {
     public let group: String
     public let version: String
     public let plural: String
+    /// "status" to write only an object's status (`PUT …/services/NAME/status`).
+    public let subresource: String?
 
-    public init(group: String = "", version: String = "v1", plural: String) {
+    public init(group: String = "", version: String = "v1", plural: String, subresource: String? = nil) {
         self.group = group
         self.version = version
         self.plural = plural
+        self.subresource = subresource
     }
 
     public static let services = APIResource(plural: "services")
+    public static let serviceStatus = APIResource(plural: "services", subresource: "status")
+    public static let nodes = APIResource(plural: "nodes")
     public static let pods = APIResource(plural: "pods")
     public static let endpoints = APIResource(plural: "endpoints")
     public static let events = APIResource(plural: "events")
