@@ -237,6 +237,25 @@ actor PodWorker {
             }
             startProbes(for: state.name)
         }
+        // A container whose monitor is gone without writing exit.json was lost with its host (a
+        // reboot: the monitor and container killed, the runtime's state on /run wiped). Nothing
+        // will ever report its exit, so it exited now, status unknown, and the restart policy
+        // decides what comes next — as kubelet does with containers a reboot took.
+        for state in containers.values {
+            guard let id = state.runningID, !FileSystem.exists(context.containerDirectory(id) + "/exit.json"),
+                !Self.monitorRuns(pid: state.monitorPID, containerID: id)
+            else { continue }
+            logger.warning("re-adopted container is gone with its monitor", metadata: ["id": "\(id)"])
+            await containerExited(id: id)
+        }
+    }
+
+    /// Whether `pid` is still the monitor of container `id` (its command line names the id, so a
+    /// reused pid does not count).
+    static func monitorRuns(pid: Int32, containerID id: String) -> Bool {
+        guard pid > 0, let commandLine = try? FileSystem.readString("/proc/\(pid)/cmdline") else { return false }
+        let arguments = commandLine.split(separator: "\0", omittingEmptySubsequences: false)
+        return zip(arguments, arguments.dropFirst()).contains { $0 == "--id" && $1 == id }
     }
 }
 
