@@ -283,5 +283,7 @@ let package = Package(
             name: "SkiffServerIntegrationTests",
             dependencies: ["SkiffAPI", "SkiffTestSupport", "skiff", "SkiffNodeAPI"],
             swiftSettings: strict),
+        // scripts/cluster: a server and agents on hosts of their own (network namespaces on a bridge).
+        .testTarget(name: "SkiffClusterIntegrationTests", dependencies: ["SkiffTestSupport", "skiff"], swiftSettings: strict),
     ]
 )
