@@ -31,10 +31,11 @@ public final class TestCluster: Sendable {
     /// Brings a cluster up, runs `body`, and always brings it down (printing the logs' tails when
     /// `body` failed), then releases the machine.
     public static func with(
-        nodes: Int = 3, store: Store = .sqlite, serverArguments: [String] = [], agentArguments: [String] = [],
+        nodes: Int = 3, vmNodes: Int = 0, store: Store = .sqlite, serverArguments: [String] = [], agentArguments: [String] = [],
         _ body: (TestCluster) async throws -> Void
     ) async throws {
-        let cluster = try await up(nodes: nodes, store: store, serverArguments: serverArguments, agentArguments: agentArguments)
+        let cluster = try await up(
+            nodes: nodes, vmNodes: vmNodes, store: store, serverArguments: serverArguments, agentArguments: agentArguments)
         do {
             try await body(cluster)
         } catch {
@@ -47,18 +48,20 @@ public final class TestCluster: Sendable {
 
     /// `scripts/cluster up`, after taking the machine's lease and clearing a cluster a crashed run
     /// left. Call `down()` when done.
+    /// `vmNodes` more hosts (vm1, vm2, …) are cgroup v2 VMs running the static agent.
     public static func up(
-        nodes: Int = 3, store: Store = .sqlite, serverArguments: [String] = [], agentArguments: [String] = []
+        nodes: Int = 3, vmNodes: Int = 0, store: Store = .sqlite, serverArguments: [String] = [], agentArguments: [String] = []
     )
         async throws -> TestCluster
     {
         let lease = try await MachineLease.acquire()
         do {
             try await script(["down"])
-            var arguments = ["up", "--nodes", "\(nodes)", "--store", store.rawValue]
+            var arguments = ["up", "--nodes", "\(nodes)", "--vm-nodes", "\(vmNodes)", "--store", store.rawValue]
             for argument in serverArguments { arguments += ["--server-arg", argument] }
             for argument in agentArguments { arguments += ["--agent-arg", argument] }
-            try await script(arguments, timeout: 300)
+            // A VM boots and starts its agent under TCG: allow for it.
+            try await script(arguments, timeout: vmNodes > 0 ? 900 : 300)
             let names = try await script(["nodes"]).stdout.split(separator: "\n").map(String.init)
             return TestCluster(nodes: names, lease: lease)
         } catch {
@@ -113,6 +116,17 @@ public final class TestCluster: Sendable {
             }
         }
         return found
+    }
+
+    /// Whether a process lives: it exists and is not a zombie (a killed daemon's parent is
+    /// init, which reaps when it gets to it; until then the dead process stays in /proc).
+    public static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        // The state is the first field after the command name, which may itself hold spaces.
+        let state = stat[stat.index(after: close)...].split(separator: " ").first
+        return state != "Z" && state != "X"
     }
 
     /// Where the cgroup hierarchies are mounted (from /proc/self/mounts).
