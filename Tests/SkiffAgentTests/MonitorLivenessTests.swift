@@ -7,11 +7,14 @@ import Testing
 struct MonitorLivenessTests {
     @Test("a live process whose command line names the container is its monitor; another id, a dead pid or none is not")
     func monitorRunsChecksTheCommandLine() throws {
-        // Stands in for `skiff-monitor … --id ID …`: sh takes the arguments after its script as
-        // $0 and $@, and with a second command it does not exec sleep (which would replace them).
+        // Stands in for `skiff-monitor … --id ID …`: bash takes the arguments after its script as
+        // $0 and $@, and waits in its builtin read on a pipe nobody writes to — no child process,
+        // which would keep Foundation's exit detection waiting after the kill.
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "sleep 30; exit 0", "--runtime", "skiff-runc", "--id", "c0ffee"]
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "read -t 30 line", "--runtime", "skiff-runc", "--id", "c0ffee"]
+        let input = Pipe()
+        process.standardInput = input
         try process.run()
         // SIGKILL: Process's children ignore SIGTERM.
         defer {
