@@ -284,6 +284,8 @@ let package = Package(
             dependencies: ["SkiffAPI", "SkiffTestSupport", "skiff", "SkiffNodeAPI"],
             swiftSettings: strict),
         // scripts/cluster: a server and agents on hosts of their own (network namespaces on a bridge).
-        .testTarget(name: "SkiffClusterIntegrationTests", dependencies: ["SkiffTestSupport", "skiff"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffClusterIntegrationTests",
+            dependencies: ["SkiffTestSupport", "SkiffDNS", "skiff", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
     ]
 )
