@@ -24,13 +24,9 @@ public final class EndpointSliceController: Service, Sendable {
     let workers: SyncWorkers
     /// Writes the informer has not shown yet: syncing before they arrive would make duplicates.
     let expectations = SliceExpectations()
-    /// Pods already reported for lacking a named port, so the Warning is posted once.
-    let reportedPorts = Mutex<Set<UnresolvedPortKey>>([])
-
-    struct UnresolvedPortKey: Hashable {
-        let serviceUID: String
-        let port: UnresolvedPort
-    }
+    /// By Service key: the pods and ports already reported for lacking a named port, so the
+    /// Warning is posted once while the problem lasts (and only what still lacks it is kept).
+    let reportedPorts = Mutex<[String: Set<UnresolvedPort>]>([:])
 
     public init(client: any ControllerClient, informers: ServiceInformers, logger: Logger, maxEndpointsPerSlice: Int = SlicePlan.defaultMaxEndpoints) {
         self.client = client
@@ -84,6 +80,7 @@ public final class EndpointSliceController: Service, Sendable {
             $0.metadata.labels[EndpointSlice.managedByLabel] == Self.managerName
         }
         guard let service = informers.services.get(key) else {
+            reportedPorts.withLock { $0[key] = nil }
             // Its slices would go with it through the garbage collector; deleting them now is quicker.
             try await delete(managed, service: key)
             return
@@ -161,8 +158,10 @@ public final class EndpointSliceController: Service, Sendable {
 
     /// A Warning on the Service for each pod that lacks a named target port, once per pod and port.
     private func reportUnresolved(_ unresolved: [UnresolvedPort], of service: KubeService) async {
+        let current = Set(unresolved)
         let fresh = reportedPorts.withLock { reported in
-            unresolved.filter { reported.insert(UnresolvedPortKey(serviceUID: service.metadata.uid, port: $0)).inserted }
+            defer { reported[service.key] = current.isEmpty ? nil : current }
+            return unresolved.filter { !(reported[service.key] ?? []).contains($0) }
         }
         for port in fresh {
             let message =
