@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import SkiffAPI
 import SkiffAPIServer
 import SkiffClient
 import SkiffControllers

@@ -31,6 +31,8 @@ public final class EndpointSliceController: Service, Sendable {
     public init(client: any ControllerClient, informers: ServiceInformers, logger: Logger, maxEndpointsPerSlice: Int = SlicePlan.defaultMaxEndpoints) {
         self.client = client
         self.informers = informers
+        var logger = logger
+        logger[metadataKey: "controller"] = "endpointslice"
         self.logger = logger
         self.maxEndpointsPerSlice = maxEndpointsPerSlice
         workers = SyncWorkers(name: "endpointslice controller", workers: 2, logger: logger)

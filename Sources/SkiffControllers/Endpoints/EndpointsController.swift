@@ -20,6 +20,8 @@ public final class EndpointsController: Service, Sendable {
     public init(client: any ControllerClient, informers: ServiceInformers, logger: Logger) {
         self.client = client
         self.informers = informers
+        var logger = logger
+        logger[metadataKey: "controller"] = "endpoints"
         self.logger = logger
         workers = SyncWorkers(name: "endpoints controller", workers: 2, logger: logger)
         informers.services.addHandler { [workers] change in
