@@ -119,8 +119,20 @@ struct EndpointControllersTests {
         // Deleted, the kubernetes Service's Endpoints come back at the next check.
         #expect(try await harness.call("DELETE", "/api/v1/namespaces/default/endpoints/kubernetes").status == 200)
         #expect(try await harness.eventually { try await harness.endpointAddresses(of: "kubernetes")?.ready == ["192.0.2.10"] })
+        // Endpoints a user writes for a Service without a selector (or for no Service) stay theirs.
+        let manual: JSON = ["metadata": ["name": "external"], "subsets": [["addresses": [["ip": "192.0.2.50"]], "ports": [["port": 80]]]]]
+        let orphan: JSON = ["metadata": ["name": "orphan"], "subsets": [["addresses": [["ip": "192.0.2.51"]], "ports": [["port": 80]]]]]
+        for endpoints in [manual, orphan] {
+            let created = try await harness.call("POST", "/api/v1/namespaces/default/endpoints", endpoints)
+            #expect(created.status == 201)
+            var edited = created.body
+            edited["subsets"][0]["addresses"][0]["hostname"] = "edited"
+            #expect(try await harness.call("PUT", "/api/v1/namespaces/default/endpoints/\(endpoints["metadata"]["name"].string ?? "")", edited).status == 200)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await harness.endpointAddresses(of: "external")?.ready == ["192.0.2.50"])
+        #expect(try await harness.endpointAddresses(of: "orphan")?.ready == ["192.0.2.51"])
         let slices = try await harness.slices(of: "external")
         #expect(slices.map { $0["metadata"]["name"] } == ["external-1"])
-        #expect(try await harness.endpointAddresses(of: "external") == nil)
     }
 }

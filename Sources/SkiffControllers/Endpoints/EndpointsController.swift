@@ -39,11 +39,10 @@ public final class EndpointsController: Service, Sendable {
             }
         }
         informers.endpoints.addHandler { [workers] change in
-            // Someone deleted or edited the object: put it back as the Service says.
-            switch change {
-            case .added: break
-            case .updated(_, let endpoints), .deleted(let endpoints): workers.enqueue(endpoints.key)
-            }
+            // Someone deleted a Service's Endpoints: put them back. Only deletions, as Kubernetes:
+            // a sync of a name with no Service deletes its Endpoints, and Endpoints that users
+            // write without a Service are theirs.
+            if case .deleted(let endpoints) = change { workers.enqueue(endpoints.key) }
         }
     }
 
@@ -61,7 +60,8 @@ public final class EndpointsController: Service, Sendable {
         let (namespace, name) = (parts[0], parts[1])
         let current = informers.endpoints.get(key)
         guard let service = informers.services.get(key) else {
-            // The Service is gone; its Endpoints go with it.
+            // The Service is gone (only its deletion, or a deleted Endpoints, enqueue a name
+            // without a Service); its Endpoints go with it.
             guard let current else { return }
             do {
                 try await client.deleteEndpoints(namespace: namespace, name: name, uid: current.metadata.uid)
