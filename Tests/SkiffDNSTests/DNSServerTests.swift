@@ -108,6 +108,10 @@ struct DNSServerTests {
                 let forwarded = try #require(try await DNSTestClient.query("www.example.com", .a, port: port))
                 #expect(forwarded.answers.first?.data == .address(IPAddress("192.0.2.80")!))
                 #expect(!forwarded.isAuthoritative && forwarded.recursionAvailable)
+                // The second asking is served from the cache, in another case.
+                let cached = try #require(try await DNSTestClient.query("WWW.example.com", .a, port: port))
+                #expect(cached.answers.count == 1 && cached.questions.first?.name.description == "WWW.example.com")
+                #expect(upstream.udpQueries == 1)
                 let chased = try #require(try await DNSTestClient.query("ext.default.svc.cluster.local", .a, port: port))
                 #expect(chased.answers.map(\.type) == [.cname, .a])
             }

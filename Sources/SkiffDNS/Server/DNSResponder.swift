@@ -31,7 +31,8 @@ final class DNSResponder: Sendable {
         self.forwarder = forwarder
     }
 
-    /// `maxSize` is nil over TCP (the full answer is sent).
+    /// Cluster names and cached upstream answers are replied at once; `overUDP` fits the
+    /// reply to the client's UDP size.
     func decide(_ bytes: [UInt8], overUDP: Bool) -> Decision {
         let query: DNSMessage
         do {
@@ -50,6 +51,10 @@ final class DNSResponder: Sendable {
         }
         let records = snapshot.withLock { $0 }
         guard let answer = records.answer(question) else {
+            // A cached upstream answer needs no await: answer it here like a cluster name.
+            if let cached = forwarder?.cache.lookup(question, checkingDisabled: query.checkingDisabled) {
+                return .reply(finish(forwardedResponse(to: query, from: cached), for: query, overUDP: overUDP))
+            }
             return .forward(PendingQuery(query: query, question: question, partial: nil))
         }
         if answer.externalTarget != nil, forwarder != nil {
@@ -75,12 +80,16 @@ final class DNSResponder: Sendable {
             return finish(response, for: query, overUDP: overUDP)
         }
         let upstream = await forwarder.resolve(pending.question, checkingDisabled: query.checkingDisabled)
+        return finish(forwardedResponse(to: query, from: upstream), for: query, overUDP: overUDP)
+    }
+
+    private func forwardedResponse(to query: DNSMessage, from upstream: DNSMessage) -> DNSMessage {
         var response = query.response(code: upstream.responseCode)
         response.authenticData = upstream.authenticData
         response.answers = upstream.answers
         response.authority = upstream.authority
         response.additional = upstream.additional.filter { $0.type != .opt }
-        return finish(response, for: query, overUDP: overUDP)
+        return response
     }
 
     private func response(to query: DNSMessage, from answer: ClusterDNSAnswer) -> DNSMessage {

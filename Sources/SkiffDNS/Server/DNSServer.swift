@@ -81,7 +81,7 @@ public final class DNSServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let udp: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+        let udp: NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>>
         let tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
             udp = try await bindUDP(port: configuration.port)
@@ -119,15 +119,17 @@ public final class DNSServer: Service, Sendable {
         }
     }
 
-    private func bindUDP(port: Int) async throws -> NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>> {
-        try await DatagramBootstrap(group: group)
+    private func bindUDP(port: Int) async throws -> NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>> {
+        let responder = self.responder
+        return try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             // Room for bursts (dnsperf keeps hundreds of queries in flight).
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
             .bind(host: configuration.host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(SocketErrorFilter())
-                    return try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandlers([DNSDatagramHandler(responder: responder), SocketErrorFilter()])
+                    return try NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>>(
+                        wrappingChannelSynchronously: channel)
                 }
             }
     }
@@ -136,6 +138,8 @@ public final class DNSServer: Service, Sendable {
         let idle = configuration.tcpIdleTimeout.timeAmount
         return try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A client may shut its side down after its last query and still read the answers.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SocketErrorFilter()) }
             }
@@ -149,26 +153,20 @@ public final class DNSServer: Service, Sendable {
             }
     }
 
-    /// One loop reads every datagram and answers cluster names inline (no task per query);
-    /// forwarded queries get a child task each so a slow upstream never stalls the loop.
-    private func serveUDP(_ channel: NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>) async throws {
+    /// Cluster names are answered by DNSDatagramHandler on the event loop; what reaches this
+    /// loop needs an upstream, and each such query gets a child task so a slow upstream never
+    /// stalls the others.
+    private func serveUDP(_ channel: NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>>) async throws {
         let limit = configuration.maxConcurrentForwards
         try await channel.executeThenClose { inbound, outbound in
             try await withThrowingDiscardingTaskGroup { group in
-                for try await envelope in inbound {
-                    let client = envelope.remoteAddress
-                    switch responder.decide(Array(envelope.data.readableBytesView), overUDP: true) {
-                    case .drop: continue
-                    case .reply(let bytes):
-                        try? await outbound.write(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: bytes)))
-                    case .forward(let pending):
-                        guard admitForward(limit: limit) else { continue }
-                        group.addTask {
-                            defer { self.forwardsInFlight.withLock { $0 -= 1 } }
-                            let bytes = await self.responder.forward(pending, overUDP: true)
-                            // The socket may be closing on shutdown; the client retries elsewhere.
-                            try? await outbound.write(AddressedEnvelope(remoteAddress: client, data: ByteBuffer(bytes: bytes)))
-                        }
+                for try await request in inbound {
+                    guard admitForward(limit: limit) else { continue }
+                    group.addTask {
+                        defer { self.forwardsInFlight.withLock { $0 -= 1 } }
+                        let bytes = await self.responder.forward(request.pending, overUDP: true)
+                        // The socket may be closing on shutdown; the client retries elsewhere.
+                        try? await outbound.write(AddressedEnvelope(remoteAddress: request.client, data: ByteBuffer(bytes: bytes)))
                     }
                 }
             }
