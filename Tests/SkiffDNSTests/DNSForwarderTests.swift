@@ -76,7 +76,7 @@ struct DNSForwarderTests {
         }
     }
 
-    @Test("an upstream that never answers costs at most about 2 seconds and gives SERVFAIL")
+    @Test("an upstream that never answers costs the 1.9 s budget, two attempts, and gives SERVFAIL")
     func deadUpstream() async throws {
         let upstream = FakeUpstream { _, _ in nil }
         try await upstream.serve { address in
@@ -85,7 +85,8 @@ struct DNSForwarderTests {
             let answer = await forwarder.resolve(try Self.question("slow.example.com"))
             let elapsed = ContinuousClock.now - start
             #expect(answer.responseCode == .serverFailure)
-            #expect(elapsed < .milliseconds(2500))
+            // The budget is 1.9 s; the rest is slack for a loaded CI machine.
+            #expect(elapsed < .seconds(3))
             #expect(upstream.udpQueries == 2)
         }
     }
