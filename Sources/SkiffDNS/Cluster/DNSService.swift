@@ -22,31 +22,3 @@ public struct DNSService: Hashable, Sendable {
         self.endpoints = endpoints
     }
 }
-
-/// A service port; only named ports get SRV records (`_name._tcp.svc.ns.svc.zone`).
-public struct DNSPort: Hashable, Sendable {
-    public var name: String?
-    /// "TCP", "UDP" or "SCTP", as in the API.
-    public var `protocol`: String
-    public var port: Int
-
-    public init(name: String?, protocol: String = "TCP", port: Int) {
-        self.name = name
-        self.protocol = `protocol`
-        self.port = port
-    }
-}
-
-/// An address of a headless service's EndpointSlice. Only ready ones are published.
-public struct DNSEndpoint: Hashable, Sendable {
-    public var address: String
-    /// The pod's hostname when it set `subdomain` to the service (StatefulSet pods do).
-    public var hostname: String?
-    public var ready: Bool
-
-    public init(address: String, hostname: String? = nil, ready: Bool = true) {
-        self.address = address
-        self.hostname = hostname
-        self.ready = ready
-    }
-}
