@@ -76,6 +76,21 @@ struct DNSServerTests {
         }
     }
 
+    @Test("a TCP client that shuts down its sending side after the query still gets the answer")
+    func halfClose() async throws {
+        let server = Self.server()
+        try await withRunning(server) { port in
+            let query = DNSMessage(id: 5, questions: [DNSQuestion(name: try DNSName("cluster.local"), type: .soa)])
+            let reply = try await DNSTestClient.tcp(port: port) { inbound, outbound, channel -> DNSMessage? in
+                try await outbound.write(DNSFrameDecoder.frame(query.serialized(), allocator: channel.allocator))
+                outbound.finish()
+                for try await frame in inbound { return try DNSMessage(parsing: Array(frame.readableBytesView)) }
+                return nil
+            }
+            #expect(reply?.id == 5 && reply?.answers.count == 1)
+        }
+    }
+
     @Test("a TCP client that stalls mid-frame is disconnected after the idle timeout")
     func slowTCPClient() async throws {
         let server = Self.server()
