@@ -12,7 +12,12 @@ struct DNSBenchCommand: AsyncParsableCommand {
     @Option(help: "Synthetic ClusterIP Services (a tenth of them headless with 3 endpoints).") var services = 1000
     @Option(help: "Seconds per phase.") var seconds = 10
     @Option(help: "Queries dnsperf keeps outstanding.") var outstanding = 200
+    @Option(help: "dnsperf's transport: udp or tcp.") var mode = "udp"
     @Option(help: "The dnsperf binary.") var dnsperf = "/usr/bin/dnsperf"
+
+    func validate() throws {
+        guard mode == "udp" || mode == "tcp" else { throw ValidationError("--mode is udp or tcp") }
+    }
 
     func run() async throws {
         let records = ClusterDNSRecords(services: Self.services(services))
@@ -53,14 +58,14 @@ struct DNSBenchCommand: AsyncParsableCommand {
         let before = Self.cpuSeconds()
         let clock = ContinuousClock()
         let start = clock.now
-        let output = try await runDNSPerf(["-s", "127.0.0.1", "-p", String(port), "-d", file, "-l", String(seconds), "-q", String(outstanding)])
+        let output = try await runDNSPerf(["-m", mode, "-s", "127.0.0.1", "-p", String(port), "-d", file, "-l", String(seconds), "-q", String(outstanding)])
         let wall = (clock.now - start).seconds
         let cpu = Self.cpuSeconds() - before
         let qps = Self.value(after: "Queries per second:", in: output) ?? 0
         let lost = Self.value(after: "Queries lost:", in: output) ?? 0
         let cores = cpu / wall
         print(
-            "dns \(label): \(Int(qps)) QPS, server CPU \(String(format: "%.2f", cores)) cores = \(Int(qps / max(cores, 0.01))) QPS per core, "
+            "dns \(label) over \(mode): \(Int(qps)) QPS, server CPU \(String(format: "%.2f", cores)) cores = \(Int(qps / max(cores, 0.01))) QPS per core, "
                 + "\(Int(lost)) lost (\(queries.count) names, \(outstanding) outstanding)")
     }
 
