@@ -76,6 +76,13 @@ struct DNSServerTests {
         }
     }
 
+    @Test("an address the host does not have fails run() and the wait for the port")
+    func bindFailure() async throws {
+        let server = DNSServer(configuration: DNSServer.Configuration(host: "192.0.2.1", port: 0), forwarder: nil)
+        await #expect(throws: (any Error).self) { try await server.run() }
+        await #expect(throws: (any Error).self) { try await server.listeningPort() }
+    }
+
     @Test("a TCP client that shuts down its sending side after the query still gets the answer")
     func halfClose() async throws {
         let server = Self.server()

@@ -80,13 +80,21 @@ public final class DNSServer: Service, Sendable {
         }
     }
 
+    /// Binds UDP, then TCP on the same port, and serves until cancelled or shut down
+    /// gracefully. Throws when either socket cannot be bound (the address missing, port 53 taken).
     public func run() async throws {
         let udp: NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>>
         let tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
             udp = try await bindUDP(port: configuration.port)
             let port = udp.channel.localAddress?.port ?? configuration.port
-            tcp = try await bindTCP(port: port)
+            do {
+                tcp = try await bindTCP(port: port)
+            } catch {
+                // Without TCP, truncated answers could not be fetched: serve neither.
+                try? await udp.channel.close()
+                throw error
+            }
             logger.info("cluster DNS listening", metadata: ["address": "\(configuration.host):\(port)"])
             finishListening(.bound(port))
         } catch {
