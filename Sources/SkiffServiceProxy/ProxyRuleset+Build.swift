@@ -254,14 +254,20 @@ struct ServiceRenderer {
     }
 
     /// Affinity lookups first (a source seen recently goes back to its endpoint), then a random
-    /// pick among `endpoints`.
+    /// pick among `endpoints`. The pick is a rule per endpoint, not kube-proxy's `numgen … vmap`:
+    /// nft scans every map in the table for each rule it adds, so a map per Service made
+    /// programming 10,000 Services quadratic (kube-proxy met the same, kubernetes#139513). Each
+    /// rule draws afresh; taking endpoint i with probability 1/(N−i) among those left gives
+    /// every endpoint 1/N, as kube-proxy's iptables mode does with `statistic` rules.
     private static func balancing(_ endpoints: [ProxyEndpoint], names: ChainNames, affinity: Bool) -> [String] {
         var rules: [String] = []
         if affinity {
             for endpoint in endpoints { rules.append("ip saddr @\(names.affinity(endpoint)) goto \(names.endpoint(endpoint))") }
         }
-        let choices = endpoints.enumerated().map { "\($0.offset) : goto \(names.endpoint($0.element))" }.joined(separator: ", ")
-        rules.append("numgen random mod \(endpoints.count) vmap { \(choices) }")
+        for (index, endpoint) in endpoints.enumerated() {
+            let left = endpoints.count - index
+            rules.append(left > 1 ? "numgen random mod \(left) == 0 goto \(names.endpoint(endpoint))" : "goto \(names.endpoint(endpoint))")
+        }
         return rules
     }
 

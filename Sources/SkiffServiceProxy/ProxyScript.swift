@@ -11,9 +11,7 @@ enum ProxyScript {
         for name in ruleset.affinitySets.keys.sorted() { script += addSet(name, timeout: ruleset.affinitySets[name] ?? 0, table: table) }
         let chainNames = ruleset.chains.keys.sorted()
         for name in chainNames { script += "add chain \(table) \(name)\n" }
-        for name in chainNames {
-            for rule in ruleset.chains[name] ?? [] { script += "add rule \(table) \(name) \(rule)\n" }
-        }
+        for name in chainNames { script += fill(name, ruleset.chains[name] ?? [], table: table) }
         for map in ProxyMap.allCases {
             let elements = ruleset.elements[map] ?? [:]
             script += addElements(elements.keys.sorted().map { "\($0) : \(elements[$0] ?? "")" }, to: map.rawValue, table: table)
@@ -21,20 +19,41 @@ enum ProxyScript {
         return script
     }
 
+    /// An incremental script and the chains it left in the table empty, to delete later.
+    struct Patch: Equatable {
+        var script: String
+        var staleChains: Set<String>
+    }
+
     /// The commands that turn the table from `old` into `new`, or nil when only a full rewrite
     /// can (an affinity set's timeout changed: a set in use cannot be redefined in place).
     /// The order matters within the transaction: a chain exists before rules or elements point
     /// at it, and nothing points at a chain or set any more when it is deleted.
-    static func incremental(from old: ProxyRuleset, to new: ProxyRuleset, node: ProxyNode) -> String? {
+    ///
+    /// What it costs nft decides it: `add rule`, elements and `delete chain` make nft list
+    /// every chain and set of the table first (seconds at 100,000 chains), while `add chain`
+    /// with its rules inline and `flush chain` do not. So chains are filled inline, and the
+    /// chains of vanished endpoints are only flushed, and deleted (`staleChains`, empty and
+    /// unreferenced) by the next script that pays for the listing anyway — one that changes
+    /// map elements or sets — or once there are `staleLimit` of them. An endpoint replaced
+    /// during a rolling update then costs two chain definitions and a flush.
+    static func incremental(
+        from old: ProxyRuleset, to new: ProxyRuleset, node: ProxyNode, staleChains: Set<String> = [], staleLimit: Int = 1000
+    ) -> Patch? {
         for (name, timeout) in new.affinitySets where old.affinitySets[name].map({ $0 != timeout }) ?? false { return nil }
         let table = "ip \(node.tableName)"
         var script = ""
+        var listed = false
         for name in new.affinitySets.keys.sorted() where old.affinitySets[name] == nil {
             script += addSet(name, timeout: new.affinitySets[name] ?? 0, table: table)
+            listed = true
         }
+        // A stale chain coming back (its endpoint returned) is still in the table, empty:
+        // `add chain` on it is harmless.
         let added = new.chains.keys.filter { old.chains[$0] == nil }.sorted()
         let changed = new.chains.keys.filter { old.chains[$0] != nil && old.chains[$0] != new.chains[$0] }.sorted()
         let removed = old.chains.keys.filter { new.chains[$0] == nil }.sorted()
+        var stale = staleChains.subtracting(added)
         for name in added { script += "add chain \(table) \(name)\n" }
         for name in changed { script += "flush chain \(table) \(name)\n" }
         var additions: [ProxyMap: [String]] = [:]
@@ -42,17 +61,30 @@ enum ProxyScript {
             let before = old.elements[map] ?? [:]
             let after = new.elements[map] ?? [:]
             let gone = before.keys.filter { after[$0] != before[$0] }.sorted()
-            if !gone.isEmpty { script += "delete element \(table) \(map.rawValue) { \(gone.joined(separator: ", ")) }\n" }
+            if !gone.isEmpty {
+                script += "delete element \(table) \(map.rawValue) { \(gone.joined(separator: ", ")) }\n"
+                listed = true
+            }
             additions[map] = after.keys.filter { after[$0] != before[$0] }.sorted().map { "\($0) : \(after[$0] ?? "")" }
+            if !(additions[map] ?? []).isEmpty { listed = true }
         }
-        for name in added + changed {
-            for rule in new.chains[name] ?? [] { script += "add rule \(table) \(name) \(rule)\n" }
-        }
+        for name in added + changed { script += fill(name, new.chains[name] ?? [], table: table) }
         for map in ProxyMap.allCases { script += addElements(additions[map] ?? [], to: map.rawValue, table: table) }
         for name in removed { script += "flush chain \(table) \(name)\n" }
-        for name in removed { script += "delete chain \(table) \(name)\n" }
-        for name in old.affinitySets.keys.sorted() where new.affinitySets[name] == nil { script += "delete set \(table) \(name)\n" }
-        return script
+        stale.formUnion(removed)
+        let goneSets = old.affinitySets.keys.sorted().filter { new.affinitySets[$0] == nil }
+        if !goneSets.isEmpty { listed = true }
+        if listed || stale.count >= staleLimit {
+            for name in stale.sorted() { script += "delete chain \(table) \(name)\n" }
+            stale = []
+        }
+        for name in goneSets { script += "delete set \(table) \(name)\n" }
+        return Patch(script: script, staleChains: stale)
+    }
+
+    /// Adds `rules` to the (existing, empty) chain `name` in one `add chain` command.
+    private static func fill(_ name: String, _ rules: [String], table: String) -> String {
+        rules.isEmpty ? "" : "add chain \(table) \(name) { \(rules.joined(separator: " ; ")) ; }\n"
     }
 
     /// The fixed part of the table: hooks, the maps, and the chains that read them.

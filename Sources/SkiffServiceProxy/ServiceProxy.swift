@@ -18,6 +18,8 @@ public final class ServiceProxy: Sendable {
         /// The port fragments the table holds now, by id; nil when unknown (never synced, or a
         /// sync failed midway), which makes the next sync a full one.
         var applied: [String: PortFragment]?
+        /// Chains of the table left empty for a later script to delete (ProxyScript.incremental).
+        var staleChains: Set<String> = []
     }
 
     public init(node: ProxyNode, commands: any ProxyCommands = SystemProxyCommands()) {
@@ -67,7 +69,8 @@ public final class ServiceProxy: Sendable {
             }
             let before = ProxyRuleset(merging: dirtyIDs.compactMap { previous?[$0] })
             let after = ProxyRuleset(merging: dirtyIDs.compactMap { assembly.fragments[$0] })
-            let script = previous == nil ? nil : ProxyScript.incremental(from: before, to: after, node: node)
+            let patch = previous == nil ? nil : ProxyScript.incremental(from: before, to: after, node: node, staleChains: state.staleChains)
+            let script = patch?.script
             report.diffDuration = clock.now - mark
             mark = clock.now
             if let script {
@@ -78,13 +81,14 @@ public final class ServiceProxy: Sendable {
                 do {
                     try commands.applyNFTables(script)
                     report.scriptBytes = script.utf8.count
+                    state.staleChains = patch?.staleChains ?? []
                 } catch {
                     // The kernel refused the difference (someone edited our table?): start over.
                     report.recoveredFrom = "\(error)"
-                    try applyFull(assembly, report: &report)
+                    try applyFull(assembly, state: &state, report: &report)
                 }
             } else {
-                try applyFull(assembly, report: &report)
+                try applyFull(assembly, state: &state, report: &report)
             }
             state.applied = assembly.fragments
             report.conntrackErrors = clearStaleUDP(from: before, to: after, report: &report)
@@ -101,7 +105,8 @@ public final class ServiceProxy: Sendable {
         }
     }
 
-    private func applyFull(_ assembly: ProxyAssembly, report: inout ProxySyncReport) throws {
+    private func applyFull(_ assembly: ProxyAssembly, state: inout State, report: inout ProxySyncReport) throws {
+        state.staleChains = []
         let script = ProxyScript.full(ProxyRuleset(merging: assembly.fragments.values), node: node)
         try commands.applyNFTables(script)
         report.fullSync = true

@@ -32,16 +32,27 @@ struct ServiceProxySyncTests {
         try proxy.sync(services: [web(endpoints: [first, second]), other])
         try proxy.sync(services: [web(endpoints: [first, third]), other])
         let lines = commands.scripts[1].split(separator: "\n").map(String.init)
+        // Chains are filled inline and the vanished endpoint's chain is only flushed: neither
+        // makes nft list the whole table first.
         #expect(
             lines == [
                 "add chain ip skiff-test \(names.endpoint(third))",
                 "flush chain ip skiff-test \(names.cluster)",
-                "add rule ip skiff-test \(names.endpoint(third)) ip saddr 10.42.3.4 jump mark-for-masquerade",
-                "add rule ip skiff-test \(names.endpoint(third)) meta l4proto tcp dnat to 10.42.3.4:8080",
-                "add rule ip skiff-test \(names.cluster) numgen random mod 2 vmap { 0 : goto \(names.endpoint(first)), 1 : goto \(names.endpoint(third)) }",
+                "add chain ip skiff-test \(names.endpoint(third)) { ip saddr 10.42.3.4 jump mark-for-masquerade ; meta l4proto tcp dnat to 10.42.3.4:8080 ; }",
+                "add chain ip skiff-test \(names.cluster) { numgen random mod 2 == 0 goto \(names.endpoint(first)) ; goto \(names.endpoint(third)) ; }",
                 "flush chain ip skiff-test \(names.endpoint(second))",
-                "delete chain ip skiff-test \(names.endpoint(second))",
             ])
+        // The next script that changes map elements deletes the empty chain.
+        other.clusterIPs = ["10.43.0.12"]
+        try proxy.sync(services: [web(endpoints: [first, third]), other])
+        #expect(commands.scripts[2].contains("delete chain ip skiff-test \(names.endpoint(second))\n"))
+        // And an endpoint that comes back gets its stale chain refilled, not deleted.
+        try proxy.sync(services: [web(endpoints: [first]), other])
+        try proxy.sync(services: [web(endpoints: [first, third]), other])
+        #expect(commands.scripts[4].contains("add chain ip skiff-test \(names.endpoint(third)) { "))
+        other.clusterIPs = ["10.43.0.13"]
+        try proxy.sync(services: [web(endpoints: [first, third]), other])
+        #expect(!commands.scripts[5].contains("delete chain"))
     }
 
     @Test("losing every endpoint moves the VIP from service-ips to the reject map and deletes the chains")
