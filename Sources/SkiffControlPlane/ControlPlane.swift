@@ -1,4 +1,5 @@
 import Logging
+import SkiffAPI
 import ServiceLifecycle
 import SkiffAPIServer
 import SkiffClient

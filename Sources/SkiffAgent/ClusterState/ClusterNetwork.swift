@@ -34,6 +34,7 @@ struct ClusterNetwork {
             loops.append(PodNetworkController(informers: informers, routes: routes, local: local, logger: logger).worker())
         }
         if configuration.serviceProxy {
+            ensureBridgedTrafficIsFiltered(logger: logger)
             let proxy = ServiceProxy(node: ProxyNode(tableName: "skiff-proxy", clusterCIDR: configuration.clusterCIDR, nodePortAddresses: [nodeIP]))
             loops.append(
                 ServiceProxyController(informers: informers, proxy: proxy, nodeName: configuration.nodeName, recorder: recorder, logger: logger)
@@ -54,6 +55,22 @@ struct ClusterNetwork {
             loops.insert(contentsOf: [informers.services as any Service, informers.endpointSlices], at: 0)
         }
         return ClusterNetwork(services: loops, podMTU: podMTU)
+    }
+
+    /// A pod reaching a Service whose endpoint sits on the same bridge gets its reply bridged,
+    /// not routed: only with bridge netfilter on does the reply pass nftables and lose its DNAT
+    /// (kube-proxy requires the same). Turned on where it exists; said so where it does not.
+    static func ensureBridgedTrafficIsFiltered(logger: Logger) {
+        let knob = "/proc/sys/net/bridge/bridge-nf-call-iptables"
+        guard FileSystem.exists(knob) else {
+            logger.warning("bridge netfilter is missing (modprobe br_netfilter): pods reaching a Service backed by a pod on their own node will fail")
+            return
+        }
+        do {
+            if (try FileSystem.readString(knob)).hasPrefix("0") { try FileSystem.write(knob, "1") }
+        } catch {
+            logger.warning("cannot turn on bridge netfilter", metadata: ["error": "\(error)"])
+        }
     }
 }
 
