@@ -266,7 +266,9 @@ let package = Package(
         .testTarget(name: "SkiffSchedulerTests", dependencies: ["SkiffScheduler", "SkiffAPI"], swiftSettings: strict),
         .testTarget(
             name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         .testTarget(
             name: "SkiffControlPlaneTests",
             dependencies: [

@@ -1,6 +1,6 @@
 import Logging
-import SkiffAPI
 import ServiceLifecycle
+import SkiffAPI
 import SkiffAPIServer
 import SkiffClient
 import SkiffControllers
