@@ -23,11 +23,13 @@ struct ClusterScriptTests {
         try await checkNothingLeft(processes: seenProcesses)
     }
 
-    @Test("a VM host: the static agent on its own kernel (cgroup v2) joins over the bridge, runs a pod, and is gone after kill-node and down")
+    @Test(
+        "a VM host: the static agent on its own kernel (cgroup v2) joins over the bridge, runs a pod that reaches a netns host's pod and a Service (and is reached back), and is gone after kill-node and down"
+    )
     func vmHost() async throws {
-        let cluster = try await TestCluster.up(nodes: 0, vmNodes: 1)
+        let cluster = try await TestCluster.up(nodes: 1, vmNodes: 1)
         do {
-            #expect(cluster.nodes == ["vm1"])
+            #expect(cluster.nodes == ["node1", "vm1"])
             let info = try await cluster.kubectl(
                 "get", "node", "vm1", "-o", "jsonpath={.status.nodeInfo.kernelVersion} {.status.addresses[?(@.type==\"InternalIP\")].address}")
             let hostKernel = try await Tools.run("/bin/uname", ["-r"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -49,6 +51,7 @@ struct ClusterScriptTests {
             // Served by the VM's node API through the server: the container sees cgroup v2 only.
             let cgroup = try await cluster.kubectl("exec", "on-vm1", "--", "cat", "/proc/self/cgroup")
             #expect(cgroup.stdout == "0::/\n", "\(cgroup)")
+            try await checkVMPodNetwork(cluster)
             #expect(!TestCluster.processes(ofHost: "vm1").isEmpty)
             try await cluster.killNode("vm1")
             #expect(TestCluster.processes(ofHost: "vm1").isEmpty)
@@ -61,6 +64,23 @@ struct ClusterScriptTests {
         let links = try await Tools.run("/usr/sbin/ip", ["-o", "link", "show"]).stdout
         #expect(!links.contains("skc-vm1") && !links.contains("skiffcbr0"), "\(links)")
         #expect(!FileManager.default.fileExists(atPath: TestCluster.state))
+    }
+
+    /// The VM's pod and a netns host's pod reach each other by pod IP, and the VM's pod reaches a
+    /// Service backed by both.
+    func checkVMPodNetwork(_ cluster: TestCluster) async throws {
+        let net = Net(cluster: cluster)
+        try await net.apply(
+            Manifests.web("web-1", node: "node1", labels: "app: web") + Manifests.web("web-vm", node: "vm1", labels: "app: web")
+                + "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}\n")
+        let ips = try await net.runningPods(["web-1", "web-vm"], timeout: 240)
+        #expect(try await net.get(from: "on-vm1", ips["web-1"]!, 8080, "/") == "hello from web-1", "VM pod → netns host's pod")
+        #expect(try await net.get(from: "web-1", ips["web-vm"]!, 8080, "/") == "hello from web-vm", "netns host's pod → VM pod")
+        // The first answer waits for the slice and the proxies to catch up with the new pods.
+        try await eventually(timeout: 30) { try await net.get(from: "on-vm1", "web", 80, "/").hasPrefix("hello from web-") }
+        var answers: Set<String> = []
+        for _ in 0..<6 { answers.insert(try await net.get(from: "on-vm1", "web", 80, "/")) }
+        #expect(!answers.isEmpty && answers.allSatisfy { $0.hasPrefix("hello from web-") }, "VM pod → Service by name: \(answers)")
     }
 
     /// Three Ready Nodes with distinct podCIDRs and InternalIPs, and a busybox pod pinned to each

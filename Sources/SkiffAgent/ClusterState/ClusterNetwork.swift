@@ -34,7 +34,7 @@ struct ClusterNetwork {
             loops.append(PodNetworkController(informers: informers, routes: routes, local: local, logger: logger).worker())
         }
         if configuration.serviceProxy {
-            ensureBridgedTrafficIsFiltered(logger: logger)
+            await blocking { ensureBridgedTrafficIsFiltered(logger: logger) }
             let proxy = ServiceProxy(node: ProxyNode(tableName: "skiff-proxy", clusterCIDR: configuration.clusterCIDR, nodePortAddresses: [nodeIP]))
             loops.append(
                 ServiceProxyController(informers: informers, proxy: proxy, nodeName: configuration.nodeName, recorder: recorder, logger: logger)
@@ -59,9 +59,13 @@ struct ClusterNetwork {
 
     /// A pod reaching a Service whose endpoint sits on the same bridge gets its reply bridged,
     /// not routed: only with bridge netfilter on does the reply pass nftables and lose its DNAT
-    /// (kube-proxy requires the same). Turned on where it exists; said so where it does not.
+    /// (kube-proxy requires the same). Its module is loaded where it is missing, as k3s's agent
+    /// does, and it is turned on; a host where neither works is told why Services will fail.
     static func ensureBridgedTrafficIsFiltered(logger: Logger) {
         let knob = "/proc/sys/net/bridge/bridge-nf-call-iptables"
+        if !FileSystem.exists(knob), let modprobe = ["/usr/sbin/modprobe", "/sbin/modprobe"].first(where: FileSystem.exists) {
+            _ = try? Command.run(modprobe, ["br_netfilter"])
+        }
         guard FileSystem.exists(knob) else {
             logger.warning("bridge netfilter is missing (modprobe br_netfilter): pods reaching a Service backed by a pod on their own node will fail")
             return
