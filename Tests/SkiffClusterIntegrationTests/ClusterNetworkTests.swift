@@ -61,8 +61,8 @@ struct ClusterNetworkTests {
         }
         // busybox has no UDP client or server: socat and bash run in the two pods' network
         // namespaces (entered through their processes), so the datagram goes pod to pod.
-        let receiver = try await net.podProcess("sleep 3602")
-        let sender = try await net.podProcess("sleep 3600")
+        let receiver = try await net.podProcess("sleep 54322")
+        let sender = try await net.podProcess("sleep 54321")
         let listener = Task {
             try await Tools.run(
                 "/usr/bin/nsenter",
@@ -134,6 +134,12 @@ struct ClusterNetworkTests {
         for _ in 0..<8 { sticky.insert(try await net.get(from: "client", "sticky", 80, "/")) }
         #expect(sticky.count == 1, "ClientIP affinity keeps one backend: \(sticky)")
 
+        // The kubernetes Service reaches the API server: its TLS listener answers a truncated
+        // ClientHello with an alert (7 bytes), which shows the connection got there.
+        let apiServer = try await cluster.kubectl(
+            "exec", "client", "--", "sh", "-c", "printf '\\x16\\x03\\x01\\x00\\x05\\x01\\x00\\x00\\x01\\x00' | nc -w 3 kubernetes.default 443 | wc -c")
+        #expect((Int(apiServer.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "kubernetes.default:443 from a pod: \(apiServer)")
+
         let localPort = try await cluster.kubectl("get", "svc", "local-only", "-o", "jsonpath={.spec.ports[0].nodePort}").stdout
         #expect(try await net.outsideGet("10.99.0.12", Int(localPort) ?? 0, "/") == "hello from web-2")
         let elsewhere = try await net.outsideGet("10.99.0.11", Int(localPort) ?? 0, "/", timeout: 2)
@@ -156,20 +162,24 @@ struct ClusterNetworkTests {
         #expect(resolv == "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\noptions ndots:5\n")
     }
 
-    /// A pod failing readiness stops receiving traffic within 2 s, and gets it back once ready.
+    /// A pod failing readiness stops receiving traffic within 2 s of its failing probe, and gets
+    /// it back once ready.
     func readiness(_ net: Net) async throws {
         let cluster = net.cluster
         try await eventually(timeout: 20) { try await net.get(from: "client", "flip", 80, "/") == "hello from flip" }
         // Both pods share the host's kernel, so /proc/uptime times the two sides on one clock.
-        let failedAt = try await cluster.kubectl("exec", "flip", "--", "sh", "-c", "rm /tmp/ready; cut -d' ' -f1 /proc/uptime").stdout
+        let removedAt = try await cluster.kubectl("exec", "flip", "--", "sh", "-c", "rm /tmp/ready; cut -d' ' -f1 /proc/uptime").stdout
         let refusedAt = try await cluster.kubectl(
             "exec", "client", "--", "sh", "-c",
             "for i in $(seq 150); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 1 flip 80 2>/dev/null | grep -q hello || { cut -d' ' -f1 /proc/uptime; exit 0; }; sleep 0.05; done; exit 1"
         ).stdout
-        let elapsed =
-            (Double(refusedAt.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 1e9) - (Double(failedAt.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
-        #expect(elapsed <= 2, "traffic to an unready pod stopped after \(elapsed) s")
-        #expect(try await cluster.kubectl("exec", "flip", "--", "touch", "/tmp/ready").status == 0)
+        let failedAt = try await cluster.kubectl("exec", "flip", "--", "cat", "/tmp/failed-at").stdout
+        func seconds(_ text: String) -> Double { Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan }
+        let sinceProbeFailed = seconds(refusedAt) - seconds(failedAt)
+        #expect(
+            sinceProbeFailed <= 2,
+            "traffic to an unready pod stopped \(sinceProbeFailed) s after its probe failed (\(seconds(refusedAt) - seconds(removedAt)) s after the file went)")
+        #expect(try await cluster.kubectl("exec", "flip", "--", "sh", "-c", "rm /tmp/failed-at; touch /tmp/ready").status == 0)
         try await eventually(timeout: 10) { try await net.get(from: "client", "flip", 80, "/") == "hello from flip" }
     }
 
@@ -332,10 +342,13 @@ final class FakeUpstream: Sendable {
 /// The pods and Services the checks use.
 enum Manifests {
     /// busybox httpd answering "hello from NAME" on / and the caller's address on /cgi-bin/ip.
+    /// With `readiness`, the pod is ready while /tmp/ready exists, probed every second; the first
+    /// failing probe writes the time it failed (/proc/uptime) to /tmp/failed-at.
     static func web(_ name: String, node: String, labels: String, readiness: Bool = false) -> String {
+        let check = #"cat /tmp/ready >/dev/null 2>&1 || { [ -f /tmp/failed-at ] || cut -d" " -f1 /proc/uptime >/tmp/failed-at; exit 1; }"#
         let probe =
             readiness
-            ? "\n    readinessProbe: {exec: {command: [cat, /tmp/ready]}, periodSeconds: 1, failureThreshold: 1, successThreshold: 1}" : ""
+            ? "\n    readinessProbe: {exec: {command: [sh, -c, '\(check)']}, periodSeconds: 1, failureThreshold: 1, successThreshold: 1}" : ""
         return """
             apiVersion: v1
             kind: Pod
@@ -360,7 +373,7 @@ enum Manifests {
         spec:
           nodeName: node1
           terminationGracePeriodSeconds: 1
-          containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+          containers: [{name: c, image: busybox, command: [sleep, "54321"]}]
         ---
 
         """
@@ -375,7 +388,7 @@ enum Manifests {
             spec:
               nodeName: node3
               terminationGracePeriodSeconds: 1
-              containers: [{name: c, image: busybox, command: [sleep, "3602"]}]
+              containers: [{name: c, image: busybox, command: [sleep, "54322"]}]
             """
 
     static let vxlanPods = web("web-2", node: "node2", labels: "app: web") + client

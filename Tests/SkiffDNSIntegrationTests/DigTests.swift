@@ -49,7 +49,7 @@ struct DigTests {
     func answers() async throws {
         let upstream = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.upstreamRecords, forwarder: nil)
         try await withRunning(upstream) { upstreamPort in
-            let forwarder = DNSForwarder(upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort)])
+            let forwarder = DNSForwarder(upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort)], timing: .roomy)
             let server = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.records, forwarder: forwarder)
             try await withRunning(server) { port in
                 for transport in ["+notcp", "+tcp"] {
@@ -132,4 +132,10 @@ func withRunning<Result: Sendable>(_ server: DNSServer, _ body: @Sendable (Int) 
         group.cancelAll()
         return result
     }
+}
+
+extension DNSForwarder.Timing {
+    /// What is answered, not when: a loaded CI machine can spend the default 1.9 s budget
+    /// before a loopback upstream is even scheduled.
+    static let roomy = DNSForwarder.Timing(attemptTimeout: .seconds(5), budget: .seconds(10))
 }

@@ -19,7 +19,7 @@ struct DNSForwarderTests {
                 to: query, [.a(name, IPAddress("192.0.2.1")!, ttl: 120), .a(name, IPAddress("192.0.2.2")!, ttl: 40)])
         }
         try await upstream.serve { address in
-            let forwarder = DNSForwarder(upstreams: [address])
+            let forwarder = DNSForwarder(upstreams: [address], timing: .roomy)
             let question = try Self.question("www.example.com")
             let first = await forwarder.resolve(question)
             #expect(first.responseCode == .noError && first.answers.count == 2)
@@ -43,7 +43,7 @@ struct DNSForwarderTests {
             return FakeUpstream.reply(to: query, [], code: .serverFailure)
         }
         try await upstream.serve { address in
-            let forwarder = DNSForwarder(upstreams: [address])
+            let forwarder = DNSForwarder(upstreams: [address], timing: .roomy)
             let short = await forwarder.resolve(try Self.question("short.example.com"))
             #expect(short.responseCode == .nameError)
             #expect(forwarder.cache.cacheTTL(of: short) == 10)
@@ -101,7 +101,7 @@ struct DNSForwarderTests {
         let working = FakeUpstream { query, _ in FakeUpstream.reply(to: query, [.a(query.questions[0].name, IPAddress("192.0.2.9")!, ttl: 60)]) }
         try await refusing.serve { first in
             try await working.serve { second in
-                let forwarder = DNSForwarder(upstreams: [first, second])
+                let forwarder = DNSForwarder(upstreams: [first, second], timing: .roomy)
                 let answer = await forwarder.resolve(try Self.question("www.example.com"))
                 #expect(answer.answers.count == 1)
                 #expect(refusing.udpQueries == 1 && working.udpQueries == 1)
@@ -116,4 +116,10 @@ struct DNSForwarderTests {
         #expect(upstreams.map { $0.ipAddress ?? "" } == ["192.0.2.53", "fd00::53"])
         #expect(upstreams.allSatisfy { $0.port == 53 })
     }
+}
+
+extension DNSForwarder.Timing {
+    /// For tests about what is answered, not when: a loaded CI machine can spend the default
+    /// 1.9 s budget before a loopback upstream is even scheduled.
+    static let roomy = DNSForwarder.Timing(attemptTimeout: .seconds(5), budget: .seconds(10))
 }

@@ -125,7 +125,7 @@ struct DNSServerTests {
         }
         try await upstream.serve { address in
             let records = ClusterDNSRecords(services: [DNSService(namespace: "default", name: "ext", externalName: "www.example.com")])
-            let server = Self.server(records: records, forwarder: DNSForwarder(upstreams: [address]))
+            let server = Self.server(records: records, forwarder: DNSForwarder(upstreams: [address], timing: .roomy))
             try await withRunning(server) { port in
                 let forwarded = try #require(try await DNSTestClient.query("www.example.com", .a, port: port))
                 #expect(forwarded.answers.first?.data == .address(IPAddress("192.0.2.80")!))
