@@ -45,11 +45,10 @@ public struct ServiceInformers: Sendable {
 
     /// Waits until every informer has loaded its first list; false if cancelled first.
     public func waitForSync() async -> Bool {
-        let all: [@Sendable () -> Bool] = [{ services.hasSynced }, { pods.hasSynced }, { endpointSlices.hasSynced }, { endpoints.hasSynced }]
-        // Polled: an informer's sync signal has room for one waiter, and two controllers wait.
-        while !all.allSatisfy({ $0() }) {
-            do { try await Task.sleep(for: .milliseconds(20)) } catch { return false }
-        }
-        return true
+        await services.waitForSync()
+        await pods.waitForSync()
+        await endpointSlices.waitForSync()
+        await endpoints.waitForSync()
+        return !Task.isCancelled
     }
 }
