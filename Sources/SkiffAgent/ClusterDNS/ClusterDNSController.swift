@@ -12,7 +12,6 @@ final class ClusterDNSController: Sendable {
     let zone: String
     let nameserverAddresses: [String]
     let logger: Logger
-    private let queue = WorkQueue<String>()
 
     init(informers: ClusterInformers, server: DNSServer, zone: String, nameserverAddresses: [String], logger: Logger) {
         self.informers = informers
@@ -24,12 +23,7 @@ final class ClusterDNSController: Sendable {
 
     /// Registers on the informers (before they run) and returns the loop to run.
     func worker() -> QueueWorkers<String> {
-        informers.services.addHandler(WholeStateSync.trigger(queue))
-        informers.endpointSlices.addHandler(WholeStateSync.trigger(queue))
-        queue.add(WholeStateSync.key)
-        return QueueWorkers(name: "cluster DNS", queue: queue, logger: logger, waitForCaches: informers.waitForServicesAndSlices) { _ in
-            self.sync()
-        }
+        informers.servicesAndSlicesWorker(name: "cluster DNS", logger: logger) { self.sync() }
     }
 
     func sync() {

@@ -18,6 +18,16 @@ struct ClusterInformers: Sendable {
         }
     }
 
+    /// The loop of a controller that recomputes everything from Services and EndpointSlices:
+    /// registers on both informers (call before they run) and syncs once they have listed.
+    func servicesAndSlicesWorker(name: String, logger: Logger, sync: @escaping @Sendable () async throws -> Void) -> QueueWorkers<String> {
+        let queue = WorkQueue<String>()
+        services.addHandler(WholeStateSync.trigger(queue))
+        endpointSlices.addHandler(WholeStateSync.trigger(queue))
+        queue.add(WholeStateSync.key)
+        return QueueWorkers(name: name, queue: queue, logger: logger, waitForCaches: waitForServicesAndSlices) { _ in try await sync() }
+    }
+
     func waitForServicesAndSlices() async {
         await services.waitForSync()
         await endpointSlices.waitForSync()

@@ -13,7 +13,6 @@ final class ServiceProxyController: Sendable {
     let nodeName: String
     let recorder: EventRecorder
     let logger: Logger
-    private let queue = WorkQueue<String>()
     private let reported = Mutex<Set<String>>([])
 
     init(informers: ClusterInformers, proxy: ServiceProxy, nodeName: String, recorder: EventRecorder, logger: Logger) {
@@ -26,12 +25,7 @@ final class ServiceProxyController: Sendable {
 
     /// Registers on the informers (before they run) and returns the loop to run.
     func worker() -> QueueWorkers<String> {
-        informers.services.addHandler(WholeStateSync.trigger(queue))
-        informers.endpointSlices.addHandler(WholeStateSync.trigger(queue))
-        queue.add(WholeStateSync.key)
-        return QueueWorkers(name: "service proxy", queue: queue, logger: logger, waitForCaches: informers.waitForServicesAndSlices) { _ in
-            try await self.sync()
-        }
+        informers.servicesAndSlicesWorker(name: "service proxy", logger: logger) { try await self.sync() }
     }
 
     func sync() async throws {

@@ -36,21 +36,7 @@ public final class EndpointSliceController: Service, Sendable {
         self.logger = logger
         self.maxEndpointsPerSlice = maxEndpointsPerSlice
         workers = SyncWorkers(name: "endpointslice controller", workers: 2, logger: logger)
-        informers.services.addHandler { [workers] change in
-            switch change {
-            case .added(let service), .deleted(let service): workers.enqueue(service.key)
-            case .updated(let old, let new): if old != new { workers.enqueue(new.key) }
-            }
-        }
-        informers.pods.addHandler { [informers, workers] change in
-            switch change {
-            case .added(let pod), .deleted(let pod):
-                for key in informers.serviceKeys(selecting: pod) { workers.enqueue(key) }
-            case .updated(let old, let new):
-                // Both: a relabelled pod leaves one Service and joins another.
-                for key in Set(informers.serviceKeys(selecting: old) + informers.serviceKeys(selecting: new)) { workers.enqueue(key) }
-            }
-        }
+        informers.enqueueServicesOnChange(workers)
         informers.endpointSlices.addHandler { [workers] change in
             // A slice of ours changed or went (our write arriving, or someone else's): recheck.
             switch change {

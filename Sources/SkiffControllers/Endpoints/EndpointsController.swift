@@ -24,20 +24,7 @@ public final class EndpointsController: Service, Sendable {
         logger[metadataKey: "controller"] = "endpoints"
         self.logger = logger
         workers = SyncWorkers(name: "endpoints controller", workers: 2, logger: logger)
-        informers.services.addHandler { [workers] change in
-            switch change {
-            case .added(let service), .deleted(let service): workers.enqueue(service.key)
-            case .updated(let old, let new): if old != new { workers.enqueue(new.key) }
-            }
-        }
-        informers.pods.addHandler { [informers, workers] change in
-            switch change {
-            case .added(let pod), .deleted(let pod):
-                for key in informers.serviceKeys(selecting: pod) { workers.enqueue(key) }
-            case .updated(let old, let new):
-                for key in Set(informers.serviceKeys(selecting: old) + informers.serviceKeys(selecting: new)) { workers.enqueue(key) }
-            }
-        }
+        informers.enqueueServicesOnChange(workers)
         informers.endpoints.addHandler { [workers] change in
             // Someone deleted a Service's Endpoints: put them back. Only deletions, as Kubernetes:
             // a sync of a name with no Service deletes its Endpoints, and Endpoints that users

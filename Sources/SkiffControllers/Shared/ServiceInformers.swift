@@ -40,6 +40,26 @@ public struct ServiceInformers: Sendable {
         }
     }
 
+    /// Has `workers` sync a Service when it changes, and every Service selecting a pod when the
+    /// pod changes: what both endpoint controllers follow. Call before the informers run.
+    func enqueueServicesOnChange(_ workers: SyncWorkers) {
+        services.addHandler { change in
+            switch change {
+            case .added(let service), .deleted(let service): workers.enqueue(service.key)
+            case .updated(let old, let new): if old != new { workers.enqueue(new.key) }
+            }
+        }
+        pods.addHandler { [self] change in
+            switch change {
+            case .added(let pod), .deleted(let pod):
+                for key in serviceKeys(selecting: pod) { workers.enqueue(key) }
+            case .updated(let old, let new):
+                // Both: a relabelled pod leaves one Service and joins another.
+                for key in Set(serviceKeys(selecting: old) + serviceKeys(selecting: new)) { workers.enqueue(key) }
+            }
+        }
+    }
+
     /// The pods in a namespace.
     public func pods(in namespace: String) -> [Pod] { pods.objects(index: Self.byNamespace, value: namespace) }
 
