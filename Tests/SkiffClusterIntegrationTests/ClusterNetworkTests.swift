@@ -297,12 +297,12 @@ struct Net {
     /// `dig +short` against cluster DNS from node1's namespace.
     func dig(_ name: String, type: String = "A", reverse: Bool = false) async throws -> [String] {
         let query = reverse ? ["-x", name] : [name, type]
-        let output = try await cluster.exec(on: "node1", ["dig", "+short", "+time=3", "+tries=1", "@10.43.0.10"] + query)
+        let output = try await cluster.exec(on: "node1", ["dig", "+short", "+time=5", "+tries=2", "@10.43.0.10"] + query)
         return output.stdout.split(whereSeparator: \.isNewline).map(String.init)
     }
 
     func digStatus(_ name: String, type: String = "A") async throws -> String {
-        let output = try await cluster.exec(on: "node1", ["dig", "+time=3", "+tries=1", "@10.43.0.10", name, type])
+        let output = try await cluster.exec(on: "node1", ["dig", "+time=5", "+tries=2", "@10.43.0.10", name, type])
         guard let range = output.stdout.range(of: "status: ") else { return "no answer: \(output.stdout)" }
         return String(output.stdout[range.upperBound...].prefix { $0.isLetter })
     }

@@ -23,7 +23,7 @@ struct DigTests {
     static func dig(_ port: Int, _ arguments: [String]) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/dig")
-        process.arguments = ["@127.0.0.1", "-p", String(port), "+time=2", "+tries=1"] + arguments
+        process.arguments = ["@127.0.0.1", "-p", String(port), "+time=5", "+tries=2"] + arguments
         let output = Pipe()
         process.standardOutput = output
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
