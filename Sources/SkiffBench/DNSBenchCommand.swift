@@ -24,10 +24,10 @@ struct DNSBenchCommand: AsyncParsableCommand {
         let upstreamRecords = ClusterDNSRecords(
             zone: "example.test", services: (0..<100).map { DNSService(namespace: "corp", name: "host\($0)", clusterIPs: ["192.0.2.\($0 + 1)"]) })
         let upstream = DNSServer(configuration: DNSServer.Configuration(port: 0), records: upstreamRecords, forwarder: nil)
-        try await withRunningServer(upstream) { upstreamPort in
+        try await upstream.whileRunning { upstreamPort in
             let forwarder = DNSForwarder(upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort)])
             let server = DNSServer(configuration: DNSServer.Configuration(port: 0), records: records, forwarder: forwarder)
-            try await withRunningServer(server) { port in
+            try await server.whileRunning { port in
                 let cluster = (0..<services).flatMap { index -> [String] in
                     let name = "svc-\(index).ns-\(index % 20).svc.cluster.local"
                     return index % 10 == 0 ? ["\(name) A", "_http._tcp.\(name) SRV"] : ["\(name) A"]
@@ -96,19 +96,5 @@ struct DNSBenchCommand: AsyncParsableCommand {
         guard let range = output.range(of: label) else { return nil }
         let number = output[range.upperBound...].drop { $0 == " " || $0 == "\t" }.prefix { $0.isNumber || $0 == "." }
         return Double(number)
-    }
-}
-
-/// Runs `body` with `server` listening, then stops it.
-private func withRunningServer<Result: Sendable>(_ server: DNSServer, _ body: @Sendable (Int) async throws -> Result) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask {
-            try await server.run()
-            return nil
-        }
-        let port = try await server.listeningPort()
-        let result = try await body(port)
-        group.cancelAll()
-        return result
     }
 }

@@ -48,10 +48,10 @@ struct DigTests {
     @Test("A, SRV, PTR, headless, ExternalName, NXDOMAIN and a forwarded name, over UDP and TCP")
     func answers() async throws {
         let upstream = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.upstreamRecords, forwarder: nil)
-        try await withRunning(upstream) { upstreamPort in
+        try await upstream.whileRunning { upstreamPort in
             let forwarder = DNSForwarder(upstreams: [try SocketAddress(ipAddress: "127.0.0.1", port: upstreamPort)], timing: .roomy)
             let server = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.records, forwarder: forwarder)
-            try await withRunning(server) { port in
+            try await server.whileRunning { port in
                 for transport in ["+notcp", "+tcp"] {
                     #expect(try await Self.short(port, [transport, "web.default.svc.cluster.local"]) == ["10.43.0.7"])
                     #expect(
@@ -80,7 +80,7 @@ struct DigTests {
     @Test("garbage and oversized datagrams leave the server answering dig")
     func survivesGarbage() async throws {
         let server = DNSServer(configuration: DNSServer.Configuration(port: 0), records: Self.records, forwarder: nil)
-        try await withRunning(server) { port in
+        try await server.whileRunning { port in
             let socket = try UDPSender()
             defer { socket.close() }
             var generator = SystemRandomNumberGenerator()
@@ -117,20 +117,6 @@ struct UDPSender {
 
     func close() {
         _ = Glibc.close(descriptor)
-    }
-}
-
-/// Runs `body` with `server` listening, then stops it.
-func withRunning<Result: Sendable>(_ server: DNSServer, _ body: @Sendable (Int) async throws -> Result) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask {
-            try await server.run()
-            return nil
-        }
-        let port = try await server.listeningPort()
-        let result = try await body(port)
-        group.cancelAll()
-        return result
     }
 }
 

@@ -18,7 +18,7 @@ struct DNSServerTests {
     @Test("answers over UDP, and records updated while running are served at once")
     func updates() async throws {
         let server = Self.server()
-        try await withRunning(server) { port in
+        try await server.whileRunning { port in
             let before = try await DNSTestClient.query("web.default.svc.cluster.local", .a, port: port)
             #expect(before?.responseCode == .nameError)
             #expect(before?.isAuthoritative == true)
@@ -32,7 +32,7 @@ struct DNSServerTests {
     @Test("garbage with a readable header gets FORMERR, shorter garbage and responses get nothing, and the server keeps answering")
     func garbage() async throws {
         let server = Self.server(records: Self.big)
-        try await withRunning(server) { port in
+        try await server.whileRunning { port in
             let formerr = try await DNSTestClient.udp([0xAB, 0xCD, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12], port: port)
             let reply = try DNSMessage(parsing: try #require(formerr))
             #expect(reply.id == 0xABCD && reply.responseCode == .formatError && reply.isResponse)
@@ -52,7 +52,7 @@ struct DNSServerTests {
     @Test("a big answer is truncated with TC over UDP and served whole over TCP")
     func truncationAndTCP() async throws {
         let server = Self.server(records: Self.big)
-        try await withRunning(server) { port in
+        try await server.whileRunning { port in
             let udp = try #require(try await DNSTestClient.query("big.default.svc.cluster.local", .a, port: port))
             #expect(udp.isTruncated)
             #expect(udp.answers.count < 100)
@@ -86,7 +86,7 @@ struct DNSServerTests {
     @Test("a TCP client that shuts down its sending side after the query still gets the answer")
     func halfClose() async throws {
         let server = Self.server()
-        try await withRunning(server) { port in
+        try await server.whileRunning { port in
             let query = DNSMessage(id: 5, questions: [DNSQuestion(name: try DNSName("cluster.local"), type: .soa)])
             let reply = try await DNSTestClient.tcp(port: port) { inbound, outbound, channel -> DNSMessage? in
                 try await outbound.write(DNSFrameDecoder.frame(query.serialized(), allocator: channel.allocator))
@@ -101,7 +101,7 @@ struct DNSServerTests {
     @Test("a TCP client that stalls mid-frame is disconnected after the idle timeout")
     func slowTCPClient() async throws {
         let server = Self.server()
-        try await withRunning(server) { port in
+        try await server.whileRunning { port in
             let start = ContinuousClock.now
             let closed = try await DNSTestClient.tcp(port: port) { inbound, outbound, channel in
                 var partial = channel.allocator.buffer(capacity: 4)
@@ -126,7 +126,7 @@ struct DNSServerTests {
         try await upstream.serve { address in
             let records = ClusterDNSRecords(services: [DNSService(namespace: "default", name: "ext", externalName: "www.example.com")])
             let server = Self.server(records: records, forwarder: DNSForwarder(upstreams: [address], timing: .roomy))
-            try await withRunning(server) { port in
+            try await server.whileRunning { port in
                 let forwarded = try #require(try await DNSTestClient.query("www.example.com", .a, port: port))
                 #expect(forwarded.answers.first?.data == .address(IPAddress("192.0.2.80")!))
                 #expect(!forwarded.isAuthoritative && forwarded.recursionAvailable)
@@ -139,7 +139,7 @@ struct DNSServerTests {
             }
         }
         let lonely = Self.server()
-        try await withRunning(lonely) { port in
+        try await lonely.whileRunning { port in
             let answer = try await DNSTestClient.query("www.example.com", .a, port: port)
             #expect(answer?.responseCode == .serverFailure)
         }

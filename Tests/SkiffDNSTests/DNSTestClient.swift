@@ -48,17 +48,3 @@ enum DNSTestClient {
         return try await channel.executeThenClose { inbound, outbound in try await body(inbound, outbound, channel.channel) }
     }
 }
-
-/// Runs `body` with `server` listening, then stops it.
-func withRunning<Result: Sendable>(_ server: DNSServer, _ body: @Sendable (Int) async throws -> Result) async throws -> Result {
-    try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask {
-            try await server.run()
-            return nil
-        }
-        let port = try await server.listeningPort()
-        let result = try await body(port)
-        group.cancelAll()
-        return result
-    }
-}
