@@ -22,6 +22,11 @@ struct MonitorLivenessTests {
             process.waitUntilExit()
         }
         let pid = process.processIdentifier
+        // Process.run returns before the child has exec'd bash: until then its command line is
+        // the test's own.
+        for _ in 0..<500 where !((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("c0ffee") {
+            usleep(10_000)
+        }
         #expect(PodWorker.monitorRuns(pid: pid, containerID: "c0ffee"))
         #expect(!PodWorker.monitorRuns(pid: pid, containerID: "other"))
         #expect(!PodWorker.monitorRuns(pid: pid, containerID: "skiff-runc"))
