@@ -289,5 +289,7 @@ let package = Package(
         .testTarget(
             name: "SkiffClusterIntegrationTests",
             dependencies: ["SkiffTestSupport", "SkiffDNS", "skiff", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffWorkloadIntegrationTests", dependencies: ["SkiffTestSupport", "skiff"], swiftSettings: strict),
     ]
 )

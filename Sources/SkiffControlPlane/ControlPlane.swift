@@ -20,26 +20,26 @@ public struct ControlPlane: Sendable {
         let server = try await APIServer.make(configuration: configuration, store: store, logger: logger)
         let api = server.api
         let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: server.credentials.adminToken), logger: logger)
-        let client = InProcessControllerClient(api: api)
-        let informers = ServiceInformers(client: client, logger: logger)
-        let nodes = Informer<KubeNode>(client: client, resourcePath: APIResource.nodes.collectionPath, logger: logger) { try KubeNode(json: $0) }
-        // Both controllers register their handlers before the informers run.
-        let endpointControllers: [any Service] = [
+        let context = ControllerContext(client: InProcessControllerClient(api: api), logger: logger)
+        let client = context.client
+        let informers = ServiceInformers(context.informers)
+        // Controllers register their informers' handlers as they are made, before the informers run.
+        let controllers: [any Service] = [
             EndpointSliceController(client: client, informers: informers, logger: logger),
             EndpointsController(client: client, informers: informers, logger: logger),
             KubernetesServiceEndpoints(
                 client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
-            ServiceLBController(client: client, services: informers.services, nodes: nodes, logger: logger),
+            ServiceLBController(client: client, services: informers.services, nodes: context.informers.nodes, logger: logger),
         ]
-        // ServiceGroup shuts services down in reverse order: the scheduler and the controllers
-        // stop before the API they call.
+        // ServiceGroup shuts services down in reverse order: the controllers stop before the
+        // informers and the event recorder they use, and all of them before the API they call.
         return ControlPlane(
             api: api,
             services: server.services + [
                 SchedulerRunner(scheduler: scheduler),
                 GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
-                NodeIPAMController(api: api, logger: logger),
-            ] + informers.runnables + [nodes] + endpointControllers,
+                NodeIPAMController(api: api, logger: logger), context.recorder,
+            ] + context.informers.runnables + controllers,
             credentials: server.credentials)
     }
 

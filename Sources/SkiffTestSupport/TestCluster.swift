@@ -93,6 +93,10 @@ public final class TestCluster: Sendable {
     }
 
     public func kubectl(_ arguments: String..., input: String? = nil) async throws -> Tools.Output {
+        try await kubectl(arguments, input: input)
+    }
+
+    public func kubectl(_ arguments: [String], input: String? = nil) async throws -> Tools.Output {
         try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments, input: input)
     }
 

@@ -11,6 +11,8 @@ public struct ObjectMeta: Sendable, Equatable, JSONDecodable {
     /// Set once a graceful deletion has begun (RFC 3339).
     public let deletionTimestamp: String?
     public let ownerReferences: [Pod.OwnerReference]
+    /// When the server stored the object (RFC 3339); controllers order their pods by it.
+    public let creationTimestamp: String?
 
     public init(json: JSONField) throws(JSONShapeError) {
         name = try json.field("name", default: "")
@@ -22,22 +24,31 @@ public struct ObjectMeta: Sendable, Equatable, JSONDecodable {
         annotations = try json.field("annotations", default: [:])
         deletionTimestamp = try json.optional("deletionTimestamp")
         ownerReferences = try json.field("ownerReferences", default: [])
+        creationTimestamp = try json.optional("creationTimestamp")
+    }
+
+    public init(
+        name: String, namespace: String = "", uid: String = "", resourceVersion: String? = nil, generation: Int64? = nil,
+        labels: [String: String] = [:], annotations: [String: String] = [:], deletionTimestamp: String? = nil,
+        ownerReferences: [Pod.OwnerReference] = [], creationTimestamp: String? = nil
+    ) {
+        self.name = name
+        self.namespace = namespace
+        self.uid = uid
+        self.resourceVersion = resourceVersion
+        self.generation = generation
+        self.labels = labels
+        self.annotations = annotations
+        self.deletionTimestamp = deletionTimestamp
+        self.ownerReferences = ownerReferences
+        self.creationTimestamp = creationTimestamp
     }
 
     /// `namespace/name` for namespaced objects, `name` for cluster-scoped ones: client-go's cache key.
     public var key: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
 
-    public static let empty = ObjectMeta()
+    /// Whether a graceful deletion has begun.
+    public var isBeingDeleted: Bool { deletionTimestamp != nil }
 
-    private init() {
-        name = ""
-        namespace = ""
-        uid = ""
-        resourceVersion = nil
-        generation = nil
-        labels = [:]
-        annotations = [:]
-        deletionTimestamp = nil
-        ownerReferences = []
-    }
+    public static let empty = ObjectMeta(name: "")
 }

@@ -48,4 +48,14 @@ public enum ObjectNames {
         }
         return nil
     }
+
+    /// The alphabet of generated names: consonants and digits that cannot spell words (or look
+    /// like one another: no vowels, no 0/1/3).
+    public static let safeAlphabet = Array("bcdfghjklmnpqrstvwxz2456789".utf8)
+
+    /// `text` with each byte mapped into `safeAlphabet`, as generated names and template hashes
+    /// are spelled.
+    public static func safeEncode(_ text: String) -> String {
+        String(decoding: text.utf8.map { safeAlphabet[Int($0) % safeAlphabet.count] }, as: UTF8.self)
+    }
 }

@@ -95,6 +95,8 @@ public struct Pod: Sendable, Equatable {
         public let name: String
         public let uid: String
         public let controller: Bool
+        /// Whether a foreground deletion of the owner waits for this object to go first.
+        public let blockOwnerDeletion: Bool
 
         public init(json: JSONField) throws(JSONShapeError) {
             apiVersion = try json.field("apiVersion", default: "")
@@ -102,6 +104,24 @@ public struct Pod: Sendable, Equatable {
             name = try json.field("name", default: "")
             uid = try json.field("uid", default: "")
             controller = try json.field("controller", default: false)
+            blockOwnerDeletion = try json.field("blockOwnerDeletion", default: false)
+        }
+
+        public init(apiVersion: String, kind: String, name: String, uid: String, controller: Bool = true, blockOwnerDeletion: Bool = true) {
+            self.apiVersion = apiVersion
+            self.kind = kind
+            self.name = name
+            self.uid = uid
+            self.controller = controller
+            self.blockOwnerDeletion = blockOwnerDeletion
+        }
+
+        /// The reference as it is written into `metadata.ownerReferences`.
+        public var json: JSON {
+            [
+                "apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid),
+                "controller": .bool(controller), "blockOwnerDeletion": .bool(blockOwnerDeletion),
+            ]
         }
     }
 }

@@ -3,9 +3,9 @@ import ServiceLifecycle
 import SkiffAPI
 import SkiffClient
 
-/// The informers the endpoint controllers share, one watch per resource for both (as
-/// kube-controller-manager's shared informer factory): Services, Pods, EndpointSlices and
-/// Endpoints, each indexed by namespace; slices also by the Service they belong to.
+/// The informers the endpoint controllers read, from the shared factory: Services, Pods,
+/// EndpointSlices and Endpoints, each indexed by namespace; slices also by the Service they
+/// belong to.
 public struct ServiceInformers: Sendable {
     public let services: Informer<KubeService>
     public let pods: Informer<Pod>
@@ -13,23 +13,22 @@ public struct ServiceInformers: Sendable {
     public let endpoints: Informer<KubeEndpoints>
 
     /// Index of every informer: the object's namespace.
-    public static let byNamespace = "namespace"
+    public static let byNamespace = SharedInformers.byNamespace
     /// Index of the slice informer: `namespace/service` from the `kubernetes.io/service-name` label.
     public static let byService = "service"
 
-    public init(client: any ListWatchClient, logger: Logger) {
-        services = Informer(client: client, resourcePath: APIResource.services.collectionPath, logger: logger) { try KubeService(json: $0) }
-        pods = Informer(client: client, resourcePath: APIResource.pods.collectionPath, logger: logger) { try Pod(json: $0) }
-        endpointSlices = Informer(client: client, resourcePath: APIResource.endpointSlices.collectionPath, logger: logger) {
-            try EndpointSlice(json: $0)
-        }
-        endpoints = Informer(client: client, resourcePath: APIResource.endpoints.collectionPath, logger: logger) { try KubeEndpoints(json: $0) }
-        services.addIndex(Self.byNamespace) { [$0.metadata.namespace] }
-        pods.addIndex(Self.byNamespace) { [$0.namespace] }
+    public init(_ shared: SharedInformers) {
+        services = shared.services
+        pods = shared.pods
+        endpointSlices = shared.endpointSlices
+        endpoints = shared.endpoints
         endpointSlices.addIndex(Self.byService) { slice in slice.serviceName.map { ["\(slice.metadata.namespace)/\($0)"] } ?? [] }
     }
 
-    /// The informers as Services, to run before (and stop after) the controllers that read them.
+    /// Informers of their own, outside a control plane's shared factory (tests, one controller alone).
+    public init(client: any ListWatchClient, logger: Logger) { self.init(SharedInformers(client: client, logger: logger)) }
+
+    /// The four informers as Services, when they are not run by the shared factory's `runnables`.
     public var runnables: [any Service] { [services, pods, endpointSlices, endpoints] }
 
     /// Keys (`namespace/name`) of the Services whose selector selects `pod`.
