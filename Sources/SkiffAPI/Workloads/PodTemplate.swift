@@ -34,7 +34,9 @@ public struct PodTemplate: Sendable, Equatable, JSONDecodable {
 
     /// A pod for `owner` from this template: the template's metadata and spec, the owner as
     /// controller, named `generateName` plus a random suffix (or `name`), in `namespace`.
-    public func pod(owner: Pod.OwnerReference, namespace: String, generateName: String? = nil, name: String? = nil, extraLabels: [String: String] = [:])
+    public func pod(
+        owner: Pod.OwnerReference, namespace: String, generateName: String? = nil, name: String? = nil, extraLabels: [String: String] = [:]
+    )
         -> JSON
     {
         var metadata = json["metadata"].isNull ? JSON.emptyObject : json["metadata"]
