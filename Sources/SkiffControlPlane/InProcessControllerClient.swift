@@ -75,7 +75,8 @@ public struct InProcessControllerClient: ControllerClient {
     }
 
     public func get(_ resource: APIResource, namespace: String, name: String) async throws -> JSON? {
-        try await api.getInProcess(group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace, name: name)
+        try await api.getInProcess(
+            group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: namespace, name: name)
     }
 
     public func create(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
@@ -84,7 +85,12 @@ public struct InProcessControllerClient: ControllerClient {
     }
 
     public func update(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
-        try await api.updateInProcess(
+        if resource.subresource == "scale" {
+            return try await api.updateScaleInProcess(
+                object, group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace,
+                name: object["metadata"]["name"].string ?? "")
+        }
+        return try await api.updateInProcess(
             object, group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: namespace,
             fieldManager: fieldManager)
     }

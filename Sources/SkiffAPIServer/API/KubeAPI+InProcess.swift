@@ -41,6 +41,10 @@ extension KubeAPI {
     ) async throws -> JSON {
         let rest = namespace.map { ["namespaces", $0, plural] } ?? [plural]
         let target = try parseTarget(group: group, version: version, rest: rest)
+        // The metrics API is computed from the agents' stats, not stored.
+        if target.definition.naming.group == "metrics.k8s.io" {
+            return try JSON(parsing: try await metrics(target, APIRequest(method: "GET", path: "", query: query)).bodyBytes)
+        }
         let (items, listMeta) = try await listItems(target, APIRequest(method: "GET", path: "", query: query))
         return [
             "kind": .string(target.definition.kind + "List"), "apiVersion": .string(target.definition.naming.apiVersion),
@@ -82,12 +86,28 @@ extension KubeAPI {
     }
 
     /// A get from inside the server; nil when there is no such object.
-    public func getInProcess(group: String = "", version: String = "v1", plural: String, namespace: String?, name: String) async throws -> JSON? {
+    public func getInProcess(
+        group: String = "", version: String = "v1", plural: String, subresource: String? = nil, namespace: String?, name: String
+    ) async throws -> JSON? {
         let target = try parseTarget(group: group, version: version, rest: (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name])
         do {
-            return try await load(target).1
+            let object = try await load(target).1
+            switch subresource {
+            case nil, "status": return object
+            case "scale": return scale(of: object)
+            case let other?: throw APIError.badRequest("no in-process get of the \(other) subresource")
+            }
         } catch let error as APIError where error.code == 404 {
             return nil
         }
+    }
+
+    /// `PUT …/NAME/scale` from inside the server (the autoscaler's write): sets the workload's
+    /// `spec.replicas` from `scale`, whose resourceVersion, when set, must be current.
+    public func updateScaleInProcess(_ scale: JSON, group: String, version: String, plural: String, namespace: String, name: String) async throws -> JSON {
+        let target = try parseTarget(group: group, version: version, rest: ["namespaces", namespace, plural, name, "scale"])
+        let response = try await updateScale(
+            target, APIRequest(method: "PUT", path: "", headers: ["content-type": "application/json"], body: scale.bytes), patch: false)
+        return try JSON(parsing: response.bodyBytes)
     }
 }
