@@ -25,6 +25,10 @@ enum KubeProtobufSchema {
     static let objectMeta: Message = [
         1: .string("name"), 2: .string("generateName"), 3: .string("namespace"), 6: .string("resourceVersion"),
         11: .stringMap("labels"), 12: .stringMap("annotations"), 14: .repeatedString("finalizers"),
+        // `kubectl create job --from=cronjob/NAME` sends the Job owned by the CronJob.
+        13: .repeatedMessage(
+            "ownerReferences",
+            [1: .string("kind"), 3: .string("name"), 4: .string("uid"), 5: .string("apiVersion"), 6: .bool("controller"), 7: .bool("blockOwnerDeletion")]),
     ]
     static let labelSelector: Message = [
         1: .stringMap("matchLabels"),
@@ -44,6 +48,12 @@ enum KubeProtobufSchema {
         20: .repeatedMessage("initContainers", container),
     ]
     static let podTemplate: Message = [1: .message("metadata", objectMeta), 2: .message("spec", podSpec)]
+    static let jobSpec: Message = [
+        1: .pointerInteger("parallelism"), 2: .pointerInteger("completions"), 3: .pointerInteger("activeDeadlineSeconds"),
+        4: .message("selector", labelSelector), 5: .bool("manualSelector"), 6: .message("template", podTemplate), 7: .pointerInteger("backoffLimit"),
+        8: .pointerInteger("ttlSecondsAfterFinished"), 9: .string("completionMode"), 10: .bool("suspend"), 12: .pointerInteger("backoffLimitPerIndex"),
+        13: .pointerInteger("maxFailedIndexes"), 14: .string("podReplacementPolicy"), 15: .string("managedBy"),
+    ]
 
     /// The top-level message of each kind, keyed by kind.
     static let kinds: [String: Message] = [
@@ -61,14 +71,15 @@ enum KubeProtobufSchema {
                     9: .pointerInteger("progressDeadlineSeconds"),
                 ]),
         ],
-        "Job": [
+        "Job": [1: .message("metadata", objectMeta), 2: .message("spec", jobSpec)],
+        "CronJob": [
             1: .message("metadata", objectMeta),
             2: .message(
                 "spec",
                 [
-                    1: .pointerInteger("parallelism"), 2: .pointerInteger("completions"), 3: .pointerInteger("activeDeadlineSeconds"),
-                    4: .message("selector", labelSelector),
-                    6: .message("template", podTemplate), 7: .pointerInteger("backoffLimit"),
+                    1: .string("schedule"), 8: .string("timeZone"), 2: .pointerInteger("startingDeadlineSeconds"), 3: .string("concurrencyPolicy"),
+                    4: .bool("suspend"), 5: .message("jobTemplate", [1: .message("metadata", objectMeta), 2: .message("spec", jobSpec)]),
+                    6: .pointerInteger("successfulJobsHistoryLimit"), 7: .pointerInteger("failedJobsHistoryLimit"),
                 ]),
         ],
         "Service": [

@@ -88,5 +88,20 @@ enum AppsResources {
             if job["spec"]["template"]["spec"]["restartPolicy"].isNull { job["spec"]["template"]["spec"]["restartPolicy"] = "Never" }
             PodSpecRules.defaultTemplate(&job)
         },
-        validate: { job, validator in PodSpecRules.validateWorkload(job, &validator, restartPolicies: ["OnFailure", "Never"], selectorRequired: false) })
+        validate: { job, validator in
+            PodSpecRules.validateWorkload(job, &validator, restartPolicies: ["OnFailure", "Never"], selectorRequired: false)
+            validateJobCounts(job["spec"], "spec", &validator)
+        })
+
+    /// Job counts (also a CronJob's job template): none negative, a deadline positive.
+    static func validateJobCounts(_ spec: JSON, _ path: String, _ validator: inout Validator) {
+        for field in ["completions", "parallelism", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"] {
+            validator.integer(spec[field], "\(path).\(field)", in: 0...Int64(Int32.max))
+        }
+        validator.integer(spec["activeDeadlineSeconds"], "\(path).activeDeadlineSeconds", in: 1...Int64.max)
+        validator.string(spec["completionMode"], "\(path).completionMode", oneOf: ["NonIndexed", "Indexed"])
+        if spec["completionMode"].string == "Indexed", spec["completions"].isNull {
+            validator.fail("\(path).completions", "Required value: when completion mode is Indexed")
+        }
+    }
 }

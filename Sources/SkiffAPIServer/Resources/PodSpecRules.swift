@@ -68,32 +68,45 @@ enum PodSpecRules {
 
     /// A template-owning workload: selector required and matching the template's labels.
     static func validateWorkload(_ object: JSON, _ validator: inout Validator, restartPolicies: [String] = ["Always"], selectorRequired: Bool = true) {
-        let spec = object["spec"]
-        guard spec.object != nil else { return validator.fail("spec", "Required value") }
-        validator.integer(spec["replicas"], "spec.replicas", in: 0...Int64(Int32.max))
+        validateWorkloadSpec(object["spec"], "spec", &validator, restartPolicies: restartPolicies, selectorRequired: selectorRequired)
+    }
+
+    /// The rules of `validateWorkload` for a spec at `path` (a CronJob's `spec.jobTemplate.spec`).
+    static func validateWorkloadSpec(
+        _ spec: JSON, _ path: String, _ validator: inout Validator, restartPolicies: [String] = ["Always"], selectorRequired: Bool = true
+    ) {
+        guard spec.object != nil else { return validator.fail(path, "Required value") }
+        validator.integer(spec["replicas"], "\(path).replicas", in: 0...Int64(Int32.max))
         let template = spec["template"]
-        validator.stringMap(template["metadata"]["labels"], "spec.template.metadata.labels", labels: true)
+        validator.stringMap(template["metadata"]["labels"], "\(path).template.metadata.labels", labels: true)
         if spec["selector"].isNull {
-            if selectorRequired { validator.fail("spec.selector", "Required value") }
+            if selectorRequired { validator.fail("\(path).selector", "Required value") }
         } else {
             do {
                 let selector = try LabelSelector(object: spec["selector"])
                 if selector.isEmpty {
-                    validator.fail("spec.selector", "Invalid value: empty selector is invalid for deployment")
+                    validator.fail("\(path).selector", "Invalid value: empty selector is invalid for deployment")
                 } else if !selector.matches(template["metadata"]["labels"].stringMap) {
-                    validator.fail("spec.template.metadata.labels", "Invalid value: `selector` does not match template `labels`")
+                    validator.fail("\(path).template.metadata.labels", "Invalid value: `selector` does not match template `labels`")
                 }
             } catch {
-                validator.fail("spec.selector", "Invalid value: \(error.message)")
+                validator.fail("\(path).selector", "Invalid value: \(error.message)")
             }
         }
-        validate(template["spec"], "spec.template.spec", &validator, restartPolicies: restartPolicies)
+        validate(template["spec"], "\(path).template.spec", &validator, restartPolicies: restartPolicies)
     }
 
     static func defaultTemplate(_ object: inout JSON) {
-        var spec = object["spec"]["template"]["spec"]
+        var spec = object["spec"]
+        defaultTemplate(inSpec: &spec)
+        object["spec"] = spec
+    }
+
+    /// Pod defaults for `spec.template.spec` of a workload spec (or a CronJob's job template spec).
+    static func defaultTemplate(inSpec workload: inout JSON) {
+        var spec = workload["template"]["spec"]
         guard spec.object != nil else { return }
         applyDefaults(&spec)
-        object["spec"]["template"]["spec"] = spec
+        workload["template"]["spec"] = spec
     }
 }

@@ -15,7 +15,7 @@ public struct ResourceRegistry: Sendable {
     public static let standard = ResourceRegistry(definitions: [
         CoreResources.namespace, CoreResources.node, CoreResources.pod, CoreResources.service, CoreResources.endpoints,
         CoreResources.event, CoreResources.configMap, CoreResources.secret,
-        AppsResources.deployment, AppsResources.replicaSet, AppsResources.daemonSet, AppsResources.job,
+        AppsResources.deployment, AppsResources.replicaSet, AppsResources.daemonSet, AppsResources.job, AppsResources.cronJob,
         ClusterResources.lease, ClusterResources.endpointSlice, ClusterResources.nodeMetrics, ClusterResources.podMetrics,
     ])
 
