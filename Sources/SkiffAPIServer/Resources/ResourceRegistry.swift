@@ -16,6 +16,7 @@ public struct ResourceRegistry: Sendable {
         CoreResources.namespace, CoreResources.node, CoreResources.pod, CoreResources.service, CoreResources.endpoints,
         CoreResources.event, CoreResources.configMap, CoreResources.secret,
         AppsResources.deployment, AppsResources.replicaSet, AppsResources.daemonSet, AppsResources.job, AppsResources.cronJob,
+        AppsResources.statefulSet, AppsResources.controllerRevision,
         ClusterResources.lease, ClusterResources.endpointSlice, ClusterResources.nodeMetrics, ClusterResources.podMetrics,
     ])
 
