@@ -39,4 +39,30 @@ import Testing
         #expect(invalid.stderr.contains("spec.schedule: Invalid value: \"61 * * * *\""), "\(invalid.stderr)")
         #expect(try await server.kubectl("get", "cronjob", "bad").status != 0)
     }
+
+    @Test("kubectl autoscale posts an autoscaling/v1 HPA that kubectl get hpa shows through v2 with its targets")
+    func autoscale() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.stop() }
+        expectSuccess(try await server.kubectl("create", "deployment", "web", "--image=nginx", "--replicas=0"))
+        let autoscaled = try await server.kubectl("autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=5")
+        #expect(autoscaled.stdout == "horizontalpodautoscaler.autoscaling/web autoscaled\n", "\(autoscaled.stderr)")
+        let rows = Self.table(try await server.kubectl("get", "hpa").stdout)
+        #expect(rows.first == ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"])
+        #expect(rows.last.map { Array($0.prefix(6)) } == ["web", "Deployment/web", "cpu: <unknown>/50%", "1", "5", "0"])
+        let asV2 = try await server.kubectl("get", "hpa", "web", "-o", "jsonpath={.apiVersion} {.spec.metrics[0].resource.target.averageUtilization}")
+        #expect(asV2.stdout == "autoscaling/v2 50")
+        let asV1 = try await server.kubectl("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-o", "jsonpath={.apiVersion} {.spec.targetCPUUtilizationPercentage}")
+        #expect(asV1.stdout == "autoscaling/v1 50")
+        let invalid = try await server.kubectl(
+            "create", "-f", "-",
+            input: """
+                apiVersion: autoscaling/v2
+                kind: HorizontalPodAutoscaler
+                metadata: {name: bad}
+                spec: {scaleTargetRef: {kind: Deployment, name: web}, minReplicas: 3, maxReplicas: 2}
+                """)
+        #expect(invalid.status != 0)
+        #expect(invalid.stderr.contains("spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`"), "\(invalid.stderr)")
+    }
 }

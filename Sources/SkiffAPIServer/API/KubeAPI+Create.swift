@@ -108,7 +108,7 @@ extension KubeAPI {
         let key = definition.key(namespace: metadata["namespace"].string, name: name)
         let revision: Int64
         do {
-            revision = try await store.create(key, value: Self.encodeForStore(object))
+            revision = try await store.create(key, value: Self.encodeForStore(object, as: definition))
         } catch {
             if let podCIDR { await settlePodCIDR(podCIDR, node: object, revision: nil) }
             throw Self.map(error, definition, name: name)

@@ -97,7 +97,7 @@ extension KubeAPI {
     private func storeUpdate(_ object: JSON, key: String, stored: KeyValue, definition: ResourceDefinition) async throws -> JSON {
         do {
             var updated = object
-            let revision = try await store.update(key, value: Self.encodeForStore(object), expectedRevision: stored.modRevision)
+            let revision = try await store.update(key, value: Self.encodeForStore(object, as: definition), expectedRevision: stored.modRevision)
             updated["metadata"]["resourceVersion"] = .string(String(revision))
             return updated
         } catch {
@@ -125,7 +125,7 @@ extension KubeAPI {
         let items = try await store.list(prefix: target.definition.prefix(namespace: target.namespace), startAfter: nil, limit: nil, revision: nil)
         var deleted: [JSON] = []
         for stored in items.items {
-            let object = try decode(stored)
+            let object = try decode(stored, as: target.definition)
             guard selection.matches(object) else { continue }
             let one = Target(
                 definition: target.definition, namespace: object["metadata"]["namespace"].string, name: object["metadata"]["name"].string, subresource: nil)

@@ -17,6 +17,20 @@ extension KubeAPI {
         return object
     }
 
+    /// A stored object as `definition`'s version shows it.
+    func decode(_ stored: KeyValue, as definition: ResourceDefinition) throws -> JSON {
+        definition.fromStorage(try decode(stored))
+    }
+
+    func decode(_ bytes: [UInt8], revision: Int64, as definition: ResourceDefinition) throws -> JSON {
+        definition.fromStorage(try decode(bytes, revision: revision))
+    }
+
+    /// The stored bytes of an object of `definition`'s version.
+    static func encodeForStore(_ object: JSON, as definition: ResourceDefinition) -> [UInt8] {
+        encodeForStore(definition.toStorage(object))
+    }
+
     static func encodeForStore(_ object: JSON) -> [UInt8] {
         var copy = object
         copy["metadata"]["resourceVersion"] = .null
@@ -46,7 +60,7 @@ extension KubeAPI {
         guard let stored = try await storeGet(target.definition.key(namespace: target.namespace, name: name)) else {
             throw APIError.notFound(target.definition.naming, name: name)
         }
-        return (stored, try decode(stored))
+        return (stored, try decode(stored, as: target.definition))
     }
 
     /// Parses a request body: JSON, YAML (`application/yaml`, `application/apply-patch+yaml`) or

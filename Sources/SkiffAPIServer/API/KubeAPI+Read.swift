@@ -95,7 +95,7 @@ extension KubeAPI {
             revision = page.revision
             var stoppedEarly = false
             for (index, stored) in page.items.enumerated() {
-                let object = try decode(stored)
+                let object = try decode(stored, as: target.definition)
                 guard selection.matches(object) else { continue }
                 items.append(object)
                 if let limit, items.count == limit {

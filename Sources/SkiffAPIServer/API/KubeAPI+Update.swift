@@ -134,7 +134,7 @@ extension KubeAPI {
             return next
         }
         do {
-            let revision = try await store.update(key, value: Self.encodeForStore(next), expectedRevision: stored.modRevision)
+            let revision = try await store.update(key, value: Self.encodeForStore(next, as: definition), expectedRevision: stored.modRevision)
             next["metadata"]["resourceVersion"] = .string(String(revision))
             if definition.kind == "Node" { podCIDRStored(current: current, next: next, revision: revision) }
             return next

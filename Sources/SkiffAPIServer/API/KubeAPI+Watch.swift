@@ -49,7 +49,7 @@ extension KubeAPI {
         let after: Int64
         if requested.isEmpty || requested == "0" {
             let current = try await store.list(prefix: prefix, startAfter: nil, limit: nil, revision: nil)
-            initial = try current.items.map(decode).filter(selection.matches)
+            initial = try current.items.map { try decode($0, as: definition) }.filter(selection.matches)
             after = current.revision
         } else {
             guard let revision = Int64(requested), revision >= 0 else {
@@ -104,7 +104,7 @@ extension KubeAPI {
                         try await emit("BOOKMARK", bookmark)
                     case .event(let event):
                         lastRevision = event.revision
-                        guard let (type, object) = try self.watchEvent(event, selection) else { continue }
+                        guard let (type, object) = try self.watchEvent(event, selection, definition) else { continue }
                         try await emit(type, object)
                     }
                 }
@@ -123,8 +123,8 @@ extension KubeAPI {
     }
 
     /// Maps a store event to a watch event, turning selector transitions into ADDED/DELETED.
-    func watchEvent(_ event: StoreEvent, _ selection: Selection) throws -> (String, JSON)? {
-        let object = try decode(event.value, revision: event.revision)
+    func watchEvent(_ event: StoreEvent, _ selection: Selection, _ definition: ResourceDefinition) throws -> (String, JSON)? {
+        let object = try decode(event.value, revision: event.revision, as: definition)
         switch event.kind {
         case .created:
             return selection.matches(object) ? ("ADDED", object) : nil
@@ -132,7 +132,7 @@ extension KubeAPI {
             return selection.matches(object) ? ("DELETED", object) : nil
         case .updated:
             let matchesNow = selection.matches(object)
-            let matchedBefore = try event.previousValue.map { try selection.matches(decode($0, revision: event.revision)) } ?? false
+            let matchedBefore = try event.previousValue.map { try selection.matches(decode($0, revision: event.revision, as: definition)) } ?? false
             switch (matchedBefore, matchesNow) {
             case (true, true): return ("MODIFIED", object)
             case (false, true): return ("ADDED", object)

@@ -24,7 +24,7 @@ enum KubeProtobuf {
                 default: break
                 }
             }
-            guard let message = KubeProtobufSchema.kinds[kind] else {
+            guard let message = KubeProtobufSchema.kinds["\(apiVersion)/\(kind)"] ?? KubeProtobufSchema.kinds[kind] else {
                 throw APIError.unsupportedMediaType("application/vnd.kubernetes.protobuf for \(kind) (send JSON)")
             }
             var object = try KubeProtobufSchema.decode(raw, as: message)

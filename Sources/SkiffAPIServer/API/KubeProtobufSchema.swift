@@ -55,7 +55,7 @@ enum KubeProtobufSchema {
         13: .pointerInteger("maxFailedIndexes"), 14: .string("podReplacementPolicy"), 15: .string("managedBy"),
     ]
 
-    /// The top-level message of each kind, keyed by kind.
+    /// The top-level message of each kind, keyed by kind (by `apiVersion/kind` where versions differ).
     static let kinds: [String: Message] = [
         "Namespace": [1: .message("metadata", objectMeta), 2: .message("spec", [1: .repeatedString("finalizers")])],
         "ConfigMap": [1: .message("metadata", objectMeta), 2: .stringMap("data"), 3: .bytesMap("binaryData"), 4: .bool("immutable")],
@@ -80,6 +80,34 @@ enum KubeProtobufSchema {
                     1: .string("schedule"), 8: .string("timeZone"), 2: .pointerInteger("startingDeadlineSeconds"), 3: .string("concurrencyPolicy"),
                     4: .bool("suspend"), 5: .message("jobTemplate", [1: .message("metadata", objectMeta), 2: .message("spec", jobSpec)]),
                     6: .pointerInteger("successfulJobsHistoryLimit"), 7: .pointerInteger("failedJobsHistoryLimit"),
+                ]),
+        ],
+        "autoscaling/v1/HorizontalPodAutoscaler": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec",
+                [
+                    1: .message("scaleTargetRef", [1: .string("kind"), 2: .string("name"), 3: .string("apiVersion")]),
+                    2: .pointerInteger("minReplicas"), 3: .pointerInteger("maxReplicas"), 4: .pointerInteger("targetCPUUtilizationPercentage"),
+                ]),
+        ],
+        "PodDisruptionBudget": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec",
+                [
+                    1: .intOrString("minAvailable"), 2: .message("selector", labelSelector), 3: .intOrString("maxUnavailable"),
+                    4: .string("unhealthyPodEvictionPolicy"),
+                ]),
+        ],
+        // `kubectl drain` evicts through the typed policy client.
+        "Eviction": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "deleteOptions",
+                [
+                    1: .pointerInteger("gracePeriodSeconds"), 2: .message("preconditions", [1: .string("uid"), 2: .string("resourceVersion")]),
+                    3: .bool("orphanDependents"), 4: .string("propagationPolicy"), 5: .repeatedString("dryRun"),
                 ]),
         ],
         "Service": [

@@ -70,7 +70,7 @@ public struct NamespaceController: Service {
     /// namespace is done (gone).
     func empty(_ name: String) async throws -> Bool {
         var remaining: [String: Int] = [:]
-        for definition in api.registry.definitions where definition.namespaced && !definition.readOnly {
+        for definition in api.registry.definitions where definition.namespaced && !definition.readOnly && definition.conversion == nil {
             let items = try await api.store.list(prefix: definition.prefix(namespace: name), startAfter: nil, limit: nil, revision: nil)
             for stored in items.items {
                 remaining[definition.naming.qualifiedPlural, default: 0] += 1

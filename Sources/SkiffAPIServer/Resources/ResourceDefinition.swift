@@ -24,6 +24,10 @@ public struct ResourceDefinition: Sendable {
     public let readOnly: Bool
     public let defaults: @Sendable (inout JSON) -> Void
     public let validate: @Sendable (JSON, inout Validator) -> Void
+    /// Set on a version of a kind that is stored as another version (autoscaling/v1
+    /// HorizontalPodAutoscalers are stored as v2): objects are converted on every store read and
+    /// write, so each version's clients see their own shape of the same objects.
+    public let conversion: VersionConversion?
 
     public init(
         group: String = "", version: String = "v1", kind: String, plural: String, namespaced: Bool = true,
@@ -31,7 +35,7 @@ public struct ResourceDefinition: Sendable {
         nameIsLabel: Bool = false, columns: [TableColumn] = [], selectableFields: [String] = [],
         topLevelFields: Set<String> = ["spec", "status"], readOnly: Bool = false, leadingNameColumn: Bool = true,
         defaults: @escaping @Sendable (inout JSON) -> Void = { _ in },
-        validate: @escaping @Sendable (JSON, inout Validator) -> Void = { _, _ in }
+        validate: @escaping @Sendable (JSON, inout Validator) -> Void = { _, _ in }, conversion: VersionConversion? = nil
     ) {
         naming = ResourceNaming(group: group, version: version, kind: kind, plural: plural)
         singular = kind.lowercased()
@@ -47,7 +51,14 @@ public struct ResourceDefinition: Sendable {
         self.readOnly = readOnly
         self.defaults = defaults
         self.validate = validate
+        self.conversion = conversion
     }
+
+    /// The object as stored (the storage version's shape).
+    func toStorage(_ object: JSON) -> JSON { conversion?.toStorage(object) ?? object }
+
+    /// A stored object in this version's shape.
+    func fromStorage(_ object: JSON) -> JSON { conversion?.fromStorage(object) ?? object }
 
     public var plural: String { naming.plural }
     public var kind: String { naming.kind }
@@ -68,5 +79,16 @@ public struct ResourceDefinition: Sendable {
 
     var verbs: [String] {
         readOnly ? ["get", "list"] : ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+    }
+}
+
+/// How a served version's objects map to and from the stored version's.
+public struct VersionConversion: Sendable {
+    public let toStorage: @Sendable (JSON) -> JSON
+    public let fromStorage: @Sendable (JSON) -> JSON
+
+    public init(toStorage: @escaping @Sendable (JSON) -> JSON, fromStorage: @escaping @Sendable (JSON) -> JSON) {
+        self.toStorage = toStorage
+        self.fromStorage = fromStorage
     }
 }

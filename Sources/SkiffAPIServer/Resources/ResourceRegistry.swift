@@ -17,6 +17,8 @@ public struct ResourceRegistry: Sendable {
         CoreResources.event, CoreResources.configMap, CoreResources.secret,
         AppsResources.deployment, AppsResources.replicaSet, AppsResources.daemonSet, AppsResources.job, AppsResources.cronJob,
         AppsResources.statefulSet, AppsResources.controllerRevision,
+        // v2 first: the preferred (and stored) version.
+        AutoscalingResources.horizontalPodAutoscaler, AutoscalingResources.horizontalPodAutoscalerV1,
         ClusterResources.lease, ClusterResources.endpointSlice, ClusterResources.nodeMetrics, ClusterResources.podMetrics,
     ])
 
