@@ -31,6 +31,7 @@ public struct ControlPlane: Sendable {
                 client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
             ServiceLBController(client: client, services: informers.services, nodes: context.informers.nodes, logger: logger),
             HorizontalPodAutoscalerController(context: context),
+            PersistentVolumeController(context: context),
         ]
         // ServiceGroup shuts services down in reverse order: the controllers stop before the
         // informers and the event recorder they use, and all of them before the API they call.

@@ -14,11 +14,15 @@ public struct InProcessSchedulerClient: SchedulerClient {
         self.token = token
     }
 
-    func request(_ method: String, _ path: String, query: [String: String] = [:], body: JSON? = nil) async -> APIResponse {
+    func request(
+        _ method: String, _ path: String, query: [String: String] = [:], body: JSON? = nil, contentType: String = "application/json"
+    ) async
+        -> APIResponse
+    {
         await api.handle(
             APIRequest(
                 method: method, path: path, query: query,
-                headers: ["authorization": "Bearer \(token)", "content-type": "application/json", "accept": "application/json"],
+                headers: ["authorization": "Bearer \(token)", "content-type": contentType, "accept": "application/json"],
                 body: body?.bytes ?? []))
     }
 
@@ -60,6 +64,21 @@ public struct InProcessSchedulerClient: SchedulerClient {
         ]
         let response = await request("POST", "/api/v1/namespaces/\(namespace)/pods/\(name)/binding", body: binding)
         guard response.status == 201 else { throw APIError.internalError("binding failed with \(response.status)") }
+    }
+
+    public func get(_ path: String) async throws -> JSON? {
+        let response = await request("GET", path)
+        if response.status == 404 { return nil }
+        let object = try JSON(parsing: response.bodyBytes)
+        guard response.status == 200 else { throw APIError.internalError("GET \(path) failed with \(response.status): \(object["message"].string ?? "")") }
+        return object
+    }
+
+    public func selectNode(_ node: String, forClaim name: String, namespace: String) async throws {
+        let patch: JSON = ["metadata": ["annotations": JSON.object([PersistentVolumeClaim.selectedNodeAnnotation: .string(node)])]]
+        let response = await request(
+            "PATCH", "/api/v1/namespaces/\(namespace)/persistentvolumeclaims/\(name)", body: patch, contentType: "application/merge-patch+json")
+        guard response.status == 200 else { throw APIError.internalError("annotating claim \(namespace)/\(name) failed with \(response.status)") }
     }
 
     public func createEvent(namespace: String, _ event: JSON) async throws {

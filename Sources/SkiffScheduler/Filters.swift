@@ -3,7 +3,7 @@
 public enum Filters {
     public typealias Filter = @Sendable (PodInfo, NodeInfo) -> String?
 
-    public static let all: [Filter] = [nodeReady, nodeUnschedulable, nodeSelector, taints, resources, hostPorts, antiAffinity]
+    public static let all: [Filter] = [nodeReady, nodeUnschedulable, nodeSelector, volumeNodeAffinity, taints, resources, hostPorts, antiAffinity]
 
     public static let nodeReady: Filter = { _, node in node.ready ? nil : "node(s) were not ready" }
 
@@ -20,6 +20,14 @@ public enum Filters {
         }
         if !pod.requiredNodeTerms.isEmpty && !pod.requiredNodeTerms.contains(where: { $0.matches(labels: node.labels, nodeName: node.name) }) {
             return "node(s) didn't match Pod's node affinity/selector"
+        }
+        return nil
+    }
+
+    /// A bound PersistentVolume that lives on some nodes only (a local directory) pins its pods there.
+    public static let volumeNodeAffinity: Filter = { pod, node in
+        for terms in pod.volumeNodeTerms where !terms.contains(where: { $0.matches(labels: node.labels, nodeName: node.name) }) {
+            return "node(s) had volume node affinity conflict"
         }
         return nil
     }

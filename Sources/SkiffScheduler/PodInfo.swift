@@ -19,6 +19,10 @@ public struct PodInfo: Sendable {
     public let ownerUID: String?
     public let schedulerName: String
     public let terminating: Bool
+    /// The PersistentVolumeClaims its volumes name.
+    public let claimNames: [String]
+    /// For each bound volume with node affinity, its ORed terms: the node must match one of each.
+    var volumeNodeTerms: [[NodeSelectorTerm]] = []
 
     public var key: String { "\(namespace)/\(name)" }
 
@@ -62,6 +66,7 @@ public struct PodInfo: Sendable {
             ?? metadata["ownerReferences"][0]["uid"].string
         schedulerName = spec["schedulerName"].string ?? "default-scheduler"
         terminating = !metadata["deletionTimestamp"].isNull
+        claimNames = (spec["volumes"].array ?? []).compactMap { $0["persistentVolumeClaim"]["claimName"].string }
     }
 }
 
@@ -82,7 +87,7 @@ public struct NodeSelectorTerm: Sendable {
     let labelExpressions: [Expression]
     let fieldExpressions: [Expression]
 
-    init(_ term: JSON) {
+    public init(_ term: JSON) {
         func parse(_ list: JSON) -> [Expression] {
             (list.array ?? []).map {
                 Expression(key: $0["key"].string ?? "", op: $0["operator"].string ?? "", values: ($0["values"].array ?? []).compactMap(\.string))

@@ -20,8 +20,13 @@ public struct SchedulerService: Sendable {
     enum Change: Sendable {
         case pod(type: String, object: JSON)
         case node(type: String, object: JSON)
+        /// Time to retry pods waiting on their volumes' claims (the scheduler watches no claims).
+        case volumeRetry
         case ended
     }
+
+    /// How often pods kept pending by their claims are tried again.
+    static let volumeRetryInterval: Duration = .seconds(2)
 
     /// Runs until cancelled, relisting whenever a watch ends (for example after a 410).
     public func run() async {
@@ -58,6 +63,12 @@ public struct SchedulerService: Sendable {
                 for await event in podEvents { inbox.post(.pod(type: event.type, object: event.object)) }
                 inbox.post(.ended)
             }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: Self.volumeRetryInterval)
+                    inbox.post(.volumeRetry)
+                }
+            }
             // Everything that arrived while the last round ran is applied before the next one,
             // so a burst of new pods is decided in one round and their writes share commits.
             for await (changes, _) in inbox.batches {
@@ -77,6 +88,8 @@ public struct SchedulerService: Sendable {
                     case .pod(let type, let object):
                         guard type == "ADDED" || type == "MODIFIED" || type == "DELETED" else { continue }
                         state.observe(pod: PodInfo(object), deleted: type == "DELETED")
+                    case .volumeRetry:
+                        for (key, pod) in state.pending where !pod.claimNames.isEmpty && state.unschedulable[key] != nil { state.active.insert(key) }
                     }
                 }
                 try await scheduleRound(&state)
@@ -149,21 +162,37 @@ public struct SchedulerService: Sendable {
         guard !candidates.isEmpty else { return }
         await withTaskGroup(of: BindingOutcome.self) { bindings in
             var inFlight = 0
-            for pod in candidates {
+            for candidate in candidates {
+                var pod = candidate
+                var claimsAwaitingNode: [String] = []
+                if !pod.claimNames.isEmpty {
+                    switch await VolumeBinding(client: client).resolve(pod) {
+                    case .unschedulable(let message):
+                        reportUnschedulable(pod, message, &state)
+                        continue
+                    case .ready(let terms, let awaiting):
+                        pod.volumeNodeTerms = terms
+                        claimsAwaitingNode = awaiting
+                    }
+                }
                 switch state.scheduler.schedule(pod) {
                 case .bind(let node):
                     state.forget(pod.key)
                     await makeRoom(in: &bindings, inFlight: &inFlight, &state)
-                    bindings.addTask { await bind(pod, node: node) }
+                    bindings.addTask { [pod] in await bind(pod, node: node, claimsAwaitingNode: claimsAwaitingNode) }
                 case .unschedulable(let message):
-                    if state.unschedulable[pod.key] != message {
-                        state.unschedulable[pod.key] = message
-                        events.record(namespace: pod.namespace, Self.event(pod, reason: "FailedScheduling", type: "Warning", message: message))
-                    }
+                    reportUnschedulable(pod, message, &state)
                 }
             }
             for await outcome in bindings { forgetIfFailed(outcome, &state) }
         }
+    }
+
+    /// Keeps the pod pending, with a FailedScheduling event when the reason is new.
+    func reportUnschedulable(_ pod: PodInfo, _ message: String, _ state: inout State) {
+        guard state.unschedulable[pod.key] != message else { return }
+        state.unschedulable[pod.key] = message
+        events.record(namespace: pod.namespace, Self.event(pod, reason: "FailedScheduling", type: "Warning", message: message))
     }
 
     /// Waits for a binding to finish if `bindingsInFlight` are running, then counts the next one.
@@ -175,8 +204,10 @@ public struct SchedulerService: Sendable {
         inFlight += 1
     }
 
-    func bind(_ pod: PodInfo, node: String) async -> BindingOutcome {
+    func bind(_ pod: PodInfo, node: String, claimsAwaitingNode: [String] = []) async -> BindingOutcome {
         do {
+            // The claims learn their node first, so the provisioner can make their volumes there.
+            for claim in claimsAwaitingNode { try await client.selectNode(node, forClaim: claim, namespace: pod.namespace) }
             try await client.bind(namespace: pod.namespace, name: pod.name, uid: pod.uid, node: node)
         } catch {
             return BindingOutcome(pod: pod, node: node, error: error)

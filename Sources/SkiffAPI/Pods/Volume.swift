@@ -16,6 +16,8 @@ public struct Volume: Sendable, Equatable, JSONDecodable {
             source = .secret(try ObjectFiles(json: JSONField(json.value["secret"], path: json.path + ".secret"), nameKey: "secretName"))
         } else if let downward = try json.optional("downwardAPI", as: DownwardAPI.self) {
             source = .downwardAPI(downward)
+        } else if let claim = try json.optional("persistentVolumeClaim", as: ClaimSource.self) {
+            source = .persistentVolumeClaim(claim)
         } else {
             let kinds = try json.fields().keys.filter { $0 != "name" }.sorted()
             source = .unsupported(kind: kinds.first ?? "none")
@@ -28,8 +30,21 @@ public struct Volume: Sendable, Equatable, JSONDecodable {
         case configMap(ObjectFiles)
         case secret(ObjectFiles)
         case downwardAPI(DownwardAPI)
+        /// The volume bound to a PersistentVolumeClaim in the pod's namespace.
+        case persistentVolumeClaim(ClaimSource)
         /// Another kind (`projected`, `persistentVolumeClaim`...), named by its field.
         case unsupported(kind: String)
+    }
+
+    /// `persistentVolumeClaim`: which claim, and whether the pod may only read it.
+    public struct ClaimSource: Sendable, Equatable, JSONDecodable {
+        public let claimName: String
+        public let readOnly: Bool
+
+        public init(json: JSONField) throws(JSONShapeError) {
+            claimName = try json.required("claimName")
+            readOnly = try json.field("readOnly", default: false)
+        }
     }
 
     /// A scratch directory that lives as long as the pod; `Memory` makes it a tmpfs.

@@ -61,13 +61,43 @@ struct VolumeManager: Sendable {
                 }
                 try writeFiles(directory: directory, data: data, items: nil, defaultMode: Int(downward.defaultMode))
                 paths[name] = directory
+            case .persistentVolumeClaim(let claim):
+                paths[name] = try await claimedDirectory(claim.claimName, namespace: pod.namespace, volume: name)
             case .unsupported(let kind):
                 throw VolumeError(
                     reason: "FailedMount",
-                    message: "volume \(name): \(kind) volumes are not supported (only emptyDir, hostPath, configMap, secret and downwardAPI)")
+                    message:
+                        "volume \(name): \(kind) volumes are not supported (only emptyDir, hostPath, configMap, secret, downwardAPI and persistentVolumeClaim)"
+                )
             }
         }
         return paths
+    }
+
+    /// The directory of the volume bound to a claim: the PersistentVolume's hostPath or local
+    /// path, created if missing (a provisioned volume's directory is made on first use). Until
+    /// the claim is bound the pod waits, as kubelet's volume manager does.
+    func claimedDirectory(_ claimName: String, namespace: String, volume: String) async throws -> String {
+        let claim: PersistentVolumeClaim
+        do {
+            claim = try PersistentVolumeClaim(json: try await client.get("/api/v1/namespaces/\(namespace)/persistentvolumeclaims/\(claimName)"))
+        } catch let error as APIClientError where error.isNotFound {
+            throw VolumeError(reason: "FailedMount", message: "persistentvolumeclaim \"\(claimName)\" not found")
+        }
+        guard claim.isBound, let volumeName = claim.volumeName else {
+            throw VolumeError(reason: "FailedMount", message: "volume \(volume): persistentvolumeclaim \"\(claimName)\" is not bound yet")
+        }
+        let persistentVolume: PersistentVolume
+        do {
+            persistentVolume = try PersistentVolume(json: try await client.get("/api/v1/persistentvolumes/\(volumeName)"))
+        } catch let error as APIClientError where error.isNotFound {
+            throw VolumeError(reason: "FailedMount", message: "persistentvolume \"\(volumeName)\" not found")
+        }
+        guard let path = persistentVolume.path else {
+            throw VolumeError(reason: "FailedMount", message: "persistentvolume \"\(volumeName)\": only hostPath and local volumes can be mounted here")
+        }
+        _ = try FileSystem.makeDirectories(path, mode: 0o777)
+        return path
     }
 
     /// A ConfigMap's or Secret's keys as files; an optional one that is missing gives an empty directory.
