@@ -16,7 +16,14 @@ public struct ControlPlane: Sendable {
     public let services: [any Service]
     public let credentials: Credentials
 
-    public static func make(configuration: APIServerConfiguration, store: any Store, logger: Logger) async throws -> ControlPlane {
+    /// kube-controller-manager's `--terminated-pod-gc-threshold` default.
+    public static let defaultTerminatedPodGCThreshold = PodGCController.defaultTerminatedPodThreshold
+
+    /// `terminatedPodGCThreshold` is kube-controller-manager's `--terminated-pod-gc-threshold`.
+    public static func make(
+        configuration: APIServerConfiguration, store: any Store, logger: Logger,
+        terminatedPodGCThreshold: Int = defaultTerminatedPodGCThreshold
+    ) async throws -> ControlPlane {
         let server = try await APIServer.make(configuration: configuration, store: store, logger: logger)
         let api = server.api
         let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: server.credentials.adminToken), logger: logger)
@@ -33,15 +40,22 @@ public struct ControlPlane: Sendable {
             HorizontalPodAutoscalerController(context: context),
             PersistentVolumeController(context: context),
         ]
+        // The garbage collector follows every kind through its own informers; pod GC shares
+        // the pods and nodes ones.
+        let lifecycleControllers: [any Service] = [
+            GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
+            PodGCController(
+                client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
+                terminatedPodThreshold: terminatedPodGCThreshold),
+        ]
         // ServiceGroup shuts services down in reverse order: the controllers stop before the
         // informers and the event recorder they use, and all of them before the API they call.
         return ControlPlane(
             api: api,
             services: server.services + [
                 SchedulerRunner(scheduler: scheduler),
-                GarbageCollector(api: api, logger: logger), NamespaceController(api: api, logger: logger),
                 NodeIPAMController(api: api, logger: logger), context.recorder,
-            ] + context.informers.runnables + controllers,
+            ] + context.informers.runnables + controllers + lifecycleControllers,
             credentials: server.credentials)
     }
 

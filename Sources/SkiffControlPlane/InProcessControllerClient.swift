@@ -76,28 +76,48 @@ public struct InProcessControllerClient: ControllerClient {
 
     public func get(_ resource: APIResource, namespace: String, name: String) async throws -> JSON? {
         try await api.getInProcess(
-            group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: namespace, name: name)
+            group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource,
+            namespace: Self.scope(namespace), name: name)
     }
 
     public func create(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
         try await api.createInProcess(
-            object, group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace, fieldManager: fieldManager)
+            object, group: resource.group, version: resource.version, plural: resource.plural, namespace: Self.scope(namespace),
+            fieldManager: fieldManager)
     }
 
     public func update(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
         if resource.subresource == "scale" {
             return try await api.updateScaleInProcess(
-                object, group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace,
+                object, group: resource.group, version: resource.version, plural: resource.plural, namespace: Self.scope(namespace),
                 name: object["metadata"]["name"].string ?? "")
         }
         return try await api.updateInProcess(
-            object, group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: namespace,
+            object, group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: Self.scope(namespace),
             fieldManager: fieldManager)
     }
 
-    public func delete(_ resource: APIResource, namespace: String, name: String, uid: String?) async throws {
-        _ = try await api.deleteInProcess(group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace, name: name, uid: uid)
+    public func delete(_ resource: APIResource, namespace: String, name: String, options: DeleteOptions) async throws {
+        _ = try await api.deleteInProcess(
+            group: resource.group, version: resource.version, plural: resource.plural, namespace: Self.scope(namespace), name: name,
+            uid: options.uid, resourceVersion: options.resourceVersion, propagation: options.propagationPolicy ?? .background,
+            gracePeriod: options.gracePeriodSeconds)
     }
+
+    public func finalizeNamespace(_ namespace: JSON) async throws -> JSON {
+        try await api.finalizeNamespaceInProcess(namespace)
+    }
+
+    public func servedResources() async throws -> [ServedResource] {
+        api.registry.definitions.map { definition in
+            ServedResource(
+                resource: APIResource(group: definition.naming.group, version: definition.naming.version, plural: definition.plural),
+                kind: definition.kind, namespaced: definition.namespaced, verbs: Set(definition.verbs))
+        }
+    }
+
+    /// Cluster-scoped objects (nodes, namespaces) are addressed with the namespace "".
+    static func scope(_ namespace: String) -> String? { namespace.isEmpty ? nil : namespace }
 
     public func createEvent(namespace: String, _ event: JSON) async throws {
         _ = try await create(.events, namespace: namespace, event, fieldManager: event["source"]["component"].string ?? "skiff-controllers")

@@ -30,6 +30,9 @@ public struct ServerCommand: AsyncParsableCommand {
     @Option(help: "IPv4 range each node's pod CIDR (a /24) is taken from.")
     var clusterCIDR = PodCIDRAllocator.defaultClusterCIDR
 
+    @Option(help: "Terminated pods kept before the oldest are deleted (0 keeps them all).")
+    var terminatedPodGcThreshold = ControlPlane.defaultTerminatedPodGCThreshold
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -61,7 +64,7 @@ public struct ServerCommand: AsyncParsableCommand {
         let controlPlane = try await ControlPlane.make(
             configuration: APIServerConfiguration(
                 dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR),
-            store: store, logger: logger)
+            store: store, logger: logger, terminatedPodGCThreshold: terminatedPodGcThreshold)
         let group = ServiceGroup(
             configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -183,15 +183,6 @@ import Testing
         #expect(try await api.call("GET", "\(path)/held").status == 404)
     }
 
-    @Test func deletingANamespaceRemovesItsObjects() async throws {
-        let api = try await TestAPI(controllers: true)
-        _ = try await api.call("POST", "/api/v1/namespaces", ["metadata": ["name": "team"]])
-        _ = try await api.call("POST", "/api/v1/namespaces/team/configmaps", ["metadata": ["name": "cfg"]])
-        #expect(try await api.call("DELETE", "/api/v1/namespaces/team").status == 200)
-        #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/team/configmaps/cfg").status == 404 })
-        #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/team").status == 404 })
-    }
-
     @Test func servicesGetAClusterIPAndNodePorts() async throws {
         let api = try await TestAPI()
         let service: JSON = ["metadata": ["name": "web"], "spec": ["type": "NodePort", "selector": ["app": "web"], "ports": [["port": 80]]]]

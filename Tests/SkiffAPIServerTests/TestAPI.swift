@@ -12,7 +12,7 @@ final class TestAPI: Sendable {
     let store: SQLiteStore
     let api: KubeAPI
 
-    /// The garbage collector, namespace controller and node IPAM controller, when a test asked for them.
+    /// The node IPAM controller, when a test asked for it (the other controllers run in SkiffControlPlaneTests).
     let controllers: Task<Void, Never>?
 
     init(controllers: Bool = false, clusterCIDR: String? = nil) async throws {
@@ -26,13 +26,9 @@ final class TestAPI: Sendable {
         self.api = api
         try await api.bootstrap()
         if controllers {
-            let gc = GarbageCollector(api: api, logger: api.logger, retryInterval: .milliseconds(100))
-            let namespaces = NamespaceController(api: api, logger: api.logger, interval: .milliseconds(100))
             let nodeIPAM = NodeIPAMController(api: api, logger: api.logger, interval: .milliseconds(100))
             self.controllers = Task {
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await gc.runOnce() }
-                    group.addTask { try? await namespaces.runOnce() }
                     group.addTask { try? await nodeIPAM.runOnce() }
                 }
             }

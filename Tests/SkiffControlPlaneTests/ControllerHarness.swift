@@ -8,8 +8,9 @@ import SkiffControlPlane
 import SkiffControllers
 import SkiffStore
 
-/// An in-process API over a SQLite store in a temp dir, with the endpoint controllers running
-/// on it through the in-process client, as `skiff server` assembles them.
+/// An in-process API over a SQLite store in a temp dir, with the endpoint controllers (and, when
+/// asked, the lifecycle controllers) running on it through the in-process client, as `skiff
+/// server` assembles them.
 final class ControllerHarness: Sendable {
     static let adminToken = "admin-secret"
     /// What the `kubernetes` Service's endpoints should name.
@@ -27,7 +28,11 @@ final class ControllerHarness: Sendable {
         self.controllers = controllers
     }
 
-    static func start() async throws -> ControllerHarness {
+    /// With `lifecycle`, the garbage collector, namespace controller and pod garbage collector
+    /// run too (pods on a gone node are collected after `orphanGrace`).
+    static func start(lifecycle: Bool = false, terminatedPodThreshold: Int = 12_500, orphanGrace: Duration = .seconds(60)) async throws
+        -> ControllerHarness
+    {
         let directory = NSTemporaryDirectory() + "skiff-controllers-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory + "/state.db")
@@ -45,6 +50,13 @@ final class ControllerHarness: Sendable {
                 EndpointsController(client: client, informers: informers, logger: logger),
                 KubernetesServiceEndpoints(client: client, address: serverAddress, port: { serverPort }, interval: .milliseconds(200), logger: logger),
             ] + informers.runnables + [nodes]
+            + (lifecycle
+                ? [
+                    GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger, recheckInterval: .milliseconds(100)),
+                    PodGCController(
+                        client: client, pods: informers.pods, nodes: nodes, logger: logger, terminatedPodThreshold: terminatedPodThreshold,
+                        orphanGrace: orphanGrace),
+                ] : [])
         let controllers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for service in services { group.addTask { try? await service.run() } }

@@ -14,7 +14,30 @@ final class FakeCluster: ControllerClient {
         var heldSliceEvents: [WatchEvent]? = nil
         var writes: [String] = []
         var events: [JSON] = []
+        /// What discovery answers.
+        var served: [ServedResource] = FakeCluster.standardResources
+        /// Collections whose list and watch answer 404, as a kind the server does not serve.
+        var unserved: Set<String> = []
     }
+
+    static func resource(_ resource: APIResource, _ kind: String, namespaced: Bool = true) -> ServedResource {
+        ServedResource(
+            resource: resource, kind: kind, namespaced: namespaced,
+            verbs: ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"])
+    }
+
+    static let replicaSets = APIResource(group: "apps", plural: "replicasets")
+    static let deployments = APIResource(group: "apps", plural: "deployments")
+    static let configMaps = APIResource(plural: "configmaps")
+    static let widgets = APIResource(group: "example.com", plural: "widgets")
+
+    /// A few built-in kinds and a custom one.
+    static let standardResources: [ServedResource] = [
+        resource(.pods, "Pod"), resource(.services, "Service"), resource(configMaps, "ConfigMap"), resource(.endpointSlices, "EndpointSlice"),
+        resource(.nodes, "Node", namespaced: false), resource(.namespaces, "Namespace", namespaced: false),
+        resource(replicaSets, "ReplicaSet"), resource(deployments, "Deployment"), resource(widgets, "Widget"),
+        ServedResource(resource: .events, kind: "Event", namespaced: true, verbs: ["create", "delete", "get", "list", "watch"]),
+    ]
     let state = Mutex(State())
 
     static func collection(_ resource: APIResource) -> String { resource.collectionPath }
@@ -61,14 +84,26 @@ final class FakeCluster: ControllerClient {
     }
 
     func list(_ path: String) async throws -> JSON {
-        let collection = String(path.split(separator: "?")[0])
-        return state.withLock { state in
-            ["metadata": ["resourceVersion": .string(String(state.revision))], "items": .array(Array((state.objects[collection] ?? [:]).values))]
+        let (collection, namespace) = Self.split(String(path.split(separator: "?")[0]))
+        return try state.withLock { state in
+            if state.unserved.contains(collection) { throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource") }
+            let items = (state.objects[collection] ?? [:]).values.filter { namespace == nil || $0["metadata"]["namespace"].string == namespace }
+            return ["metadata": ["resourceVersion": .string(String(state.revision))], "items": .array(Array(items))]
         }
+    }
+
+    /// `/api/v1/namespaces/NS/pods` → (`/api/v1/pods`, NS); a cluster-wide path → (path, nil).
+    static func split(_ path: String) -> (collection: String, namespace: String?) {
+        var segments = path.split(separator: "/").map(String.init)
+        guard segments.count >= 3, let index = segments.firstIndex(of: "namespaces"), index + 2 < segments.count else { return (path, nil) }
+        let namespace = segments[index + 1]
+        segments.removeSubrange(index...(index + 1))
+        return ("/" + segments.joined(separator: "/"), namespace)
     }
 
     func watch(_ path: String, onEvent: @Sendable (WatchEvent) async throws -> Void) async throws {
         let collection = String(path.split(separator: "?")[0])
+        if state.withLock({ $0.unserved.contains(collection) }) { throw APIError(code: 404, reason: "NotFound", message: "not served") }
         let (events, continuation) = AsyncStream<WatchEvent>.makeStream()
         state.withLock { $0.watchers[collection, default: []].append(continuation) }
         for await event in events { try await onEvent(event) }
@@ -94,22 +129,100 @@ final class FakeCluster: ControllerClient {
     func update(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
         let name = object["metadata"]["name"].string ?? ""
         let current = try await get(resource, namespace: namespace, name: name)
-        guard let current, object["metadata"]["resourceVersion"].isNull || object["metadata"]["resourceVersion"] == current["metadata"]["resourceVersion"]
+        guard let current else { throw APIError(code: 404, reason: "NotFound", message: "gone") }
+        guard object["metadata"]["resourceVersion"].isNull || object["metadata"]["resourceVersion"] == current["metadata"]["resourceVersion"]
         else { throw APIError(code: 409, reason: "Conflict", message: "stale") }
         var next = object
-        next["metadata"]["uid"] = current["metadata"]["uid"]
-        state.withLock { $0.writes.append("update \(resource.plural) \(name)") }
-        put(resource, next)
-        return try await get(resource, namespace: namespace, name: name) ?? next
+        if resource.subresource == "status" {
+            next = current
+            next["status"] = object["status"]
+        }
+        for field in ["uid", "deletionTimestamp", "deletionGracePeriodSeconds", "creationTimestamp"] { next["metadata"][field] = current["metadata"][field] }
+        if resource.plural == "namespaces" { next["spec"]["finalizers"] = current["spec"]["finalizers"] }
+        state.withLock { $0.writes.append("update \(resource.plural)\(resource.subresource.map { "/" + $0 } ?? "") \(name)") }
+        let stored = APIResource(group: resource.group, version: resource.version, plural: resource.plural)
+        if Self.finalized(next, resource: stored) {
+            remove(stored, namespace: namespace, name: name)
+            return next
+        }
+        put(stored, next)
+        return try await get(stored, namespace: namespace, name: name) ?? next
     }
 
-    func delete(_ resource: APIResource, namespace: String, name: String, uid: String?) async throws {
+    /// As the API server: an object with finalizers (or a bound pod not yet stopped) is only
+    /// marked; `propagationPolicy` Orphan and Foreground add their finalizers; grace 0 forces a pod.
+    func delete(_ resource: APIResource, namespace: String, name: String, options: DeleteOptions) async throws {
+        state.withLock { $0.writes.append("delete \(resource.plural) \(name)\(options.gracePeriodSeconds == 0 ? " force" : "")") }
+        guard var current = try await get(resource, namespace: namespace, name: name) else {
+            throw APIError(code: 404, reason: "NotFound", message: "gone")
+        }
+        if let uid = options.uid, uid != current["metadata"]["uid"].string { throw APIError(code: 409, reason: "Conflict", message: "uid precondition") }
+        if let version = options.resourceVersion, .string(version) != current["metadata"]["resourceVersion"] {
+            throw APIError(code: 409, reason: "Conflict", message: "resourceVersion precondition")
+        }
+        let deleting = !current["metadata"]["deletionTimestamp"].isNull
+        var finalizers = current["metadata"]["finalizers"].array ?? []
+        if !deleting, let finalizer = options.propagationPolicy?.finalizer, !finalizers.contains(.string(finalizer)) { finalizers.append(.string(finalizer)) }
+        let phase = current["status"]["phase"].string ?? "Pending"
+        let mustStop = resource == .pods && !(current["spec"]["nodeName"].string ?? "").isEmpty && phase != "Succeeded" && phase != "Failed"
+        let grace = mustStop ? (options.gracePeriodSeconds ?? 30) : 0
+        if resource == .namespaces {
+            if deleting { return }
+            var spec = current["spec"]["finalizers"].array ?? []
+            if !spec.contains("kubernetes") { spec.append("kubernetes") }
+            current["spec"]["finalizers"] = .array(spec)
+            current["status"]["phase"] = "Terminating"
+        } else if deleting {
+            if grace == 0 && finalizers.isEmpty {
+                remove(resource, namespace: namespace, name: name)
+            } else if grace == 0 && resource == .pods && current["metadata"]["deletionGracePeriodSeconds"].int != 0 {
+                current["metadata"]["deletionGracePeriodSeconds"] = 0
+                put(resource, current)
+            }
+            return
+        } else if finalizers.isEmpty && grace == 0 {
+            remove(resource, namespace: namespace, name: name)
+            return
+        }
+        current["metadata"]["finalizers"] = finalizers.isEmpty ? .null : .array(finalizers)
+        current["metadata"]["deletionTimestamp"] = "2026-12-07T00:00:00Z"
+        current["metadata"]["deletionGracePeriodSeconds"] = .int(grace)
+        put(resource, current)
+    }
+
+    func finalizeNamespace(_ namespace: JSON) async throws -> JSON {
+        let name = namespace["metadata"]["name"].string ?? ""
+        guard var current = try await get(.namespaces, namespace: "", name: name) else { throw APIError(code: 404, reason: "NotFound", message: "gone") }
+        guard namespace["metadata"]["resourceVersion"].isNull || namespace["metadata"]["resourceVersion"] == current["metadata"]["resourceVersion"]
+        else { throw APIError(code: 409, reason: "Conflict", message: "stale") }
+        state.withLock { $0.writes.append("finalize namespaces \(name)") }
+        current["spec"]["finalizers"] = namespace["spec"]["finalizers"]
+        if Self.finalized(current, resource: .namespaces) {
+            remove(.namespaces, namespace: "", name: name)
+        } else {
+            put(.namespaces, current)
+        }
+        return current
+    }
+
+    func servedResources() async throws -> [ServedResource] { state.withLock { $0.served } }
+
+    /// Whether a deleted object has nothing holding it any more.
+    static func finalized(_ object: JSON, resource: APIResource) -> Bool {
+        let metadata = object["metadata"]
+        guard !metadata["deletionTimestamp"].isNull, (metadata["finalizers"].array ?? []).isEmpty else { return false }
+        if resource == .pods { return metadata["deletionGracePeriodSeconds"].int == 0 }
+        if resource == .namespaces { return (object["spec"]["finalizers"].array ?? []).isEmpty }
+        return true
+    }
+
+    /// Removes an object as another client's delete would (no checks), and tells the watchers.
+    func remove(_ resource: APIResource, namespace: String, name: String) {
         let removed: JSON? = state.withLock { state in
             state.revision += 1
-            state.writes.append("delete \(resource.plural) \(name)")
             return state.objects[resource.collectionPath]?.removeValue(forKey: "\(namespace)/\(name)")
         }
-        guard var removed else { throw APIError(code: 404, reason: "NotFound", message: "gone") }
+        guard var removed else { return }
         removed["metadata"]["resourceVersion"] = .string(String(state.withLock { $0.revision }))
         deliver(resource, WatchEvent(type: "DELETED", object: removed))
     }

@@ -90,6 +90,53 @@ import Testing
         #expect(try await server.kubectl("get", "pods").stderr.contains("No resources found"))
     }
 
+    /// A Deployment owning a ReplicaSet owning two pods (written by hand, as the workload
+    /// controllers would): the garbage collector cascades through both levels.
+    func createDeploymentChain(_ server: ServerProcess) async throws {
+        let deployment = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              replicas: 0
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers: [{name: c, image: busybox}]
+            """
+        expectSuccess(try await server.kubectl("apply", "-f", "-", input: deployment))
+        let uid = try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.metadata.uid}").stdout
+        let owned = Self.replicaSet.replacingOccurrences(of: "metadata: {name: rs}", with: """
+            metadata:
+              name: rs
+              ownerReferences:
+              - {apiVersion: apps/v1, kind: Deployment, name: web, uid: \(uid), controller: true, blockOwnerDeletion: true}
+            """)
+        expectSuccess(try await server.kubectl("apply", "-f", "-", input: owned))
+        let rsUID = try await server.kubectl("get", "replicaset", "rs", "-o", "jsonpath={.metadata.uid}").stdout
+        expectSuccess(try await server.kubectl("create", "-f", "-", input: Self.ownedPods(uid: rsUID)))
+    }
+
+    @Test("kubectl delete deployment --cascade=foreground removes the ReplicaSet and its pods first; --cascade=orphan keeps the ReplicaSet")
+    func deploymentCascades() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.stop() }
+        try await createDeploymentChain(server)
+        // kubectl waits until the Deployment is gone, which foreground allows only after the chain below it.
+        expectSuccess(try await server.kubectl("delete", "deployment", "web", "--cascade=foreground", "--timeout=20s"))
+        #expect(try await server.kubectl("get", "replicaset", "rs").status != 0)
+        #expect(try await server.kubectl("get", "pods").stderr.contains("No resources found"))
+
+        try await createDeploymentChain(server)
+        expectSuccess(try await server.kubectl("delete", "deployment", "web", "--cascade=orphan"))
+        #expect(try await eventually(server, ["get", "deployment", "web"]) { $0.status != 0 })
+        let kept = try await server.kubectl("get", "replicaset", "rs", "-o", "jsonpath={.metadata.name} owners={.metadata.ownerReferences}")
+        #expect(kept.stdout == "rs owners=")
+        // The pods still belong to the ReplicaSet.
+        #expect(try await server.kubectl("get", "pods", "-o", "jsonpath={.items[*].metadata.ownerReferences[0].name}").stdout == "rs rs")
+    }
+
     @Test("kubectl delete namespace: Terminating, new content refused, removed once its pod is gone")
     func namespaceTermination() async throws {
         let server = try await ServerProcess.start()

@@ -95,7 +95,7 @@ extension KubeAPI {
         definition.defaults(&object)
         if definition.kind == "Namespace" {
             // As Kubernetes' namespace strategy: the namespace controller's finalizer, always.
-            object["spec"]["finalizers"] = [.string(NamespaceController.finalizer)]
+            object["spec"]["finalizers"] = [.string(Self.namespaceFinalizer)]
         }
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }

@@ -15,7 +15,7 @@ extension KubeAPI {
         if let version = options["preconditions"]["resourceVersion"].string, version != String(stored.modRevision) {
             throw APIError.conflict(target.definition.naming, name: target.name ?? "")
         }
-        if target.definition.kind == "Namespace", NamespaceController.undeletable.contains(target.name ?? "") {
+        if target.definition.kind == "Namespace", Self.undeletableNamespaces.contains(target.name ?? "") {
             throw APIError.forbidden("namespaces \"\(target.name ?? "")\" is forbidden: this namespace may not be deleted")
         }
         if request.query["dryRun"] == "All" { return .json(current) }
@@ -46,7 +46,7 @@ extension KubeAPI {
             // The namespace controller empties it, then drops the `kubernetes` finalizer.
             if deleting { return current }
             var spec = (current["spec"]["finalizers"].array ?? []).compactMap(\.string)
-            if !spec.contains(NamespaceController.finalizer) { spec.append(NamespaceController.finalizer) }
+            if !spec.contains(Self.namespaceFinalizer) { spec.append(Self.namespaceFinalizer) }
             var marked = current
             marked["spec"]["finalizers"] = .array(spec.map(JSON.string))
             marked["status"]["phase"] = "Terminating"

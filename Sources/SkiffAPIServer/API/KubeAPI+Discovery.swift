@@ -60,7 +60,7 @@ extension KubeAPI {
         case .log: ("", "v1", "Pod")
         case .exec: ("", "v1", "PodExecOptions")
         case .attach: ("", "v1", "PodAttachOptions")
-        case .status: (definition.naming.group, definition.naming.version, definition.kind)
+        case .status, .finalize: (definition.naming.group, definition.naming.version, definition.kind)
         }
     }
 
@@ -68,6 +68,7 @@ extension KubeAPI {
         switch subresource {
         case .status, .scale: ["get", "patch", "update"]
         case .binding: ["create"]
+        case .finalize: ["update"]
         case .log: ["get"]
         case .exec, .attach: ["create", "get"]
         }

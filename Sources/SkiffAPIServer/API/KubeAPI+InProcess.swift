@@ -71,18 +71,31 @@ extension KubeAPI {
         return try await commit(target, stored: stored, current: current, proposed: checked)
     }
 
-    /// A delete from inside the server, as `DELETE` with background propagation; `uid` is the
-    /// precondition that the object is still the one the caller saw (409 otherwise).
-    /// Returns the object as it was deleted (or marked for deletion).
+    /// A delete from inside the server, as `DELETE` with these DeleteOptions: `uid` and
+    /// `resourceVersion` are preconditions that the object is still the one the caller saw (409
+    /// otherwise), `propagation` says what becomes of its dependents, and `gracePeriod` 0 deletes
+    /// a pod at once (force). Returns the object as it was deleted (or marked for deletion).
     public func deleteInProcess(
-        group: String = "", version: String = "v1", plural: String, namespace: String?, name: String, uid: String? = nil
+        group: String = "", version: String = "v1", plural: String, namespace: String?, name: String, uid: String? = nil,
+        resourceVersion: String? = nil, propagation: PropagationPolicy = .background, gracePeriod: Int64? = nil
     ) async throws -> JSON {
         let target = try parseTarget(group: group, version: version, rest: (namespace.map { ["namespaces", $0, plural] } ?? [plural]) + [name])
         let (stored, current) = try await load(target)
         if let uid, uid != current["metadata"]["uid"].string {
             throw APIError.conflict(target.definition.naming, name: name)
         }
-        return try await deleteObject(target, stored: stored, current: current, gracePeriod: nil)
+        if let resourceVersion, resourceVersion != String(stored.modRevision) {
+            throw APIError.conflict(target.definition.naming, name: name)
+        }
+        return try await deleteObject(target, stored: stored, current: current, gracePeriod: gracePeriod, propagation: propagation)
+    }
+
+    /// `PUT namespaces/NAME/finalize` from inside the server: sets the namespace's
+    /// `spec.finalizers` (the namespace controller drops `kubernetes` once the namespace is empty);
+    /// a `metadata.resourceVersion` in `namespace` must be current. Returns the namespace as stored,
+    /// or as it was last when that removed it.
+    public func finalizeNamespaceInProcess(_ namespace: JSON) async throws -> JSON {
+        try await finalizeNamespace(namespace, name: namespace["metadata"]["name"].string ?? "")
     }
 
     /// A get from inside the server; nil when there is no such object.

@@ -138,6 +138,7 @@ public struct KubeAPI: Sendable {
         case ("POST", nil, nil): return try await create(target, request)
         case ("POST", _?, "binding"): return try await bind(target, request)
         case ("PUT", _?, "scale"): return try await updateScale(target, request, patch: false)
+        case ("PUT", _?, "finalize"): return try await finalize(target, request)
         case ("PATCH", _?, "scale"): return try await updateScale(target, request, patch: true)
         case ("PUT", _?, _): return try await update(target, request)
         case ("PATCH", _?, _): return try await patch(target, request)

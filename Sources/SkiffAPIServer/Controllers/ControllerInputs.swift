@@ -60,18 +60,3 @@ extension ControllerInput {
         }
     }
 }
-
-extension KubeAPI {
-    /// The resource and name a store key belongs to (`/registry/<group>/<plural>/[<ns>/]<name>`).
-    func target(forKey key: String) -> Target? {
-        let parts = key.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard parts.count >= 4, parts[0] == "registry" else { return nil }
-        let group = parts[1] == "core" ? "" : parts[1]
-        guard let definition = registry.definitions.first(where: { $0.naming.group == group && $0.plural == parts[2] }) else { return nil }
-        if definition.namespaced {
-            guard parts.count == 5 else { return nil }
-            return Target(definition: definition, namespace: parts[3], name: parts[4], subresource: nil)
-        }
-        return parts.count == 4 ? Target(definition: definition, namespace: nil, name: parts[3], subresource: nil) : nil
-    }
-}

@@ -3,7 +3,7 @@ import SkiffAPI
 /// core/v1 kinds.
 enum CoreResources {
     static let namespace = ResourceDefinition(
-        kind: "Namespace", plural: "namespaces", namespaced: false, shortNames: ["ns"], subresources: [.status], nameIsLabel: true,
+        kind: "Namespace", plural: "namespaces", namespaced: false, shortNames: ["ns"], subresources: [.status, .finalize], nameIsLabel: true,
         columns: [.text("Status") { $0["status"]["phase"].string ?? "Active" }, .age],
         selectableFields: ["status.phase"],
         defaults: { object in

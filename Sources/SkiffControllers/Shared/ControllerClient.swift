@@ -12,8 +12,55 @@ public protocol ControllerClient: ListWatchClient, EventWriter {
     /// Replaces the object `object` names; its `metadata.resourceVersion`, when set, must still
     /// be current (a 409 Conflict otherwise). Returns it as stored.
     func update(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON
-    /// Deletes the object if it is still the one with `uid` (when given); a 404 is an error too.
-    func delete(_ resource: APIResource, namespace: String, name: String, uid: String?) async throws
+    /// Deletes the object as `DELETE` with `options` (preconditions, propagation, grace); a 404
+    /// is an error too. An object with finalizers (or a pod that must stop first) is only marked.
+    func delete(_ resource: APIResource, namespace: String, name: String, options: DeleteOptions) async throws
+    /// `PUT /api/v1/namespaces/NAME/finalize`: sets `spec.finalizers` of the namespace `namespace`
+    /// names (its `metadata.resourceVersion`, when set, must be current). A deleted namespace
+    /// left without finalizers goes. Returns it as stored (or as it was last).
+    func finalizeNamespace(_ namespace: JSON) async throws -> JSON
+    /// Discovery: every resource type the server serves, with its kind, scope and verbs.
+    func servedResources() async throws -> [ServedResource]
+}
+
+/// `DeleteOptions` a controller sends.
+public struct DeleteOptions: Sendable, Hashable {
+    /// Precondition: the object is still the one with this uid (409 otherwise).
+    public var uid: String?
+    /// Precondition: the object has not changed since this version (409 otherwise).
+    public var resourceVersion: String?
+    /// What becomes of the object's dependents; nil is the server's default (Background).
+    public var propagationPolicy: PropagationPolicy?
+    /// 0 deletes a pod at once instead of waiting for its node to stop it (a force delete).
+    public var gracePeriodSeconds: Int64?
+
+    public init(uid: String? = nil, resourceVersion: String? = nil, propagationPolicy: PropagationPolicy? = nil, gracePeriodSeconds: Int64? = nil) {
+        self.uid = uid
+        self.resourceVersion = resourceVersion
+        self.propagationPolicy = propagationPolicy
+        self.gracePeriodSeconds = gracePeriodSeconds
+    }
+}
+
+/// One resource type as discovery lists it (`GET /api/v1`, `GET /apis/GROUP/VERSION`).
+public struct ServedResource: Sendable, Hashable {
+    public let resource: APIResource
+    public let kind: String
+    public let namespaced: Bool
+    public let verbs: Set<String>
+
+    public init(resource: APIResource, kind: String, namespaced: Bool, verbs: Set<String>) {
+        self.resource = resource
+        self.kind = kind
+        self.namespaced = namespaced
+        self.verbs = verbs
+    }
+
+    /// Whether it can be listed, watched and deleted: what a controller that manages every kind needs.
+    public var isManageable: Bool { verbs.isSuperset(of: ["list", "watch", "delete"]) }
+
+    /// `pods`, `deployments.apps`: how kubectl and the namespace conditions name it.
+    public var qualifiedPlural: String { resource.group.isEmpty ? resource.plural : "\(resource.plural).\(resource.group)" }
 }
 
 /// A resource type as the API addresses it.
@@ -34,10 +81,17 @@ public struct APIResource: Sendable, Hashable {
     public static let services = APIResource(plural: "services")
     public static let serviceStatus = APIResource(plural: "services", subresource: "status")
     public static let nodes = APIResource(plural: "nodes")
+    public static let namespaces = APIResource(plural: "namespaces")
+    public static let namespaceStatus = APIResource(plural: "namespaces", subresource: "status")
     public static let pods = APIResource(plural: "pods")
     public static let endpoints = APIResource(plural: "endpoints")
     public static let events = APIResource(plural: "events")
     public static let endpointSlices = APIResource(group: "discovery.k8s.io", plural: "endpointslices")
+
+    /// The collection in one namespace: `/api/v1/namespaces/NS/pods`.
+    public func collectionPath(namespace: String) -> String {
+        (group.isEmpty ? "/api/\(version)" : "/apis/\(group)/\(version)") + "/namespaces/\(namespace)/\(plural)"
+    }
 
     /// `/api/v1/services` or `/apis/discovery.k8s.io/v1/endpointslices`: the collection across
     /// namespaces, as informers list and watch it.
@@ -48,6 +102,11 @@ public struct APIResource: Sendable, Hashable {
 }
 
 extension ControllerClient {
+    /// Deletes the object if it is still the one with `uid` (when given), with the default propagation.
+    public func delete(_ resource: APIResource, namespace: String, name: String, uid: String?) async throws {
+        try await delete(resource, namespace: namespace, name: name, options: DeleteOptions(uid: uid))
+    }
+
     /// Creates an EndpointSlice (the controller names it with `generateName`).
     public func createEndpointSlice(_ slice: JSON, namespace: String, fieldManager: String) async throws -> JSON {
         try await create(.endpointSlices, namespace: namespace, slice, fieldManager: fieldManager)
