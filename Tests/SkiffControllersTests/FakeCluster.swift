@@ -1,3 +1,4 @@
+import Foundation
 import SkiffAPI
 import SkiffClient
 import Synchronization
@@ -5,14 +6,17 @@ import Synchronization
 @testable import SkiffControllers
 
 /// An API server in memory for the controllers: collections by path, writes counted, and watch
-/// delivery of EndpointSlice changes that a test can hold back, to play a stale informer cache.
+/// delivery of a resource's changes that a test can hold back, to play a stale informer cache.
 final class FakeCluster: ControllerClient {
     struct State {
         var objects: [String: [String: JSON]] = [:]
         var revision = 100
         var watchers: [String: [AsyncStream<WatchEvent>.Continuation]] = [:]
-        var heldSliceEvents: [WatchEvent]? = nil
+        /// By collection path: events held back until released.
+        var held: [String: [WatchEvent]] = [:]
         var writes: [String] = []
+        /// Collection paths whose creates fail with 403 (a quota, say).
+        var refusedCreates: Set<String> = []
         var events: [JSON] = []
         /// What discovery answers.
         var served: [ServedResource] = FakeCluster.standardResources
@@ -58,15 +62,20 @@ final class FakeCluster: ControllerClient {
     }
 
     /// Holds EndpointSlice watch events until `releaseSliceEvents`.
-    func holdSliceEvents() { state.withLock { $0.heldSliceEvents = [] } }
+    func holdSliceEvents() { holdEvents(of: .endpointSlices) }
 
-    func releaseSliceEvents() {
-        let held = state.withLock { state in
-            defer { state.heldSliceEvents = nil }
-            return state.heldSliceEvents ?? []
-        }
-        for event in held { deliver(.endpointSlices, event, force: true) }
+    func releaseSliceEvents() { releaseEvents(of: .endpointSlices) }
+
+    /// Holds the watch events of `resource` until `releaseEvents(of:)`.
+    func holdEvents(of resource: APIResource) { state.withLock { $0.held[resource.collectionPath] = [] } }
+
+    func releaseEvents(of resource: APIResource) {
+        let held = state.withLock { state in state.held.removeValue(forKey: resource.collectionPath) ?? [] }
+        for event in held { deliver(resource, event, force: true) }
     }
+
+    /// Makes creates of `resource` fail with 403 Forbidden (recorded as `refused create …` writes).
+    func refuseCreates(of resource: APIResource) { state.withLock { _ = $0.refusedCreates.insert(resource.collectionPath) } }
 
     var writes: [String] { state.withLock { $0.writes } }
     var warningEvents: [JSON] { state.withLock { $0.events } }
@@ -74,8 +83,8 @@ final class FakeCluster: ControllerClient {
 
     private func deliver(_ resource: APIResource, _ event: WatchEvent, force: Bool = false) {
         let watchers: [AsyncStream<WatchEvent>.Continuation] = state.withLock { state in
-            if !force, resource == .endpointSlices, state.heldSliceEvents != nil {
-                state.heldSliceEvents?.append(event)
+            if !force, state.held[resource.collectionPath] != nil {
+                state.held[resource.collectionPath]?.append(event)
                 return []
             }
             return state.watchers[resource.collectionPath] ?? []
@@ -114,13 +123,27 @@ final class FakeCluster: ControllerClient {
     }
 
     func create(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
+        let refused = state.withLock { state in
+            guard state.refusedCreates.contains(resource.collectionPath) else { return false }
+            state.writes.append("refused create \(resource.plural)")
+            return true
+        }
+        if refused { throw APIError(code: 403, reason: "Forbidden", message: "exceeded quota") }
         var object = object
         object["metadata"]["namespace"] = .string(namespace)
         let name = state.withLock { state in
             object["metadata"]["name"].string ?? ((object["metadata"]["generateName"].string ?? "") + "\(state.revision + 1)")
         }
+        if try await get(resource, namespace: namespace, name: name) != nil {
+            throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural) \"\(name)\" already exists")
+        }
         object["metadata"]["name"] = .string(name)
         object["metadata"]["generateName"] = .null
+        if object["metadata"]["creationTimestamp"].isNull {
+            // A second per write: creation order is what controllers sort by.
+            let second = state.withLock { $0.revision }
+            object["metadata"]["creationTimestamp"] = .string(Timestamp.string(Date(timeIntervalSince1970: 1_800_000_000 + Double(second))))
+        }
         state.withLock { $0.writes.append("create \(resource.plural) \(name)") }
         put(resource, object)
         return try await get(resource, namespace: namespace, name: name) ?? object
