@@ -39,6 +39,8 @@ public struct ControlPlane: Sendable {
             ServiceLBController(client: client, services: informers.services, nodes: context.informers.nodes, logger: logger),
             HorizontalPodAutoscalerController(context: context),
             PersistentVolumeController(context: context),
+            ReplicaSetController(context: context),
+            DeploymentController(context: context),
         ]
         // The garbage collector follows every kind through its own informers; pod GC shares
         // the pods and nodes ones.
