@@ -41,6 +41,7 @@ public struct ControlPlane: Sendable {
             PersistentVolumeController(context: context),
             ReplicaSetController(context: context),
             DeploymentController(context: context),
+            JobController(context: context),
         ]
         // The garbage collector follows every kind through its own informers; pod GC shares
         // the pods and nodes ones.

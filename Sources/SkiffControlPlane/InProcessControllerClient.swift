@@ -89,7 +89,7 @@ public struct InProcessControllerClient: ControllerClient {
     public func update(_ resource: APIResource, namespace: String, _ object: JSON, fieldManager: String) async throws -> JSON {
         if resource.subresource == "scale" {
             return try await api.updateScaleInProcess(
-                object, group: resource.group, version: resource.version, plural: resource.plural, namespace: Self.scope(namespace),
+                object, group: resource.group, version: resource.version, plural: resource.plural, namespace: namespace,
                 name: object["metadata"]["name"].string ?? "")
         }
         return try await api.updateInProcess(

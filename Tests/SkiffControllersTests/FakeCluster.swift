@@ -17,6 +17,8 @@ final class FakeCluster: ControllerClient {
         var writes: [String] = []
         /// Collection paths whose creates fail with 403 (a quota, say).
         var refusedCreates: Set<String> = []
+        /// Every update as written: what the write log names, and the object sent.
+        var updates: [(write: String, object: JSON)] = []
         var events: [JSON] = []
         /// What discovery answers.
         var served: [ServedResource] = FakeCluster.standardResources
@@ -78,6 +80,7 @@ final class FakeCluster: ControllerClient {
     func refuseCreates(of resource: APIResource) { state.withLock { _ = $0.refusedCreates.insert(resource.collectionPath) } }
 
     var writes: [String] { state.withLock { $0.writes } }
+    var updates: [(write: String, object: JSON)] { state.withLock { $0.updates } }
     var warningEvents: [JSON] { state.withLock { $0.events } }
     func objects(_ resource: APIResource) -> [JSON] { state.withLock { Array(($0.objects[resource.collectionPath] ?? [:]).values) } }
 
@@ -162,7 +165,11 @@ final class FakeCluster: ControllerClient {
         }
         for field in ["uid", "deletionTimestamp", "deletionGracePeriodSeconds", "creationTimestamp"] { next["metadata"][field] = current["metadata"][field] }
         if resource.plural == "namespaces" { next["spec"]["finalizers"] = current["spec"]["finalizers"] }
-        state.withLock { $0.writes.append("update \(resource.plural)\(resource.subresource.map { "/" + $0 } ?? "") \(name)") }
+        let write = "update \(resource.plural)\(resource.subresource.map { "/" + $0 } ?? "") \(name)"
+        state.withLock { state in
+            state.writes.append(write)
+            state.updates.append((write, next))
+        }
         let stored = APIResource(group: resource.group, version: resource.version, plural: resource.plural)
         if Self.finalized(next, resource: stored) {
             remove(stored, namespace: namespace, name: name)

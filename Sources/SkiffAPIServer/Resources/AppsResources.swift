@@ -114,7 +114,8 @@ enum AppsResources {
             .text("Selector", priority: 1) { Columns.selector($0["spec"]["selector"]) },
         ],
         defaults: { job in
-            if job["spec"]["completions"].isNull { job["spec"]["completions"] = 1 }
+            // Neither set: one pod, once. Parallelism alone: the work-queue pattern, no completions.
+            if job["spec"]["completions"].isNull && job["spec"]["parallelism"].isNull { job["spec"]["completions"] = 1 }
             if job["spec"]["parallelism"].isNull { job["spec"]["parallelism"] = 1 }
             if job["spec"]["backoffLimit"].isNull { job["spec"]["backoffLimit"] = 6 }
             if job["spec"]["template"]["spec"]["restartPolicy"].isNull { job["spec"]["template"]["spec"]["restartPolicy"] = "Never" }
