@@ -42,6 +42,7 @@ public struct ControlPlane: Sendable {
             ReplicaSetController(context: context),
             DeploymentController(context: context),
             JobController(context: context),
+            DaemonSetController(context: context),
         ]
         // The garbage collector follows every kind through its own informers; pod GC shares
         // the pods and nodes ones.

@@ -1,3 +1,5 @@
+import SkiffAPI
+
 /// The scheduling filters, each returning why a node cannot take the pod (or nil if it can).
 /// Reasons use kube-scheduler's wording so FailedScheduling events read the same.
 public enum Filters {

@@ -1,12 +1,5 @@
 import SkiffAPI
 
-/// A taint on a node.
-public struct Taint: Sendable, Equatable {
-    public let key: String
-    public let value: String
-    public let effect: String
-}
-
 /// A node in the scheduler's snapshot, with what is already placed on it.
 public struct NodeInfo: Sendable {
     public let name: String
@@ -29,9 +22,7 @@ public struct NodeInfo: Sendable {
         labels = node["metadata"]["labels"].stringMap
         ready = (node["status"]["conditions"].array ?? []).contains { $0["type"] == "Ready" && $0["status"] == "True" }
         unschedulable = node["spec"]["unschedulable"].bool ?? false
-        taints = (node["spec"]["taints"].array ?? []).map {
-            Taint(key: $0["key"].string ?? "", value: $0["value"].string ?? "", effect: $0["effect"].string ?? "")
-        }
+        taints = (node["spec"]["taints"].array ?? []).map(Taint.init)
         let allocatable = node["status"]["allocatable"].isNull ? node["status"]["capacity"] : node["status"]["allocatable"]
         allocatableMilliCPU = Quantity(json: allocatable["cpu"])?.milliValue ?? 0
         allocatableMemory = Quantity(json: allocatable["memory"])?.value ?? 0

@@ -55,8 +55,7 @@ public struct PodInfo: Sendable {
         self.memory = memory
         hostPorts = ports
         nodeSelector = spec["nodeSelector"].stringMap
-        requiredNodeTerms = (spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"].array ?? [])
-            .map(NodeSelectorTerm.init)
+        requiredNodeTerms = NodeSelectorTerm.required(inPodSpec: spec)
         tolerations = (spec["tolerations"].array ?? []).map(Toleration.init)
         antiAffinity = (spec["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"].array ?? []).map {
             PodAffinityTerm($0, podNamespace: metadata["namespace"].string ?? "default")
@@ -74,69 +73,6 @@ public struct PodInfo: Sendable {
 public struct HostPort: Sendable, Hashable {
     public let protocolName: String
     public let port: Int64
-}
-
-/// One `nodeSelectorTerms` entry: label expressions and `metadata.name` field expressions.
-public struct NodeSelectorTerm: Sendable {
-    struct Expression: Sendable {
-        let key: String
-        let op: String
-        let values: [String]
-    }
-
-    let labelExpressions: [Expression]
-    let fieldExpressions: [Expression]
-
-    public init(_ term: JSON) {
-        func parse(_ list: JSON) -> [Expression] {
-            (list.array ?? []).map {
-                Expression(key: $0["key"].string ?? "", op: $0["operator"].string ?? "", values: ($0["values"].array ?? []).compactMap(\.string))
-            }
-        }
-        labelExpressions = parse(term["matchExpressions"])
-        fieldExpressions = parse(term["matchFields"])
-    }
-
-    func matches(labels: [String: String], nodeName: String) -> Bool {
-        if labelExpressions.isEmpty && fieldExpressions.isEmpty { return false }
-        for expression in labelExpressions where !Self.evaluate(expression, labels[expression.key]) { return false }
-        for expression in fieldExpressions where !Self.evaluate(expression, expression.key == "metadata.name" ? nodeName : nil) { return false }
-        return true
-    }
-
-    static func evaluate(_ expression: Expression, _ value: String?) -> Bool {
-        switch expression.op {
-        case "In": return value.map(expression.values.contains) ?? false
-        case "NotIn": return value.map { !expression.values.contains($0) } ?? true
-        case "Exists": return value != nil
-        case "DoesNotExist": return value == nil
-        case "Gt", "Lt":
-            guard let value, let number = Int64(value), let bound = expression.values.first.flatMap({ Int64($0) }) else { return false }
-            return expression.op == "Gt" ? number > bound : number < bound
-        default: return false
-        }
-    }
-}
-
-/// A toleration: does it let the pod onto a node with a given taint?
-public struct Toleration: Sendable {
-    let key: String
-    let op: String
-    let value: String
-    let effect: String
-
-    init(_ toleration: JSON) {
-        key = toleration["key"].string ?? ""
-        op = toleration["operator"].string ?? "Equal"
-        value = toleration["value"].string ?? ""
-        effect = toleration["effect"].string ?? ""
-    }
-
-    func tolerates(_ taint: Taint) -> Bool {
-        if !effect.isEmpty && effect != taint.effect { return false }
-        if op == "Exists" { return key.isEmpty || key == taint.key }
-        return key == taint.key && value == taint.value
-    }
 }
 
 /// A required anti-affinity term; only `kubernetes.io/hostname` topology is honoured.

@@ -4,6 +4,8 @@ public struct KubeNode: Sendable, Equatable {
     /// `spec.podCIDRs`, else `spec.podCIDR`; empty until the IPAM controller hands one out.
     public let podCIDRs: [String]
     public let unschedulable: Bool
+    /// `spec.taints`.
+    public let taints: [Taint]
     public let addresses: [NodeAddress]
     /// `status.conditions[type=Ready].status`: "True", "False", "Unknown", or nil before the
     /// node first reported.
@@ -17,6 +19,7 @@ public struct KubeNode: Sendable, Equatable {
         let ranges: [String] = try spec.field("podCIDRs", default: [])
         podCIDRs = ranges.isEmpty ? (single.isEmpty ? [] : [single]) : ranges
         unschedulable = try spec.field("unschedulable", default: false)
+        taints = (spec.value["taints"].array ?? []).map(Taint.init)
         let status = JSONField(try root.field("status", default: JSON.emptyObject), path: "status")
         addresses = try status.field("addresses", default: [])
         let conditions: [PodCondition] = try status.field("conditions", default: [])
@@ -24,6 +27,7 @@ public struct KubeNode: Sendable, Equatable {
     }
 
     public var name: String { metadata.name }
+    public var labels: [String: String] { metadata.labels }
 
     /// Whether the node last said it is Ready.
     public var isReady: Bool { readyStatus == "True" }

@@ -37,6 +37,11 @@ public final class ControllerExpectations: Sendable {
         pending.withLock { $0[key] = Pending(deletions: Set(uids), since: .now) }
     }
 
+    /// Before creating `creations` objects and deleting the objects with `deletions` for `key` in one sync.
+    public func expect(_ key: String, creations: Int, deletions: some Sequence<String>) {
+        pending.withLock { $0[key] = Pending(creations: creations, deletions: Set(deletions), since: .now) }
+    }
+
     /// The informer saw one of `key`'s objects created, or a create failed and never will be.
     public func creationObserved(_ key: String) {
         pending.withLock { pending in pending[key]?.creations -= 1 }
