@@ -26,3 +26,13 @@ public struct ControllerRevision: Sendable, Equatable, KubeObject {
     /// The hash label's value (the name's suffix).
     public var hash: String? { metadata.labels[Self.hashLabel] }
 }
+
+extension ControllerRevision {
+    /// The template this revision recorded (its data without the patch directive).
+    public var template: PodTemplate? {
+        var template = data["spec"]["template"]
+        guard template.object != nil else { return nil }
+        template["$patch"] = .null
+        return try? PodTemplate(json: template)
+    }
+}

@@ -60,9 +60,11 @@ struct ControllerHistory: Sendable {
         throw APIError(code: 409, reason: "Conflict", message: "no free ControllerRevision name for \(owner.metadata.name) after 10 hash collisions")
     }
 
-    /// Deletes the oldest of `others` beyond `limit`, sparing revisions a live pod was made from.
+    /// Deletes the oldest of `others` beyond `limit`, sparing revisions a live pod was made from
+    /// (named in `inUse` by hash, as DaemonSet pods name theirs, or by name, as StatefulSet pods do).
     func truncate(_ others: [ControllerRevision], limit: Int, inUse: Set<String>) async throws {
-        let removable = others.filter { revision in !(revision.hash.map(inUse.contains) ?? false) }.sorted { $0.revision < $1.revision }
+        let removable = others.filter { revision in !inUse.contains(revision.metadata.name) && !(revision.hash.map(inUse.contains) ?? false) }
+            .sorted { $0.revision < $1.revision }
         for revision in removable.prefix(max(0, others.count - max(0, limit))) {
             do {
                 try await client.delete(.controllerRevisions, namespace: revision.metadata.namespace, name: revision.metadata.name, uid: revision.metadata.uid)
