@@ -148,6 +148,7 @@ struct PodDecodingTests {
                     ["name": "creds", "secret": ["secretName": "token", "defaultMode": 0o400]],
                     ["name": "info", "downwardAPI": ["items": [["path": "labels", "fieldRef": ["fieldPath": "metadata.labels"]]]]],
                     ["name": "claim", "persistentVolumeClaim": ["claimName": "data"]],
+                    ["name": "share", "nfs": ["server": "files", "path": "/"]],
                 ]
             ]
         ])
@@ -178,7 +179,12 @@ struct PodDecodingTests {
             return
         }
         #expect(downward.items.first?.fieldPath == "metadata.labels")
-        #expect(sources[5] == .unsupported(kind: "persistentVolumeClaim"))
+        guard case .persistentVolumeClaim(let claim) = sources[5] else {
+            Issue.record("persistentVolumeClaim")
+            return
+        }
+        #expect(claim.claimName == "data" && !claim.readOnly)
+        #expect(sources[6] == .unsupported(kind: "nfs"))
     }
 
     @Test("security contexts: the container's and the pod's, with capabilities and seccomp")
