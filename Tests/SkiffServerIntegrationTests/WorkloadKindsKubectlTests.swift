@@ -65,4 +65,55 @@ import Testing
         #expect(invalid.status != 0)
         #expect(invalid.stderr.contains("spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`"), "\(invalid.stderr)")
     }
+
+    static let nodeAndPod = """
+        apiVersion: v1
+        kind: Node
+        metadata: {name: worker-1}
+        status:
+          conditions: [{type: Ready, status: "True", reason: KubeletReady, message: ok}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-1, labels: {app: web}}
+        spec: {nodeName: worker-1, containers: [{name: web, image: nginx}]}
+        """
+
+    @Test("kubectl drain evicts through pods/eviction: blocked (429) by a PodDisruptionBudget allowing nothing, let through once it allows one")
+    func drainRespectsBudget() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.stop() }
+        // A Node without an agent and a pod bound to it, reported Running and Ready.
+        expectSuccess(try await server.kubectl("create", "-f", "-", input: Self.nodeAndPod))
+        expectSuccess(
+            try await server.kubectl(
+                "patch", "pod", "web-1", "--subresource=status", "--type=merge", "-p",
+                #"{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}"#))
+        let created = try await server.kubectl("create", "pdb", "web", "--selector=app=web", "--min-available=1")
+        #expect(created.stdout == "poddisruptionbudget.policy/web created\n", "\(created.stderr)")
+        expectSuccess(
+            try await server.kubectl(
+                "patch", "pdb", "web", "--subresource=status", "--type=merge", "-p",
+                #"{"status":{"observedGeneration":1,"disruptionsAllowed":0,"currentHealthy":1,"desiredHealthy":1,"expectedPods":1}}"#))
+        let rows = Self.table(try await server.kubectl("get", "pdb").stdout)
+        #expect(rows.first == ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS", "AGE"])
+        #expect(rows.last.map { Array($0.prefix(4)) } == ["web", "1", "N/A", "0"])
+        let blocked = try await server.kubectl("drain", "worker-1", "--ignore-daemonsets", "--force", "--timeout=7s", "-v=6")
+        #expect(blocked.status != 0)
+        #expect(blocked.stderr.contains("POST https://"), "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("/api/v1/namespaces/default/pods/web-1/eviction 429 Too Many Requests"), "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("Cannot evict pod as it would violate the pod's disruption budget."), "\(blocked.stderr)")
+        #expect(try await server.kubectl("get", "pod", "web-1", "-o", "jsonpath={.metadata.deletionTimestamp}").stdout.isEmpty)
+        #expect(try await server.kubectl("get", "node", "worker-1", "-o", "jsonpath={.spec.unschedulable}").stdout == "true")
+        // The budget allows one: the eviction goes through and the pod terminates (its agent,
+        // absent here, would finish it), so drain waits for it and times out.
+        expectSuccess(
+            try await server.kubectl(
+                "patch", "pdb", "web", "--subresource=status", "--type=merge", "-p",
+                #"{"status":{"disruptionsAllowed":1,"currentHealthy":2,"expectedPods":2}}"#))
+        let evicted = try await server.kubectl("drain", "worker-1", "--ignore-daemonsets", "--force", "--timeout=3s", "-v=6")
+        #expect(evicted.stderr.contains("/api/v1/namespaces/default/pods/web-1/eviction 201 Created"), "\(evicted.stderr)")
+        #expect(!(try await server.kubectl("get", "pod", "web-1", "-o", "jsonpath={.metadata.deletionTimestamp}").stdout.isEmpty))
+        #expect(try await server.kubectl("get", "pdb", "web", "-o", "jsonpath={.status.disruptionsAllowed}").stdout == "0")
+    }
 }

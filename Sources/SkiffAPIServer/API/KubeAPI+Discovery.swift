@@ -60,6 +60,7 @@ extension KubeAPI {
         case .log: ("", "v1", "Pod")
         case .exec: ("", "v1", "PodExecOptions")
         case .attach: ("", "v1", "PodAttachOptions")
+        case .eviction: ("policy", "v1", "Eviction")
         case .status, .finalize: (definition.naming.group, definition.naming.version, definition.kind)
         }
     }
@@ -67,7 +68,7 @@ extension KubeAPI {
     static func subresourceVerbs(_ subresource: ResourceDefinition.Subresource) -> [String] {
         switch subresource {
         case .status, .scale: ["get", "patch", "update"]
-        case .binding: ["create"]
+        case .binding, .eviction: ["create"]
         case .finalize: ["update"]
         case .log: ["get"]
         case .exec, .attach: ["create", "get"]
@@ -106,9 +107,10 @@ extension KubeAPI {
                     "name": .string("\(definition.plural)/\(subresource.rawValue)"), "singularName": "", "namespaced": .bool(definition.namespaced),
                     "kind": .string(kind.kind), "verbs": .array(Self.subresourceVerbs(subresource).map { .string($0) }),
                 ]
-                if subresource == .scale {
-                    sub["group"] = "autoscaling"
-                    sub["version"] = "v1"
+                // kubectl drain evicts only when pods/eviction names its group and version (else it deletes).
+                if subresource == .scale || subresource == .eviction {
+                    sub["group"] = .string(kind.group)
+                    sub["version"] = .string(kind.version)
                 }
                 entries.append(sub)
             }

@@ -137,6 +137,7 @@ public struct KubeAPI: Sendable {
         case ("GET", _?, _): return try await get(target, request)
         case ("POST", nil, nil): return try await create(target, request)
         case ("POST", _?, "binding"): return try await bind(target, request)
+        case ("POST", _?, "eviction"): return try await evict(target, request)
         case ("PUT", _?, "scale"): return try await updateScale(target, request, patch: false)
         case ("PUT", _?, "finalize"): return try await finalize(target, request)
         case ("PATCH", _?, "scale"): return try await updateScale(target, request, patch: true)

@@ -19,6 +19,7 @@ public struct ResourceRegistry: Sendable {
         AppsResources.statefulSet, AppsResources.controllerRevision,
         // v2 first: the preferred (and stored) version.
         AutoscalingResources.horizontalPodAutoscaler, AutoscalingResources.horizontalPodAutoscalerV1,
+        PolicyResources.podDisruptionBudget,
         ClusterResources.lease, ClusterResources.endpointSlice, ClusterResources.nodeMetrics, ClusterResources.podMetrics,
     ])
 
