@@ -1,7 +1,8 @@
 import SkiffAPI
 import SkiffStore
 
-/// Objects every cluster starts with: the four system namespaces and the `kubernetes` Service.
+/// Objects every cluster starts with: the four system namespaces, the `kubernetes` Service and
+/// the default StorageClass `local-path`.
 extension KubeAPI {
     /// Creates the default namespaces and the `kubernetes` Service if they are missing.
     public func bootstrap() async throws { try await Bootstrap.ensureDefaults(self) }
@@ -20,6 +21,14 @@ enum Bootstrap {
                 "metadata": ["name": "kubernetes", "namespace": "default", "labels": ["component": "apiserver", "provider": "kubernetes"]],
                 "spec": ["type": "ClusterIP", "clusterIP": "10.43.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]]],
             ])
+        try await ensureStorageClass(api)
+    }
+
+    /// The default StorageClass `local-path`, unless the cluster has it (or an administrator
+    /// deleted the default annotation from it: an existing class is left as it is).
+    static func ensureStorageClass(_ api: KubeAPI) async throws {
+        let target = KubeAPI.Target(definition: StorageResources.storageClass, namespace: nil, name: nil, subresource: nil)
+        try await createIfMissing(api, target, StorageResources.localPathClass)
     }
 
     static func createIfMissing(_ api: KubeAPI, _ target: KubeAPI.Target, _ object: JSON) async throws {

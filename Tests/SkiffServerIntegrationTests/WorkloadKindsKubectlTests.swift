@@ -116,4 +116,36 @@ import Testing
         #expect(!(try await server.kubectl("get", "pod", "web-1", "-o", "jsonpath={.metadata.deletionTimestamp}").stdout.isEmpty))
         #expect(try await server.kubectl("get", "pdb", "web", "-o", "jsonpath={.status.disruptionsAllowed}").stdout == "0")
     }
+
+    @Test("kubectl get sc shows the default local-path class; a claim gets it and kubectl get pvc shows Pending")
+    func storage() async throws {
+        let server = try await ServerProcess.start()
+        defer { server.stop() }
+        let classes = Self.table(try await server.kubectl("get", "sc").stdout)
+        #expect(classes.first == ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"])
+        #expect(classes.last.map { Array($0.prefix(5)) } == ["local-path (default)", "skiff.dev/local-path", "Delete", "WaitForFirstConsumer", "false"])
+        expectSuccess(
+            try await server.kubectl(
+                "create", "-f", "-",
+                input: """
+                    apiVersion: v1
+                    kind: PersistentVolumeClaim
+                    metadata: {name: data}
+                    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+                    """))
+        let claims = Self.table(try await server.kubectl("get", "pvc").stdout)
+        #expect(claims.first == ["NAME", "STATUS", "VOLUME", "CAPACITY", "ACCESS MODES", "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "AGE"])
+        #expect(claims.last.map { Array($0.prefix(4)) } == ["data", "Pending", "local-path", "<unset>"])
+        #expect(
+            try await server.kubectl("get", "pvc", "data", "-o", "jsonpath={.metadata.finalizers[0]}").stdout == "kubernetes.io/pvc-protection")
+        let invalid = try await server.kubectl(
+            "create", "-f", "-",
+            input: """
+                apiVersion: v1
+                kind: PersistentVolumeClaim
+                metadata: {name: bad}
+                spec: {accessModes: [ReadWriteOnce]}
+                """)
+        #expect(invalid.stderr.contains("spec.resources[storage]: Required value"), "\(invalid.stderr)")
+    }
 }

@@ -97,6 +97,7 @@ extension KubeAPI {
             // As Kubernetes' namespace strategy: the namespace controller's finalizer, always.
             object["spec"]["finalizers"] = [.string(Self.namespaceFinalizer)]
         }
+        if definition.kind == "PersistentVolumeClaim" { try await admitClaim(&object) }
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }
         var podCIDR: PodCIDRAssignment?

@@ -117,7 +117,10 @@ extension KubeAPI {
 
     /// `PUT …/NAME/scale` from inside the server (the autoscaler's write): sets the workload's
     /// `spec.replicas` from `scale`, whose resourceVersion, when set, must be current.
-    public func updateScaleInProcess(_ scale: JSON, group: String, version: String, plural: String, namespace: String, name: String) async throws -> JSON {
+    /// Every kind with a scale subresource is namespaced; `namespace` is optional only to take the
+    /// controller client's cluster-scope convention (nil), which finds nothing.
+    public func updateScaleInProcess(_ scale: JSON, group: String, version: String, plural: String, namespace: String?, name: String) async throws -> JSON {
+        guard let namespace else { throw Self.pathNotFound }
         let target = try parseTarget(group: group, version: version, rest: ["namespaces", namespace, plural, name, "scale"])
         let response = try await updateScale(
             target, APIRequest(method: "PUT", path: "", headers: ["content-type": "application/json"], body: scale.bytes), patch: false)

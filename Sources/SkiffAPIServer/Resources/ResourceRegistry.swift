@@ -20,6 +20,7 @@ public struct ResourceRegistry: Sendable {
         // v2 first: the preferred (and stored) version.
         AutoscalingResources.horizontalPodAutoscaler, AutoscalingResources.horizontalPodAutoscalerV1,
         PolicyResources.podDisruptionBudget,
+        StorageResources.persistentVolume, StorageResources.persistentVolumeClaim, StorageResources.storageClass,
         ClusterResources.lease, ClusterResources.endpointSlice, ClusterResources.nodeMetrics, ClusterResources.podMetrics,
     ])
 
