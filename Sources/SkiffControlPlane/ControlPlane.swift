@@ -43,6 +43,7 @@ public struct ControlPlane: Sendable {
             DeploymentController(context: context),
             JobController(context: context),
             DaemonSetController(context: context),
+            DisruptionController(context: context),
             StatefulSetController(context: context),
         ]
         // The garbage collector follows every kind through its own informers; pod GC shares

@@ -108,8 +108,10 @@ public struct InProcessControllerClient: ControllerClient {
         try await api.finalizeNamespaceInProcess(namespace)
     }
 
+    /// Every kind once: a kind also served at another version (autoscaling/v1's view of the
+    /// stored autoscaling/v2 HorizontalPodAutoscalers) is the same objects, so it is left out.
     public func servedResources() async throws -> [ServedResource] {
-        api.registry.definitions.map { definition in
+        api.registry.definitions.filter { $0.conversion == nil }.map { definition in
             ServedResource(
                 resource: APIResource(group: definition.naming.group, version: definition.naming.version, plural: definition.plural),
                 kind: definition.kind, namespaced: definition.namespaced, verbs: Set(definition.verbs))
