@@ -68,7 +68,11 @@ public struct APIServer: Sendable {
             eventLoopGroupProvider: .shared(Self.eventLoops),
             logger: logger)
         return APIServer(
-            api: api, services: [NamespaceCacheService(api: api, logger: logger), application, Compactor(store: store, logger: logger)],
+            api: api,
+            services: [
+                NamespaceCacheService(api: api, logger: logger), PodCIDRTracker(api: api, logger: logger), application,
+                Compactor(store: store, logger: logger),
+            ],
             credentials: credentials, servingPort: servingPort)
     }
 }

@@ -46,21 +46,22 @@ public struct ControlPlane: Sendable {
             DisruptionController(context: context),
             StatefulSetController(context: context),
         ]
-        // The garbage collector follows every kind through its own informers; pod GC shares
+        // The garbage collector and the node IPAM controller follow their kinds through their
+        // own informers (metadata of every kind; the Nodes' taints and conditions); pod GC shares
         // the pods and nodes ones.
         let lifecycleControllers: [any Service] = [
             GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
             PodGCController(
                 client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
                 terminatedPodThreshold: terminatedPodGCThreshold),
-        ]
+        ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
         // ServiceGroup shuts services down in reverse order: the controllers stop before the
         // informers and the event recorder they use, and all of them before the API they call.
         return ControlPlane(
             api: api,
             services: server.services + [
                 SchedulerRunner(scheduler: scheduler),
-                NodeIPAMController(api: api, logger: logger), context.recorder,
+                context.recorder,
             ] + context.informers.runnables + controllers + lifecycleControllers,
             credentials: server.credentials)
     }

@@ -12,10 +12,7 @@ final class TestAPI: Sendable {
     let store: SQLiteStore
     let api: KubeAPI
 
-    /// The node IPAM controller, when a test asked for it (the other controllers run in SkiffControlPlaneTests).
-    let controllers: Task<Void, Never>?
-
-    init(controllers: Bool = false, clusterCIDR: String? = nil) async throws {
+    init(clusterCIDR: String? = nil) async throws {
         directory = NSTemporaryDirectory() + "skiff-api-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory + "/state.db")
@@ -25,16 +22,6 @@ final class TestAPI: Sendable {
         api.bookmarkInterval = .milliseconds(200)
         self.api = api
         try await api.bootstrap()
-        if controllers {
-            let nodeIPAM = NodeIPAMController(api: api, logger: api.logger, interval: .milliseconds(100))
-            self.controllers = Task {
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { try? await nodeIPAM.runOnce() }
-                }
-            }
-        } else {
-            self.controllers = nil
-        }
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
@@ -48,7 +35,6 @@ final class TestAPI: Sendable {
     }
 
     deinit {
-        controllers?.cancel()
         store.closeWatches()
         try? FileManager.default.removeItem(atPath: directory)
     }

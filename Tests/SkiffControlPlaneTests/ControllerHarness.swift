@@ -28,19 +28,26 @@ final class ControllerHarness: Sendable {
         self.controllers = controllers
     }
 
-    /// With `lifecycle`, the garbage collector, namespace controller and pod garbage collector
-    /// run too (pods on a gone node are collected after `orphanGrace`).
-    static func start(lifecycle: Bool = false, terminatedPodThreshold: Int = 12_500, orphanGrace: Duration = .seconds(60)) async throws
-        -> ControllerHarness
-    {
+    /// With `lifecycle`, the garbage collector, namespace controller, pod garbage collector and
+    /// node IPAM controller (with the API's pod CIDR tracker) run too; pods on a gone node are
+    /// collected after `orphanGrace`.
+    static func start(
+        lifecycle: Bool = false, terminatedPodThreshold: Int = 12_500, orphanGrace: Duration = .seconds(60),
+        clusterCIDR: String = PodCIDRAllocator.defaultClusterCIDR
+    ) async throws -> ControllerHarness {
         let directory = NSTemporaryDirectory() + "skiff-controllers-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory + "/state.db")
-        let api = KubeAPI(store: store, authenticator: Authenticator(adminToken: adminToken, joinToken: "join-secret"))
+        let api = KubeAPI(
+            store: store, authenticator: Authenticator(adminToken: adminToken, joinToken: "join-secret"),
+            podCIDRAllocator: try PodCIDRAllocator(clusterCIDR: clusterCIDR))
         try await api.bootstrap()
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let client = InProcessControllerClient(api: api)
+        guard let nodeIPAM = NodeIPAMController(client: client, clusterCIDR: clusterCIDR, logger: logger) else {
+            throw APIError.badRequest("cluster CIDR \(clusterCIDR) is not a /8 to /24 IPv4 network")
+        }
         let informers = ServiceInformers(client: client, logger: logger)
         let nodes = Informer<KubeNode>(client: client, resourcePath: APIResource.nodes.collectionPath, logger: logger) { try KubeNode(json: $0) }
         let services: [any Service] =
@@ -56,6 +63,7 @@ final class ControllerHarness: Sendable {
                     PodGCController(
                         client: client, pods: informers.pods, nodes: nodes, logger: logger, terminatedPodThreshold: terminatedPodThreshold,
                         orphanGrace: orphanGrace),
+                    PodCIDRTracker(api: api, logger: logger), nodeIPAM,
                 ] : [])
         let controllers = Task {
             await withTaskGroup(of: Void.self) { group in

@@ -165,6 +165,11 @@ final class FakeCluster: ControllerClient {
         }
         for field in ["uid", "deletionTimestamp", "deletionGracePeriodSeconds", "creationTimestamp"] { next["metadata"][field] = current["metadata"][field] }
         if resource.plural == "namespaces" { next["spec"]["finalizers"] = current["spec"]["finalizers"] }
+        if resource.plural == "nodes", current["spec"]["podCIDR"].isNull, let cidr = next["spec"]["podCIDR"].string {
+            // As the API's allocator: a range is held by one Node only.
+            let holders = objects(.nodes).filter { $0["spec"]["podCIDR"].string == cidr && $0["metadata"]["name"].string != name }
+            if !holders.isEmpty { throw APIError(code: 409, reason: "Conflict", message: "pod CIDR \(cidr) is already assigned to another node") }
+        }
         let write = "update \(resource.plural)\(resource.subresource.map { "/" + $0 } ?? "") \(name)"
         state.withLock { state in
             state.writes.append(write)

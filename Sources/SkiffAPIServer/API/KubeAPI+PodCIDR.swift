@@ -15,9 +15,7 @@ extension KubeAPI {
     }
 
     /// The component the pod CIDR events and conditions come from (as kube-controller-manager's).
-    static let nodeIPAMManager = "node-ipam-controller"
-    /// The NoSchedule taint a Node without a range carries, as Kubernetes' for NetworkUnavailable.
-    static let networkUnavailableTaint = "node.kubernetes.io/network-unavailable"
+    static let nodeIPAMManager = NetworkUnavailable.manager
 
     /// A new Node without spec.podCIDR gets the next free /24 of the cluster CIDR (spec.podCIDR and
     /// spec.podCIDRs); one created with a podCIDR keeps it once it is checked to be a CIDR. When
@@ -38,9 +36,9 @@ extension KubeAPI {
         }
         if !podCIDRAllocator.isSynced { try await syncPodCIDRs() }
         guard let cidr = podCIDRAllocator.allocate(for: node["metadata"]["uid"].string ?? name) else {
-            node["status"]["conditions"] = Self.settingNetworkUnavailable(
+            node["status"]["conditions"] = NetworkUnavailable.settingCondition(
                 in: node["status"]["conditions"], status: "True", reason: "CIDRNotAvailable", message: cidrNotAvailableMessage)
-            node["spec"]["taints"] = Self.settingNetworkUnavailableTaint(in: node["spec"]["taints"], present: true)
+            node["spec"]["taints"] = NetworkUnavailable.settingTaint(in: node["spec"]["taints"], present: true)
             return .unavailable
         }
         node["spec"]["podCIDR"] = .string(cidr)
@@ -65,6 +63,36 @@ extension KubeAPI {
                 message: "Node \(name) status is now: CIDRNotAvailable (no free /24 left in cluster CIDR \(podCIDRAllocator.clusterCIDR))")
         case (.given, nil), (.unavailable, nil): break
         }
+    }
+
+    /// An update giving a Node its first range (the node IPAM controller's, or an operator's)
+    /// holds that range in the allocator before it is stored, so it can never go to two Nodes:
+    /// a range another Node holds is a 409 Conflict. Returns the ranges held for the write, to
+    /// release if it fails.
+    func claimPodCIDRs(current: JSON, next: JSON) async throws -> [String] {
+        guard (current["spec"]["podCIDR"].string ?? "").isEmpty else { return [] }
+        let ranges = Self.storedRanges(of: next, revision: 0)
+        guard !ranges.isEmpty else { return [] }
+        if !podCIDRAllocator.isSynced { try await syncPodCIDRs() }
+        var claimed: [String] = []
+        for range in ranges {
+            guard podCIDRAllocator.claim(range.cidr, node: range.node) else {
+                releasePodCIDRs(claimed, of: next)
+                throw APIError(
+                    code: 409, reason: "Conflict",
+                    message:
+                        "Operation cannot be fulfilled on nodes \"\(next["metadata"]["name"].string ?? "")\": pod CIDR \(range.cidr) is already assigned to another node"
+                )
+            }
+            claimed.append(range.cidr)
+        }
+        return claimed
+    }
+
+    /// Gives back ranges `claimPodCIDRs` held for a write that failed.
+    func releasePodCIDRs(_ cidrs: [String], of node: JSON) {
+        let uid = node["metadata"]["uid"].string ?? node["metadata"]["name"].string ?? ""
+        for cidr in cidrs { podCIDRAllocator.release(cidr, node: uid) }
     }
 
     /// An update that gave a Node its first range (the node IPAM controller's, or an operator's):
@@ -93,40 +121,7 @@ extension KubeAPI {
     }
 
     /// Why a Node has no range, for its NetworkUnavailable condition.
-    var cidrNotAvailableMessage: String {
-        "no free /24 left in cluster CIDR \(podCIDRAllocator.clusterCIDR): the node gets a pod CIDR when another Node is deleted or the cluster CIDR is widened"
-    }
-
-    /// `conditions` with NetworkUnavailable set as given; its lastTransitionTime moves only when
-    /// the status does, as Kubernetes' node conditions.
-    static func settingNetworkUnavailable(in conditions: JSON, status: String, reason: String, message: String) -> JSON {
-        let now = JSON.string(Timestamp.now())
-        var list = conditions.array ?? []
-        let index = list.firstIndex { $0["type"].string == "NetworkUnavailable" }
-        let old = index.map { list[$0] }
-        let transition = old.flatMap { $0["status"].string == status ? $0["lastTransitionTime"] : nil } ?? now
-        let condition: JSON = [
-            "type": "NetworkUnavailable", "status": .string(status), "reason": .string(reason), "message": .string(message),
-            "lastHeartbeatTime": now, "lastTransitionTime": transition,
-        ]
-        if let index { list[index] = condition } else { list.append(condition) }
-        return .array(list)
-    }
-
-    /// `taints` with or without the network-unavailable NoSchedule taint, which Kubernetes' node
-    /// lifecycle controller keeps on a Node while NetworkUnavailable is True: no pod is scheduled
-    /// to a node that could not give it an address.
-    static func settingNetworkUnavailableTaint(in taints: JSON, present: Bool) -> JSON {
-        if present && (taints.array ?? []).contains(where: { $0["key"].string == networkUnavailableTaint }) { return taints }
-        var list = (taints.array ?? []).filter { $0["key"].string != networkUnavailableTaint }
-        if present { list.append(["key": .string(networkUnavailableTaint), "effect": "NoSchedule", "timeAdded": .string(Timestamp.now())]) }
-        return list.isEmpty ? .null : .array(list)
-    }
-
-    /// Whether the Node carries the network-unavailable taint.
-    static func hasNetworkUnavailableTaint(_ node: JSON) -> Bool {
-        (node["spec"]["taints"].array ?? []).contains { $0["key"].string == networkUnavailableTaint }
-    }
+    var cidrNotAvailableMessage: String { NetworkUnavailable.cidrNotAvailableMessage(clusterCIDR: podCIDRAllocator.clusterCIDR) }
 
     /// Records an event about a Node in `default`, where Kubernetes puts events of cluster-scoped
     /// objects. A failure is logged: the Node's condition says the same.

@@ -128,6 +128,7 @@ extension KubeAPI {
         if next == current { return current }
         if dryRun { return next }
         let key = definition.key(namespace: target.namespace, name: name)
+        let claimed = definition.kind == "Node" ? try await claimPodCIDRs(current: current, next: next) : []
         if Self.finalized(next, definition) {
             // The last finalizer is gone from an object being deleted: it can go now.
             do { _ = try await store.delete(key, expectedRevision: stored.modRevision) } catch { throw Self.map(error, definition, name: name) }
@@ -139,6 +140,7 @@ extension KubeAPI {
             if definition.kind == "Node" { podCIDRStored(current: current, next: next, revision: revision) }
             return next
         } catch {
+            releasePodCIDRs(claimed, of: next)
             throw Self.map(error, definition, name: name)
         }
     }

@@ -3,12 +3,9 @@ import ServiceLifecycle
 import SkiffAPI
 import SkiffStore
 
-/// What wakes a controller: a store change under its prefix, or a periodic tick for retries and
-/// for waiting on things no event announces (a pod's grace period running out).
-enum ControllerInput: Sendable {
-    case event(StoreEvent)
-    case tick
-}
+/// The store-following loops the API server keeps for itself (the namespace cache, the pod CIDR
+/// tracker): restarts and paged lists. Controllers proper run on informers in SkiffControllers.
+enum ControllerInput {}
 
 extension ControllerInput {
     /// A controller's service loop: `runOnce` until graceful shutdown. A watch that ends (etcd
@@ -24,28 +21,6 @@ extension ControllerInput {
                 try? await Task.sleep(for: interval)
             }
         }
-    }
-
-    /// The store's watch from `revision` on, merged with a tick every `interval`. The stream ends
-    /// when the watch ends (store closed) or the consuming task is cancelled.
-    static func stream(store: any Store, prefix: String, after revision: Int64, tick interval: Duration) async throws -> AsyncStream<ControllerInput> {
-        let events = try await store.watch(prefix: prefix, afterRevision: revision)
-        let (stream, continuation) = AsyncStream<ControllerInput>.makeStream()
-        let watcher = Task {
-            for await event in events { continuation.yield(.event(event)) }
-            continuation.finish()
-        }
-        let ticker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                continuation.yield(.tick)
-            }
-        }
-        continuation.onTermination = { _ in
-            watcher.cancel()
-            ticker.cancel()
-        }
-        return stream
     }
 
     /// Every object under `prefix` at `revision`, page by page.

@@ -95,6 +95,17 @@ public final class PodCIDRAllocator: Sendable {
         }
     }
 
+    /// Holds `cidr` for `node` unless another Node holds part of it: an update naming a range is
+    /// accepted only after this. Ranges outside the cluster CIDR are the operator's: always true.
+    func claim(_ cidr: String, node: String) -> Bool {
+        guard let range = blockRange(of: cidr) else { return true }
+        return state.withLock { state in
+            guard range.allSatisfy({ state.holders[$0] == nil || state.holders[$0]?.node == node }) else { return false }
+            for block in range where state.holders[block] == nil { state.holders[block] = Holder(node: node, revision: nil) }
+            return true
+        }
+    }
+
     /// Frees `cidr` if `node` holds it: the Node was deleted (at `revision`), or the write that
     /// would have given it the range failed (`revision` nil).
     func release(_ cidr: String, node: String, revision: Int64? = nil) {

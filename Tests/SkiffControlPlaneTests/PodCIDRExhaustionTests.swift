@@ -3,7 +3,7 @@ import SkiffAPIServer
 import Testing
 
 /// Registering more Nodes than the cluster CIDR has /24s: every Node is created, the ones without
-/// a range say why, and the node IPAM controller hands out ranges as they free up.
+/// a range say why, and the node IPAM controller (through the API) hands out ranges as they free up.
 @Suite("pod CIDR exhaustion: Nodes beyond the cluster CIDR wait for a range and say why")
 struct PodCIDRExhaustionTests {
     let nodes = "/api/v1/nodes"
@@ -12,7 +12,7 @@ struct PodCIDRExhaustionTests {
     static let allRanges = Set((0..<256).map { "10.42.\($0).0/24" })
 
     /// Creates the Nodes all at once, as agents booting together would; returns the statuses.
-    func register(_ api: TestAPI, _ names: [String]) async -> [Int] {
+    func register(_ api: ControllerHarness, _ names: [String]) async -> [Int] {
         await withTaskGroup(of: Int.self) { group in
             for name in names {
                 group.addTask { (try? await api.call("POST", nodes, ["metadata": ["name": .string(name)]]).status) ?? 0 }
@@ -21,7 +21,7 @@ struct PodCIDRExhaustionTests {
         }
     }
 
-    func listNodes(_ api: TestAPI) async throws -> [JSON] {
+    func listNodes(_ api: ControllerHarness) async throws -> [JSON] {
         try await api.call("GET", nodes).body["items"].array ?? []
     }
 
@@ -40,7 +40,7 @@ struct PodCIDRExhaustionTests {
 
     @Test("300 Nodes on a /16: 256 get distinct /24s, 44 exist without one and say why; a deleted Node's range goes to a waiting Node")
     func registrationBeyondTheClusterCIDR() async throws {
-        let api = try await TestAPI(controllers: true)
+        let api = try await ControllerHarness.start(lifecycle: true)
         let names = (0..<300).map { "node-\($0)" }
         let statuses = await register(api, names)
         #expect(statuses.filter { $0 == 201 }.count == 300, "every Node is created: \(Dictionary(grouping: statuses) { $0 }.mapValues(\.count))")
@@ -98,7 +98,7 @@ struct PodCIDRExhaustionTests {
 
     @Test("Nodes registering and leaving at the same time never share a range")
     func concurrentRegistrationAndDeletion() async throws {
-        let api = try await TestAPI(controllers: true)
+        let api = try await ControllerHarness.start(lifecycle: true)
         #expect(await register(api, (0..<260).map { "first-\($0)" }).allSatisfy { $0 == 201 })
         // Ten Nodes with ranges go while twenty more register.
         let ranged = try await listNodes(api).filter { $0["spec"]["podCIDR"].string != nil }.prefix(10)
@@ -121,7 +121,7 @@ struct PodCIDRExhaustionTests {
 
     @Test("the controller puts back the condition an agent's status write replaced, and settles a Node given a range by hand")
     func conditionAndTaintFollowTheRange() async throws {
-        let api = try await TestAPI(controllers: true, clusterCIDR: "10.42.0.0/24")
+        let api = try await ControllerHarness.start(lifecycle: true, clusterCIDR: "10.42.0.0/24")
         #expect(try await api.call("POST", nodes, ["metadata": ["name": "first"]]).body["spec"]["podCIDR"] == "10.42.0.0/24")
         let second = try await api.call("POST", nodes, ["metadata": ["name": "second"]])
         #expect(second.status == 201)
