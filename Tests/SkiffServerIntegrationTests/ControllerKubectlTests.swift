@@ -32,27 +32,17 @@ import Testing
               containers: [{name: c, image: busybox}]
         """
 
-    static func ownedPods(uid: String) -> String {
-        (0..<2).map { index in
-            """
-            apiVersion: v1
-            kind: Pod
-            metadata:
-              name: rs-\(index)
-              labels: {app: rs}
-              ownerReferences:
-              - {apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: \(uid), controller: true, blockOwnerDeletion: true}
-            spec:
-              containers: [{name: c, image: busybox}]
-            """
-        }.joined(separator: "\n---\n")
-    }
-
+    /// The ReplicaSet, once its controller has made its two pods.
     func createReplicaSetWithPods(_ server: ServerProcess) async throws {
         expectSuccess(try await server.kubectl("apply", "-f", "-", input: Self.replicaSet))
-        let uid = try await server.kubectl("get", "replicaset", "rs", "-o", "jsonpath={.metadata.uid}").stdout
-        #expect(!uid.isEmpty)
-        expectSuccess(try await server.kubectl("create", "-f", "-", input: Self.ownedPods(uid: uid)))
+        #expect(try await podCount(server, is: 2))
+    }
+
+    /// Waits until `kubectl get pods` lists `count` pods (10 s at most).
+    func podCount(_ server: ServerProcess, is count: Int) async throws -> Bool {
+        try await eventually(server, ["get", "pods", "-o", "jsonpath={.items[*].metadata.name}"]) { output in
+            output.status == 0 && output.stdout.split(separator: " ").count == count
+        }
     }
 
     @Test("kubectl apply --server-side creates and then updates through application/apply-patch+yaml")
@@ -79,8 +69,8 @@ import Testing
         try await createReplicaSetWithPods(server)
         expectSuccess(try await server.kubectl("delete", "replicaset", "rs", "--cascade=orphan"))
         #expect(try await server.kubectl("get", "replicaset", "rs").status != 0)
-        let orphans = try await server.kubectl("get", "pods", "-o", "jsonpath={.items[*].metadata.name} owners={.items[*].metadata.ownerReferences}")
-        #expect(orphans.stdout == "rs-0 rs-1 owners=")
+        let orphans = try await server.kubectl("get", "pods", "-o", "jsonpath={.items[*].metadata.labels.app} owners={.items[*].metadata.ownerReferences}")
+        #expect(orphans.stdout == "rs rs owners=")
         expectSuccess(try await server.kubectl("delete", "pods", "--all"))
 
         try await createReplicaSetWithPods(server)
@@ -90,51 +80,38 @@ import Testing
         #expect(try await server.kubectl("get", "pods").stderr.contains("No resources found"))
     }
 
-    /// A Deployment owning a ReplicaSet owning two pods (written by hand, as the workload
-    /// controllers would): the garbage collector cascades through both levels.
-    func createDeploymentChain(_ server: ServerProcess) async throws {
-        let deployment = """
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: web}
+    static let deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 2
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
             spec:
-              replicas: 0
-              selector: {matchLabels: {app: web}}
-              template:
-                metadata: {labels: {app: web}}
-                spec:
-                  containers: [{name: c, image: busybox}]
-            """
-        expectSuccess(try await server.kubectl("apply", "-f", "-", input: deployment))
-        let uid = try await server.kubectl("get", "deployment", "web", "-o", "jsonpath={.metadata.uid}").stdout
-        let owned = Self.replicaSet.replacingOccurrences(of: "metadata: {name: rs}", with: """
-            metadata:
-              name: rs
-              ownerReferences:
-              - {apiVersion: apps/v1, kind: Deployment, name: web, uid: \(uid), controller: true, blockOwnerDeletion: true}
-            """)
-        expectSuccess(try await server.kubectl("apply", "-f", "-", input: owned))
-        let rsUID = try await server.kubectl("get", "replicaset", "rs", "-o", "jsonpath={.metadata.uid}").stdout
-        expectSuccess(try await server.kubectl("create", "-f", "-", input: Self.ownedPods(uid: rsUID)))
-    }
+              containers: [{name: c, image: busybox}]
+        """
 
-    @Test("kubectl delete deployment --cascade=foreground removes the ReplicaSet and its pods first; --cascade=orphan keeps the ReplicaSet")
+    @Test("kubectl delete deployment --cascade=foreground removes its ReplicaSet and pods first; --cascade=orphan keeps the ReplicaSet and its pods")
     func deploymentCascades() async throws {
         let server = try await ServerProcess.start()
         defer { server.stop() }
-        try await createDeploymentChain(server)
+        expectSuccess(try await server.kubectl("apply", "-f", "-", input: Self.deployment))
+        #expect(try await podCount(server, is: 2))
         // kubectl waits until the Deployment is gone, which foreground allows only after the chain below it.
         expectSuccess(try await server.kubectl("delete", "deployment", "web", "--cascade=foreground", "--timeout=20s"))
-        #expect(try await server.kubectl("get", "replicaset", "rs").status != 0)
+        #expect(try await server.kubectl("get", "replicasets").stderr.contains("No resources found"))
         #expect(try await server.kubectl("get", "pods").stderr.contains("No resources found"))
 
-        try await createDeploymentChain(server)
+        expectSuccess(try await server.kubectl("apply", "-f", "-", input: Self.deployment))
+        #expect(try await podCount(server, is: 2))
         expectSuccess(try await server.kubectl("delete", "deployment", "web", "--cascade=orphan"))
         #expect(try await eventually(server, ["get", "deployment", "web"]) { $0.status != 0 })
-        let kept = try await server.kubectl("get", "replicaset", "rs", "-o", "jsonpath={.metadata.name} owners={.metadata.ownerReferences}")
-        #expect(kept.stdout == "rs owners=")
+        let kept = try await server.kubectl("get", "replicasets", "-o", "jsonpath={.items[*].metadata.labels.app} owners={.items[*].metadata.ownerReferences}")
+        #expect(kept.stdout == "web owners=")
         // The pods still belong to the ReplicaSet.
-        #expect(try await server.kubectl("get", "pods", "-o", "jsonpath={.items[*].metadata.ownerReferences[0].name}").stdout == "rs rs")
+        #expect(try await server.kubectl("get", "pods", "-o", "jsonpath={.items[*].metadata.ownerReferences[0].kind}").stdout == "ReplicaSet ReplicaSet")
     }
 
     @Test("kubectl delete namespace: Terminating, new content refused, removed once its pod is gone")
