@@ -147,6 +147,8 @@ struct JobControllerTests {
             var suspended = try #require(try harness.job("pause")).json
             suspended["spec"]["suspend"] = true
             harness.cluster.put(.jobs, suspended)
+            #expect(try await harness.until { try harness.activePods(of: "pause").isEmpty })
+            try await harness.stopDeleted(of: "pause")
             #expect(try await harness.until { try harness.pods(of: "pause").isEmpty })
             #expect(try await harness.until { try harness.job("pause")?.condition(.suspended) != nil })
             let paused = try #require(try harness.job("pause"))

@@ -88,6 +88,14 @@ struct JobHarness {
         cluster.put(.pods, json)
     }
 
+    /// Stops the Job's pods that are being deleted, as their agent would: a bound pod being
+    /// deleted stays (Terminating) until its node deletes it with grace 0.
+    func stopDeleted(of name: String) async throws {
+        for pod in try pods(of: name) where pod.isBeingDeleted {
+            try? await cluster.delete(.pods, namespace: pod.namespace, name: pod.name, options: DeleteOptions(gracePeriodSeconds: 0))
+        }
+    }
+
     /// Polls `condition` every 10 ms for up to `seconds`.
     func until(seconds: Double = 5, _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
