@@ -12,6 +12,8 @@ final class FakeCluster: ControllerClient {
         var objects: [String: [String: JSON]] = [:]
         var revision = 100
         var watchers: [String: [AsyncStream<WatchEvent>.Continuation]] = [:]
+        /// By collection path: every event delivered, for watches that start from a version.
+        var log: [String: [WatchEvent]] = [:]
         /// By collection path: events held back until released.
         var held: [String: [WatchEvent]] = [:]
         var writes: [String] = []
@@ -85,14 +87,16 @@ final class FakeCluster: ControllerClient {
     func objects(_ resource: APIResource) -> [JSON] { state.withLock { Array(($0.objects[resource.collectionPath] ?? [:]).values) } }
 
     private func deliver(_ resource: APIResource, _ event: WatchEvent, force: Bool = false) {
-        let watchers: [AsyncStream<WatchEvent>.Continuation] = state.withLock { state in
+        // Yielded under the lock, so a watch registering meanwhile sees each event once: in its
+        // replay of the log or live.
+        state.withLock { state in
             if !force, state.held[resource.collectionPath] != nil {
                 state.held[resource.collectionPath]?.append(event)
-                return []
+                return
             }
-            return state.watchers[resource.collectionPath] ?? []
+            state.log[resource.collectionPath, default: []].append(event)
+            for watcher in state.watchers[resource.collectionPath] ?? [] { watcher.yield(event) }
         }
-        for watcher in watchers { watcher.yield(event) }
     }
 
     func list(_ path: String) async throws -> JSON {
@@ -113,11 +117,24 @@ final class FakeCluster: ControllerClient {
         return ("/" + segments.joined(separator: "/"), namespace)
     }
 
+    /// Replays the events after the path's `resourceVersion` (as the API server does for a watch
+    /// started from a list), then follows new ones.
     func watch(_ path: String, onEvent: @Sendable (WatchEvent) async throws -> Void) async throws {
-        let collection = String(path.split(separator: "?")[0])
+        let parts = path.split(separator: "?", maxSplits: 1).map(String.init)
+        let collection = parts[0]
+        let from = (parts.count > 1 ? parts[1] : "").split(separator: "&").compactMap { pair -> Int? in
+            pair.hasPrefix("resourceVersion=") ? Int(pair.dropFirst("resourceVersion=".count)) : nil
+        }.first
         if state.withLock({ $0.unserved.contains(collection) }) { throw APIError(code: 404, reason: "NotFound", message: "not served") }
         let (events, continuation) = AsyncStream<WatchEvent>.makeStream()
-        state.withLock { $0.watchers[collection, default: []].append(continuation) }
+        state.withLock { state in
+            if let from {
+                for event in state.log[collection] ?? [] where Int(event.object["metadata"]["resourceVersion"].string ?? "") ?? 0 > from {
+                    continuation.yield(event)
+                }
+            }
+            state.watchers[collection, default: []].append(continuation)
+        }
         for await event in events { try await onEvent(event) }
     }
 

@@ -123,7 +123,7 @@ struct ReplicaSetControllerTests {
     @Test("a ReplicaSet becomes available only after minReadySeconds")
     func minReadySeconds() async throws {
         let cluster = FakeCluster()
-        cluster.put(.replicaSets, F.replicaSet(replicas: 1, uid: "rs-uid", minReadySeconds: 1))
+        cluster.put(.replicaSets, F.replicaSet(replicas: 1, uid: "rs-uid", minReadySeconds: 2))
         let owner = Pod.OwnerReference(apiVersion: "apps/v1", kind: "ReplicaSet", name: "web", uid: "rs-uid")
         cluster.put(.pods, F.pod("p", owner: owner, readySince: Timestamp.string(Date())))
         let context = F.context(cluster)
