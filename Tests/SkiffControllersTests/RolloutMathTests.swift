@@ -127,6 +127,29 @@ struct RolloutMathTests {
         #expect(RolloutMath.proportionalTargets(none, active: [old, new]) == ["old": 0, "new": 0])
     }
 
+    @Test("a template kubectl copies back from a set (nulls and empty fields added) still matches that set")
+    func templateMatchIgnoresEmptyFields() throws {
+        let set = try ReplicaSet(json: [
+            "metadata": ["name": "web-abc", "namespace": "default"],
+            "spec": [
+                "selector": ["matchLabels": ["app": "web"]],
+                "template": [
+                    "metadata": ["labels": ["app": "web", "pod-template-hash": "abc"]], "spec": WorkloadFixtures.template["spec"],
+                ],
+            ],
+        ])
+        var copied = WorkloadFixtures.template
+        copied["metadata"] = .object(["labels": ["app": "web"], "creationTimestamp": .null])
+        copied["spec"]["containers"][0]["resources"] = .emptyObject
+        copied["spec"]["volumes"] = []
+        var json = try #require(RolloutMathTests.deployment(replicas: 1).json.object)
+        json["spec"]?["template"] = copied
+        #expect(try Deployment(json: .object(json)).templateMatches(set))
+        copied["spec"]["containers"][0]["image"] = "busybox:2"
+        json["spec"]?["template"] = copied
+        #expect(try !Deployment(json: .object(json)).templateMatches(set))
+    }
+
     @Test("the one set with pods, else the newest, takes a scale; a saturated new set is recognised")
     func activeOrLatest() throws {
         let old = try Self.set("old", replicas: 0, created: 0)

@@ -155,15 +155,31 @@ public struct Deployment: KubeObject, Equatable {
     }
 
     /// Whether a ReplicaSet's template is this Deployment's, its pod-template-hash label aside.
+    /// Compared as Kubernetes compares the typed templates: a null, an empty object and an empty
+    /// list are the same as no field (kubectl's rollout undo sends `creationTimestamp: null` and
+    /// `resources: {}` in the template it copies from a ReplicaSet).
     public func templateMatches(_ replicaSet: ReplicaSet) -> Bool {
         func withoutHash(_ template: PodTemplate) -> JSON {
             var json = template.json
             json["metadata"]["labels"][Self.templateHashLabel] = .null
-            if json["metadata"]["labels"] == .emptyObject { json["metadata"]["labels"] = .null }
-            if json["metadata"] == .emptyObject { json["metadata"] = .null }
-            return json
+            return Self.withoutEmptyFields(json)
         }
         return withoutHash(replicaSet.spec.template) == withoutHash(spec.template)
+    }
+
+    /// `json` without null, `{}` and `[]` members, at every depth.
+    static func withoutEmptyFields(_ json: JSON) -> JSON {
+        switch json {
+        case .object(let fields):
+            var kept: [String: JSON] = [:]
+            for (key, value) in fields {
+                let value = withoutEmptyFields(value)
+                if value != .null && value != .emptyObject && value != .array([]) { kept[key] = value }
+            }
+            return .object(kept)
+        case .array(let elements): return .array(elements.map(withoutEmptyFields))
+        default: return json
+        }
     }
 
     /// A new ReplicaSet for the template, named `<deployment>-<hash>`: the template labelled with
