@@ -4,6 +4,7 @@ import ServiceLifecycle
 import SkiffAPI
 import SkiffControlPlane
 import SkiffControllers
+import Synchronization
 import Testing
 
 /// The ReplicaSet and Deployment controllers on the real in-process API (its defaulting,
@@ -21,8 +22,9 @@ struct WorkloadControllersTests {
         ],
     ]
 
-    /// The controllers on `harness`'s API, and hollow agents reporting pods ready, until cancelled.
-    static func run(on harness: ControllerHarness) -> Task<Void, Never> {
+    /// The controllers on `harness`'s API, and hollow agents reporting pods ready (`readyAfter`
+    /// they were first seen), until cancelled.
+    static func run(on harness: ControllerHarness, readyAfter: Duration = .zero) -> Task<Void, Never> {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let context = ControllerContext(client: InProcessControllerClient(api: harness.api), logger: logger)
@@ -33,8 +35,9 @@ struct WorkloadControllersTests {
             await withTaskGroup(of: Void.self) { group in
                 for service in services { group.addTask { try? await service.run() } }
                 group.addTask {
+                    var firstSeen: [String: ContinuousClock.Instant] = [:]
                     while !Task.isCancelled {
-                        try? await Self.reportPodsReady(harness)
+                        try? await Self.reportPodsReady(harness, readyAfter: readyAfter, firstSeen: &firstSeen)
                         try? await Task.sleep(for: .milliseconds(20))
                     }
                 }
@@ -42,9 +45,21 @@ struct WorkloadControllersTests {
         }
     }
 
+    /// Reports every pod not yet Running as Running and Ready, as its agent would.
     static func reportPodsReady(_ harness: ControllerHarness) async throws {
+        var firstSeen: [String: ContinuousClock.Instant] = [:]
+        try await reportPodsReady(harness, readyAfter: .zero, firstSeen: &firstSeen)
+    }
+
+    /// Reports the pods first seen (`firstSeen`) at least `readyAfter` ago as Running and Ready.
+    static func reportPodsReady(
+        _ harness: ControllerHarness, readyAfter: Duration, firstSeen: inout [String: ContinuousClock.Instant]
+    ) async throws {
         for pod in try await harness.call("GET", "/api/v1/namespaces/default/pods").body["items"].array ?? [] {
             guard pod["status"]["phase"] != "Running", let name = pod["metadata"]["name"].string else { continue }
+            let seen = firstSeen[name] ?? .now
+            firstSeen[name] = seen
+            guard ContinuousClock.now - seen >= readyAfter else { continue }
             let status: JSON = [
                 "status": [
                     "phase": "Running", "conditions": [["type": "Ready", "status": "True", "lastTransitionTime": .string(Timestamp.now())]],
@@ -134,6 +149,60 @@ struct WorkloadControllersTests {
         let messages = events.filter { $0["reason"] == "ScalingReplicaSet" }.compactMap { $0["message"].string }
         #expect(messages.contains("Scaled up replica set web-\(hash) to 3 from 0"), "\(messages)")
         #expect(events.contains { $0["reason"] == "SuccessfulCreate" && $0["involvedObject"]["kind"] == "ReplicaSet" })
+    }
+
+    @Test("controllers restarted in the middle of a rollout finish it from what the API holds, within maxSurge and maxUnavailable at every pod event")
+    func restartMidRollout() async throws {
+        let harness = try await ControllerHarness.start()
+        var running = Self.run(on: harness, readyAfter: .milliseconds(300))
+        var deployment = Self.deployment
+        deployment["spec"]["replicas"] = 6
+        deployment["spec"]["strategy"] = ["rollingUpdate": ["maxSurge": 1, "maxUnavailable": 1]]
+        #expect(try await harness.call("POST", "/apis/apps/v1/namespaces/default/deployments", deployment).status == 201)
+        #expect(try await rolledOut(harness, replicas: 6, image: "busybox:1"))
+
+        // Every pod event from here on, checked against the bounds as it comes.
+        let list = try await harness.call("GET", "/api/v1/namespaces/default/pods")
+        let version = try #require(list.body["metadata"]["resourceVersion"].string)
+        let seed = (list.body["items"].array ?? []).compactMap { try? Pod(json: $0) }
+        let client = InProcessControllerClient(api: harness.api)
+        let state = Mutex((pods: Dictionary(uniqueKeysWithValues: seed.map { ($0.name, $0) }), violations: [String](), events: 0))
+        let watch = Task {
+            try? await client.watch("/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=30&resourceVersion=\(version)") { event in
+                guard let pod = try? Pod(json: event.object) else { return }
+                state.withLock { state in
+                    if event.type == "DELETED" { state.pods[pod.name] = nil } else { state.pods[pod.name] = pod }
+                    let active = state.pods.values.filter(\.isActive)
+                    let ready = active.filter(\.isReady)
+                    state.events += 1
+                    if active.count > 7 || ready.count < 5 { state.violations.append("\(active.count) active, \(ready.count) ready") }
+                }
+            }
+        }
+        defer { watch.cancel() }
+
+        let setImage: JSON = ["spec": ["template": ["spec": ["containers": [["name": "c", "image": "busybox:2"]]]]]]
+        #expect(
+            try await harness.call(
+                "PATCH", "/apis/apps/v1/namespaces/default/deployments/web", setImage, contentType: "application/strategic-merge-patch+json"
+            ).status == 200)
+        #expect(
+            try await harness.eventually {
+                try await pods(harness).count { $0["spec"]["containers"][0]["image"] == "busybox:2" && $0["status"]["phase"] == "Running" } >= 2
+            })
+        // Its workers stop at once; a watch may linger in the API until it times out, unread.
+        running.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        let midway = try await pods(harness).count { $0["spec"]["containers"][0]["image"] == "busybox:2" }
+        #expect(midway < 6, "the rollout was stopped before it finished")
+        // A new controller manager: fresh informers and expectations, only the API's state.
+        running = Self.run(on: harness, readyAfter: .milliseconds(300))
+        #expect(try await rolledOut(harness, replicas: 6, image: "busybox:2"))
+        running.cancel()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(state.withLock { $0.violations } == [])
+        #expect(state.withLock { $0.events } >= 12, "the watch saw the rollout's pods come and go")
+        #expect(try await replicaSets(harness).map { $0["spec"]["replicas"].int ?? -1 }.sorted() == [0, 6])
     }
 
     @Test("a ReplicaSet replaces a deleted pod and adopts a matching orphan instead of creating")

@@ -48,6 +48,9 @@ final class FakeCluster: ControllerClient {
     ]
     let state = Mutex(State())
 
+    /// A day before the tests started: creation timestamps count seconds from it.
+    static let epoch = Date().addingTimeInterval(-86_400)
+
     static func collection(_ resource: APIResource) -> String { resource.collectionPath }
 
     /// Adds or replaces an object as another client would, and tells the watchers.
@@ -160,9 +163,10 @@ final class FakeCluster: ControllerClient {
         object["metadata"]["name"] = .string(name)
         object["metadata"]["generateName"] = .null
         if object["metadata"]["creationTimestamp"].isNull {
-            // A second per write: creation order is what controllers sort by.
-            let second = state.withLock { $0.revision }
-            object["metadata"]["creationTimestamp"] = .string(Timestamp.string(Date(timeIntervalSince1970: 1_800_000_000 + Double(second))))
+            // A second per write, counted from a day ago: creation order is what controllers
+            // sort by, and a time still in the past is what they expect.
+            let second = Double(state.withLock { $0.revision })
+            object["metadata"]["creationTimestamp"] = .string(Timestamp.string(FakeCluster.epoch.addingTimeInterval(second)))
         }
         state.withLock { $0.writes.append("create \(resource.plural) \(name)") }
         put(resource, object)
