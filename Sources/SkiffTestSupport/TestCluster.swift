@@ -87,6 +87,11 @@ public final class TestCluster: Sendable {
         try await Self.script(["start-node", name])
     }
 
+    /// The server process is killed (SIGKILL) and started again on the same data.
+    public func restartServer() async throws {
+        try await Self.script(["restart-server"], timeout: 90)
+    }
+
     /// Runs a command on a host (in its network namespace): a node name, or "server".
     public func exec(on host: String, _ arguments: [String]) async throws -> Tools.Output {
         try await Tools.run("/bin/bash", [Self.repository + "/scripts/cluster", "exec", host] + arguments)

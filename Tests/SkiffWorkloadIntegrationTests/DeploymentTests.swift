@@ -8,7 +8,7 @@ import Testing
 @Suite("Deployments (root, multi-host)", .serialized)
 struct DeploymentTests {
     @Test(
-        "kubectl create deployment runs its replicas; a deleted pod is replaced, a killed container restarted; a rolling update of 6 stays within maxSurge and maxUnavailable at every pod event; rollout history, undo, restart, pause and resume, set env/image/resources and scale work"
+        "kubectl create deployment runs its replicas; a deleted pod is replaced, a killed container restarted; a rolling update of 6 stays within maxSurge and maxUnavailable at every pod event; rollout history, undo, restart, pause and resume, set env/image/resources and scale work; a server killed mid-rollout finishes it after its restart"
     )
     func deployments() async throws {
         try await TestCluster.with(nodes: 2) { cluster in
@@ -16,6 +16,7 @@ struct DeploymentTests {
             try await selfHealing(workloads)
             try await rollingUpdateBounds(workloads)
             try await rolloutCommands(workloads)
+            try await serverKilledMidRollout(workloads)
         }
     }
 
@@ -142,6 +143,37 @@ struct DeploymentTests {
         }
         let table = try await workloads.kubectl("get", "deployment", "roll")
         #expect(table.contains("3/3"), "\(table)")
+    }
+
+    /// The server is killed (SIGKILL) in the middle of a rolling update and started again: the
+    /// rollout finishes, and no pod was created twice (each new pod's SuccessfulCreate event,
+    /// stored before the kill or after, counts it once; a stale cache after the restart would
+    /// have made more).
+    func serverKilledMidRollout(_ workloads: Workloads) async throws {
+        try await workloads.apply(Self.roll.replacingOccurrences(of: "{name: roll}", with: "{name: crash}").replacingOccurrences(of: "app: roll", with: "app: crash"))
+        try await workloads.kubectl("rollout", "status", "deployment/crash", "--timeout=180s")
+        try await workloads.kubectl("set", "env", "deployment/crash", "VERSION=2")
+        try await workloads.eventually("the rollout under way", timeout: 60) {
+            let sets = try await workloads.items("rs", selector: "app=crash")
+            let new = sets.first { revision(of: $0) == 2 }
+            let replicas = ((new?["status"] as? [String: Any])?["replicas"] as? Int) ?? 0
+            return replicas >= 1 && replicas < 6
+        }
+        try await workloads.cluster.restartServer()
+        try await workloads.kubectl("rollout", "status", "deployment/crash", "--timeout=240s")
+        let sets = try await workloads.items("rs", selector: "app=crash")
+        let replicas = sets.map { ((($0["spec"] as? [String: Any])?["replicas"]) as? Int) ?? -1 }.sorted()
+        #expect(replicas == [0, 6])
+        let newest = try #require(sets.first { revision(of: $0) == 2 })
+        let pods = try await runningPods(workloads, selector: "app=crash", count: 6)
+        let hash = ((newest["metadata"] as? [String: Any])?["labels"] as? [String: Any])?["pod-template-hash"] as? String
+        #expect(pods.allSatisfy { (($0["metadata"] as? [String: Any])?["labels"] as? [String: Any])?["pod-template-hash"] as? String == hash })
+        let events = try await workloads.items("events")
+        let created = events.filter { event in
+            let involved = event["involvedObject"] as? [String: Any] ?? [:]
+            return event["reason"] as? String == "SuccessfulCreate" && involved["name"] as? String == name(of: newest)
+        }.reduce(0) { $0 + (($1["count"] as? Int) ?? 1) }
+        #expect(created <= 6, "\(created) pods created for \(name(of: newest))")
     }
 
     // MARK: - helpers
