@@ -45,6 +45,7 @@ public struct ControlPlane: Sendable {
             DaemonSetController(context: context),
             DisruptionController(context: context),
             StatefulSetController(context: context),
+            CronJobController(context: context),
         ]
         // The garbage collector and the node IPAM controller follow their kinds through their
         // own informers (metadata of every kind; the Nodes' taints and conditions); pod GC shares
