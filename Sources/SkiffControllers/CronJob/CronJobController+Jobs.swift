@@ -99,7 +99,8 @@ extension CronJobController {
 
     private func deleteJob(_ name: String, uid: String?, of cronJob: CronJob) async throws {
         do {
-            try await client.delete(.jobs, namespace: cronJob.metadata.namespace, name: name, uid: uid)
+            // Background, as Kubernetes: the Job goes now, the garbage collector takes its pods.
+            try await client.delete(.jobs, namespace: cronJob.metadata.namespace, name: name, options: DeleteOptions(uid: uid, propagationPolicy: .background))
             record(cronJob, reason: "SuccessfulDelete", message: "Deleted job \(name)")
         } catch let error as APIError where error.code == 404 || error.code == 409 {
             // Already gone, or a different Job of that name.

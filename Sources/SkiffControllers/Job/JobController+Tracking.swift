@@ -142,9 +142,7 @@ extension JobController {
     /// Container restarts of the active pods: with restartPolicy OnFailure they are the failures.
     static func restarts(_ active: [Pod], _ job: Job) -> Int {
         guard job.spec.template.json["spec"]["restartPolicy"].string == "OnFailure" else { return 0 }
-        return active.reduce(0) { sum, pod in
-            sum + (pod.json["status"]["containerStatuses"].array ?? []).reduce(0) { $0 + Int($1["restartCount"].int ?? 0) }
-        }
+        return active.reduce(0) { $0 + $1.restartCount }
     }
 
     /// Time left before `activeDeadlineSeconds` passes (negative or zero: it has); nil without a

@@ -157,7 +157,9 @@ public final class JobController: Service, Sendable {
             return
         }
         do {
-            try await client.delete(.jobs, namespace: job.metadata.namespace, name: job.metadata.name, uid: job.metadata.uid)
+            try await client.delete(
+                .jobs, namespace: job.metadata.namespace, name: job.metadata.name,
+                options: DeleteOptions(uid: job.metadata.uid, propagationPolicy: .background))
             logger.debug("deleted finished job past its TTL", metadata: ["job": "\(job.key)"])
         } catch let error as APIError where error.code == 404 || error.code == 409 {
             // Gone already, or replaced by a new Job of the same name.
