@@ -17,7 +17,9 @@ extension JobController {
         var excess: [Pod] = []
         var create: [Int?] = []
         if ledger.isIndexed, let completions = job.spec.completions {
-            let ended = ledger.succeededIndexes.union(ledger.failedIndexes)
+            // Succeeded pods' indexes too, as Kubernetes: the status may not show them yet.
+            let succeededPods = outcomes.filter { $0.1 == .succeeded }.compactMap(\.0.completionIndex).filter { $0 < completions }
+            let ended = ledger.succeededIndexes.union(ledger.failedIndexes).union(IndexRanges(succeededPods))
             // One pod per pending index: the ready (then older) one stays, the others go.
             var byIndex: [Int: Pod] = [:]
             for pod in Self.deletionOrder(active).reversed() {

@@ -88,12 +88,12 @@ extension JobController {
                 podControl.record(job.owner, reason: "Resumed", message: "Job resumed")
             }
             if status.startTime == nil { status.startTime = stamp }
-            if expectations.isSatisfied(key) {
+            if expectations.isSatisfied(key) && cacheShowsStatusWrites(job) {
                 let change = try await manage(job, ledger: ledger, outcomes: outcomes, record: record, now: now)
                 activeCount += change.delta
                 if let wait = change.requeue { requeue = min(requeue ?? wait, wait) }
             } else {
-                // The pod events that satisfy them sync the Job again; this is the backstop.
+                // The pod and Job events that satisfy them sync the Job again; this is the backstop.
                 requeue = min(requeue ?? .seconds(1), .seconds(1))
             }
         }
@@ -102,7 +102,9 @@ extension JobController {
         // 4. Record the newly ended pods before releasing any of them.
         var current = job
         if status != job.status {
-            current = try Job(json: try await client.update(.jobStatus, namespace: job.metadata.namespace, job.json(with: status), fieldManager: Self.component))
+            let stored = try await client.update(.jobStatus, namespace: job.metadata.namespace, job.json(with: status), fieldManager: Self.component)
+            statusWritten(stored, key: key)
+            current = try Job(json: stored)
         }
 
         // 5. Release them, then count those released.
@@ -134,7 +136,8 @@ extension JobController {
             }
         }
         if counted != current.status {
-            _ = try await client.update(.jobStatus, namespace: job.metadata.namespace, current.json(with: counted), fieldManager: Self.component)
+            let stored = try await client.update(.jobStatus, namespace: job.metadata.namespace, current.json(with: counted), fieldManager: Self.component)
+            statusWritten(stored, key: key)
         }
         if let requeue { workers.queue.add(key, after: max(requeue, .milliseconds(10))) }
     }

@@ -28,6 +28,10 @@ public final class JobController: Service, Sendable {
     /// By Job key: pods whose finalizer this controller removed, until the pod cache shows it gone.
     /// A stale cache would otherwise show such a pod ended and still tracked, and count it again.
     let finalizerRemovals = Mutex<[String: Set<String>]>([:])
+    /// By Job key: the resourceVersion of the controller's last status write. Until the cache
+    /// shows it, the cached Job's counts are behind the pods' (whose finalizers are gone), and
+    /// acting on them would start pods for work already done.
+    let statusWrites = Mutex<[String: Int64]>([:])
     /// By Job key: failures since the last success, for the back-off.
     let backoffRecords = Mutex<[String: JobBackoff.Record]>([:])
 
@@ -90,6 +94,7 @@ public final class JobController: Service, Sendable {
         guard let job = jobs.get(key) else {
             expectations.forget(key)
             backoffRecords.withLock { $0[key] = nil }
+            statusWrites.withLock { $0[key] = nil }
             finalizerRemovals.withLock { $0[key] = nil }
             try await releaseOrphans(of: key)
             return
@@ -106,6 +111,22 @@ public final class JobController: Service, Sendable {
             return
         }
         try await track(job, pods: owned)
+    }
+
+    /// Whether the cached `job` shows the controller's last status write (always, when resource
+    /// versions are not numbers).
+    func cacheShowsStatusWrites(_ job: Job) -> Bool {
+        statusWrites.withLock { writes in
+            guard let written = writes[job.key], let cached = job.metadata.resourceVersion.flatMap({ Int64($0) }) else { return true }
+            if cached >= written { writes[job.key] = nil }
+            return cached >= written
+        }
+    }
+
+    /// Notes a status write's resourceVersion (from the stored object `json`).
+    func statusWritten(_ json: JSON, key: String) {
+        guard let version = json["metadata"]["resourceVersion"].string.flatMap({ Int64($0) }) else { return }
+        statusWrites.withLock { $0[key] = max($0[key] ?? 0, version) }
     }
 
     /// Releases the pods still tracked for a Job that no longer exists (deleted while its pods
