@@ -41,9 +41,18 @@ struct JobRestartTests {
         }
 
         /// Stops everything at once, whatever write is in flight (the nearest to kill -9 in process).
-        func stop() {
+        func stop() async {
             task.cancel()
             store.closeWatches()
+            // As after a process's death, nothing of the old control plane is left writing when
+            // the new one opens the store (bounded, should a service ignore cancellation).
+            let task = task
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await task.value }
+                group.addTask { try? await Task.sleep(for: .seconds(5)) }
+                await group.next()
+                group.cancelAll()
+            }
         }
 
         func call(_ method: String, _ path: String, _ body: JSON? = nil, contentType: String = "application/json", query: [String: String] = [:]) async throws
@@ -119,7 +128,7 @@ struct JobRestartTests {
             }
             let finished = try await run.finishPods(limit: 1 + round % 2)
             try await Task.sleep(for: .milliseconds(Int64(round % 4) * 7))
-            run.stop()
+            await run.stop()
             let conditions = try await run.job["status"]["conditions"].array ?? []
             if finished == 0 && !conditions.isEmpty { break }
             // Pods finishing while no controller runs: their finalizer keeps them for counting.
@@ -130,11 +139,11 @@ struct JobRestartTests {
         // The Job of 8 took several rounds of 1 or 2 pods: the restarts fell while it counted.
         #expect(restarts >= 4)
         let last = run
-        defer { last.stop() }
         let complete = try await waitUntil(timeout: 20) {
             _ = try await last.finishPods(limit: 3)
             return try await last.job["status"]["conditions"].array?.contains { $0["type"] == "Complete" && $0["status"] == "True" } == true
         }
+        await last.stop()
         #expect(complete)
         let status = try await last.job["status"]
         #expect(status["succeeded"].int == 8)
