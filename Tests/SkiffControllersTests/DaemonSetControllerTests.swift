@@ -37,7 +37,9 @@ struct DaemonSetControllerTests {
     }
 
     /// A pod of the DaemonSet on `node` at revision `hash`.
-    static func pod(_ name: String, node: String, hash: String, ready: Bool = true, phase: String = "Running", created: String = "2026-12-07T00:00:00Z")
+    static func pod(
+        _ name: String, node: String, hash: String, ready: Bool = true, phase: String = "Running", created: String = "2026-12-07T00:00:00Z"
+    )
         throws -> Pod
     {
         try Pod(json: [
@@ -84,12 +86,18 @@ struct DaemonSetControllerTests {
 
     @Test("a daemon pod is pinned to its node by a required node affinity on metadata.name, with the template's labels and the revision hash")
     func podForNode() throws {
-        let daemonSet = try DaemonSet(json: Self.daemonSetJSON(tolerations: [["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]]))
+        let daemonSet = try DaemonSet(
+            json: Self.daemonSetJSON(tolerations: [
+                ["key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300]
+            ]))
         let owner = ControllerOwner(apiVersion: "apps/v1", kind: "DaemonSet", metadata: daemonSet.metadata)
         let json = DaemonPods.pod(of: daemonSet, owner: owner, node: "node-2", hash: "abc")
         #expect(json["metadata"]["generateName"] == "agent-")
         #expect(json["metadata"]["labels"]["controller-revision-hash"] == "abc")
-        #expect(json["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"] == ["node-2"])
+        #expect(
+            json["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"] == [
+                "node-2"
+            ])
         let tolerations = (json["spec"]["tolerations"].array ?? []).map(Toleration.init)
         // The template's not-ready toleration is replaced by the default without tolerationSeconds.
         #expect(tolerations.filter { $0.key == "node.kubernetes.io/not-ready" }.map(\.tolerationSeconds) == [nil])
@@ -140,7 +148,8 @@ struct DaemonSetControllerTests {
         #expect(plan.status.updatedNumberScheduled == 1)
         // OnDelete: nothing is replaced.
         let onDelete = try DaemonSet(json: Self.daemonSetJSON(strategy: ["type": "OnDelete"]))
-        let untouched = DaemonSetPlan(daemonSet: onDelete, hash: "new", nodes: nodes, pods: try (1...5).map { try Self.pod("old-\($0)", node: "n\($0)", hash: "old") }, now: Date())
+        let untouched = DaemonSetPlan(
+            daemonSet: onDelete, hash: "new", nodes: nodes, pods: try (1...5).map { try Self.pod("old-\($0)", node: "n\($0)", hash: "old") }, now: Date())
         #expect(untouched.delete.isEmpty && untouched.createOn.isEmpty)
     }
 
@@ -182,7 +191,10 @@ struct DaemonSetControllerTests {
         }
         defer { running.cancel() }
         func podNodes() -> [String] {
-            cluster.objects(.pods).compactMap { $0["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"][0].string }.sorted()
+            cluster.objects(.pods).compactMap {
+                $0["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]
+                    .string
+            }.sorted()
         }
         #expect(try await until { podNodes() == ["n1", "n2"] })
         #expect(cluster.objects(.controllerRevisions).count == 1)
@@ -195,7 +207,11 @@ struct DaemonSetControllerTests {
         #expect(try await until { podNodes() == ["n1", "n2", "n3"] })
 
         // The kubelet reports n1's pod Failed: it is deleted and a new one made.
-        var failed = try #require(cluster.objects(.pods).first { $0["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"][0] == "n1" })
+        var failed = try #require(
+            cluster.objects(.pods).first {
+                $0["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"][0]["matchFields"][0]["values"][0]
+                    == "n1"
+            })
         let failedName = failed["metadata"]["name"].string
         failed["status"] = ["phase": "Failed"]
         cluster.put(.pods, failed)

@@ -8,7 +8,8 @@ import Testing
 
 @Suite("StatefulSet controller")
 struct StatefulSetControllerTests {
-    static func setJSON(replicas: Int = 3, policy: String = "OrderedReady", partition: Int? = nil, claims: Bool = true, whenDeleted: String = "Retain") -> JSON {
+    static func setJSON(replicas: Int = 3, policy: String = "OrderedReady", partition: Int? = nil, claims: Bool = true, whenDeleted: String = "Retain") -> JSON
+    {
         var set: JSON = [
             "apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": ["name": "web", "namespace": "default", "uid": "sts-uid", "generation": 1],
@@ -85,7 +86,8 @@ struct StatefulSetControllerTests {
         #expect(try Self.plan(set, [pods[0], pods[1]], current: "web-a", update: "web-b") == [.create(ordinal: 2, revision: "web-b")])
         // Without a partition the whole set moves, and the update revision becomes current.
         let all = try (0..<3).map { try Self.pod($0, revision: "web-b") }
-        let finished = StatefulSetPlan(statefulSet: try StatefulSet(json: Self.setJSON(partition: 0)), pods: all, currentRevision: "web-a", updateRevision: "web-b", now: Date())
+        let finished = StatefulSetPlan(
+            statefulSet: try StatefulSet(json: Self.setJSON(partition: 0)), pods: all, currentRevision: "web-a", updateRevision: "web-b", now: Date())
         #expect(finished.status.currentRevision == "web-b" && finished.status.currentReplicas == 3)
     }
 
@@ -136,7 +138,10 @@ struct StatefulSetControllerTests {
             #expect(names() == (0...ordinal).map { "web-\($0)" })
             try markReady("web-\(ordinal)")
         }
-        #expect(cluster.writes.filter { $0.hasPrefix("create persistentvolumeclaims") } == ["create persistentvolumeclaims data-web-0", "create persistentvolumeclaims data-web-1", "create persistentvolumeclaims data-web-2"])
+        #expect(
+            cluster.writes.filter { $0.hasPrefix("create persistentvolumeclaims") } == [
+                "create persistentvolumeclaims data-web-0", "create persistentvolumeclaims data-web-1", "create persistentvolumeclaims data-web-2",
+            ])
         #expect(try await until { cluster.objects(.statefulSets).first?["status"]["readyReplicas"] == 3 })
         let status = try #require(cluster.objects(.statefulSets).first)["status"]
         #expect(status["currentRevision"] == status["updateRevision"] && status["currentRevision"].string?.hasPrefix("web-") == true)

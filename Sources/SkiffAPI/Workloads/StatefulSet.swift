@@ -61,7 +61,8 @@ public struct StatefulSet: Sendable, Equatable, KubeObject {
             updateStrategy = .onDelete
         } else {
             let rolling = JSONField(strategy["rollingUpdate"].isNull ? JSON.emptyObject : strategy["rollingUpdate"], path: "spec.updateStrategy.rollingUpdate")
-            updateStrategy = .rollingUpdate(partition: try rolling.field("partition", default: 0), maxUnavailable: try rolling.optional("maxUnavailable") ?? .int(1))
+            updateStrategy = .rollingUpdate(
+                partition: try rolling.field("partition", default: 0), maxUnavailable: try rolling.optional("maxUnavailable") ?? .int(1))
         }
         minReadySeconds = try spec.field("minReadySeconds", default: 0)
         revisionHistoryLimit = try spec.field("revisionHistoryLimit", default: 10)
@@ -69,7 +70,8 @@ public struct StatefulSet: Sendable, Equatable, KubeObject {
         let retention = json["spec"]["persistentVolumeClaimRetentionPolicy"]
         whenDeleted = retention["whenDeleted"].string.flatMap(ClaimRetention.init) ?? .retain
         whenScaled = retention["whenScaled"].string.flatMap(ClaimRetention.init) ?? .retain
-        ordinalStart = try JSONField(json["spec"]["ordinals"].isNull ? JSON.emptyObject : json["spec"]["ordinals"], path: "spec.ordinals").field("start", default: 0)
+        ordinalStart = try JSONField(json["spec"]["ordinals"].isNull ? JSON.emptyObject : json["spec"]["ordinals"], path: "spec.ordinals").field(
+            "start", default: 0)
         let status = JSONField(try root.field("status", default: JSON.emptyObject), path: "status")
         currentRevision = try status.optional("currentRevision")
         updateRevision = try status.optional("updateRevision")

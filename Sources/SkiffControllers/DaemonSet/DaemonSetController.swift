@@ -135,7 +135,8 @@ public final class DaemonSetController: Service, Sendable {
                 workers.queue.add(daemonSet.key, after: wait)
                 continue
             }
-            podControl.record(owner, type: "Warning", reason: "FailedDaemonPod", message: "Found failed daemon pod \(pod.key) on node \(node), will try to kill it")
+            podControl.record(
+                owner, type: "Warning", reason: "FailedDaemonPod", message: "Found failed daemon pod \(pod.key) on node \(node), will try to kill it")
             deletions.append(pod)
         }
         guard !deletions.isEmpty || !plan.createOn.isEmpty else { return }

@@ -37,7 +37,11 @@ struct DaemonSetPlan: Sendable {
             return available
         }
         let surges: Bool
-        if case .rollingUpdate(_, let maxSurge) = daemonSet.updateStrategy { surges = (maxSurge.scaled(against: 1, roundUp: true) ?? 0) > 0 } else { surges = false }
+        if case .rollingUpdate(_, let maxSurge) = daemonSet.updateStrategy {
+            surges = (maxSurge.scaled(against: 1, roundUp: true) ?? 0) > 0
+        } else {
+            surges = false
+        }
 
         for node in nodes.sorted(by: { $0.name < $1.name }) {
             let (shouldRun, shouldContinueRunning) = DaemonPods.eligibility(of: node, placement: placement, daemonSet: daemonSet)

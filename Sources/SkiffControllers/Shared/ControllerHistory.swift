@@ -43,7 +43,8 @@ struct ControllerHistory: Sendable {
                 "data": data, "revision": .int(newest + 1),
             ]
             do {
-                let created = try ControllerRevision(json: try await client.create(.controllerRevisions, namespace: owner.metadata.namespace, object, fieldManager: fieldManager))
+                let created = try ControllerRevision(
+                    json: try await client.create(.controllerRevisions, namespace: owner.metadata.namespace, object, fieldManager: fieldManager))
                 return Current(revision: created, others: revisions, collisionCount: collisions)
             } catch let error as APIError where error.code == 409 {
                 // The name is taken: by this template (our cache has not seen it yet) or by
@@ -77,7 +78,8 @@ struct ControllerHistory: Sendable {
             throw APIError(code: 409, reason: "Conflict", message: "ControllerRevision \(revision.metadata.name) is gone")
         }
         object["revision"] = .int(number)
-        return try ControllerRevision(json: try await client.update(.controllerRevisions, namespace: revision.metadata.namespace, object, fieldManager: fieldManager))
+        return try ControllerRevision(
+            json: try await client.update(.controllerRevisions, namespace: revision.metadata.namespace, object, fieldManager: fieldManager))
     }
 }
 

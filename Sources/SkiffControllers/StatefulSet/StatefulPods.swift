@@ -18,7 +18,9 @@ enum StatefulPods {
         var volumes = pod["spec"]["volumes"].array ?? []
         for claimTemplate in set.volumeClaimTemplates {
             guard let claimName = claimTemplate["metadata"]["name"].string else { continue }
-            let volume: JSON = ["name": .string(claimName), "persistentVolumeClaim": ["claimName": .string(set.claimName(template: claimName, ordinal: ordinal))]]
+            let volume: JSON = [
+                "name": .string(claimName), "persistentVolumeClaim": ["claimName": .string(set.claimName(template: claimName, ordinal: ordinal))],
+            ]
             // A template volume of the same name gives way to the claim, as in Kubernetes.
             if let index = volumes.firstIndex(where: { $0["name"].string == claimName }) { volumes[index] = volume } else { volumes.append(volume) }
         }

@@ -108,10 +108,14 @@ public final class StatefulSetController: Service, Sendable {
             if try await context.client.get(.persistentVolumeClaims, namespace: set.metadata.namespace, name: name) != nil { continue }
             do {
                 _ = try await context.client.create(.persistentVolumeClaims, namespace: set.metadata.namespace, claim, fieldManager: Self.fieldManager)
-                podControl.record(owner, reason: "SuccessfulCreate", message: "create Claim \(name) Pod \(set.podName(ordinal: ordinal)) in StatefulSet \(set.metadata.name) success")
+                podControl.record(
+                    owner, reason: "SuccessfulCreate",
+                    message: "create Claim \(name) Pod \(set.podName(ordinal: ordinal)) in StatefulSet \(set.metadata.name) success")
             } catch let error as APIError where error.code == 409 {
             } catch {
-                podControl.record(owner, type: "Warning", reason: "FailedCreate", message: "create Claim \(name) for Pod \(set.podName(ordinal: ordinal)) in StatefulSet \(set.metadata.name) failed error: \(error)")
+                podControl.record(
+                    owner, type: "Warning", reason: "FailedCreate",
+                    message: "create Claim \(name) for Pod \(set.podName(ordinal: ordinal)) in StatefulSet \(set.metadata.name) failed error: \(error)")
                 throw error
             }
         }

@@ -82,7 +82,8 @@ struct StatefulSetPlan: Sendable {
 
             // Ordinals beyond `replicas`, from the highest; with OrderedReady only once every other
             // pod is healthy (an unhealthy one among them may go first).
-            let firstUnhealthy = (start..<end).compactMap { byOrdinal[$0] }.first { !StatefulPods.isHealthy($0) }
+            let firstUnhealthy =
+                (start..<end).compactMap { byOrdinal[$0] }.first { !StatefulPods.isHealthy($0) }
                 ?? condemned.map(\.pod).first { !StatefulPods.isHealthy($0) }
             for (_, pod) in condemned.reversed() {
                 if pod.isBeingDeleted {
