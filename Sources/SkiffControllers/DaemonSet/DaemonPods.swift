@@ -89,16 +89,14 @@ enum DaemonPods {
 }
 
 extension Pod {
-    /// The Ready condition is True.
-    var isReadyForController: Bool { status.condition("Ready")?.status == "True" }
-
-    /// Ready for at least `minReadySeconds` (podutil.IsPodAvailable); when ready but not yet
-    /// long enough, how long until it will be.
+    /// Whether it is available (`isAvailable`) and, when ready but not yet for
+    /// `minReadySeconds`, how long until it will be: when the controller should look again.
     func availability(minReadySeconds: Int, now: Date) -> (available: Bool, after: Duration?) {
-        guard isReadyForController else { return (false, nil) }
-        guard minReadySeconds > 0 else { return (true, nil) }
-        guard let since = status.condition("Ready")?.lastTransitionTime.flatMap(Timestamp.parse) else { return (false, .seconds(minReadySeconds)) }
+        let minimum = Int32(clamping: minReadySeconds)
+        if isAvailable(minReadySeconds: minimum, now: now) { return (true, nil) }
+        guard isReady else { return (false, nil) }
+        guard let since = readySince else { return (false, .seconds(minReadySeconds)) }
         let remaining = since.addingTimeInterval(TimeInterval(minReadySeconds)).timeIntervalSince(now)
-        return remaining <= 0 ? (true, nil) : (false, .milliseconds(Int(remaining * 1000) + 1))
+        return (false, .milliseconds(max(1, Int(remaining * 1000) + 1)))
     }
 }

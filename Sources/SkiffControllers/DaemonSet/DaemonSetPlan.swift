@@ -51,7 +51,7 @@ struct DaemonSetPlan: Sendable {
                 eligible.append((node.name, daemonPods))
                 if let pod = daemonPods.first {
                     status.currentNumberScheduled += 1
-                    if pod.isReadyForController { status.numberReady += 1 }
+                    if pod.isReady { status.numberReady += 1 }
                     if available(pod) { status.numberAvailable += 1 }
                     if pod.labels[ControllerRevision.hashLabel] == hash { status.updatedNumberScheduled += 1 }
                 }
@@ -107,7 +107,7 @@ struct DaemonSetPlan: Sendable {
                 if oldestOld == nil { oldestOld = pod } else { excess.append(pod) }
             }
         }
-        if let oldestNew, let oldestOld, !oldestOld.isReadyForController || available(oldestNew) { excess.append(oldestOld) }
+        if let oldestNew, let oldestOld, !oldestOld.isReady || available(oldestNew) { excess.append(oldestOld) }
         return excess
     }
 }

@@ -51,7 +51,7 @@ enum StatefulPods {
     }
 
     /// Running with its Ready condition True (isRunningAndReady).
-    static func isRunningAndReady(_ pod: Pod) -> Bool { pod.status.phase == .running && pod.isReadyForController }
+    static func isRunningAndReady(_ pod: Pod) -> Bool { pod.status.phase == .running && pod.isReady }
 
     /// Running and ready, and not on its way out.
     static func isHealthy(_ pod: Pod) -> Bool { isRunningAndReady(pod) && !pod.isBeingDeleted }
