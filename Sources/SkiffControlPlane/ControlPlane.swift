@@ -50,12 +50,13 @@ public struct ControlPlane: Sendable {
         // The garbage collector and the node IPAM controller follow their kinds through their
         // own informers (metadata of every kind; the Nodes' taints and conditions); pod GC shares
         // the pods and nodes ones.
-        let lifecycleControllers: [any Service] = [
-            GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
-            PodGCController(
-                client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
-                terminatedPodThreshold: terminatedPodGCThreshold),
-        ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
+        let lifecycleControllers: [any Service] =
+            [
+                GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
+                PodGCController(
+                    client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
+                    terminatedPodThreshold: terminatedPodGCThreshold),
+            ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
         // ServiceGroup shuts services down in reverse order: the controllers stop before the
         // informers and the event recorder they use, and all of them before the API they call.
         return ControlPlane(

@@ -93,7 +93,8 @@ public struct InProcessControllerClient: ControllerClient {
                 name: object["metadata"]["name"].string ?? "")
         }
         return try await api.updateInProcess(
-            object, group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource, namespace: Self.scope(namespace),
+            object, group: resource.group, version: resource.version, plural: resource.plural, subresource: resource.subresource,
+            namespace: Self.scope(namespace),
             fieldManager: fieldManager)
     }
 

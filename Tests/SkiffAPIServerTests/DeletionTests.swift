@@ -64,7 +64,9 @@ import Testing
         // A stale resourceVersion is a conflict.
         #expect(try await api.call("PUT", "/api/v1/namespaces/team/finalize", namespace).status == 409)
         _ = try await api.call("DELETE", "/api/v1/namespaces/team")
-        #expect(try await api.call("PUT", "/api/v1/namespaces/team/finalize", ["metadata": ["name": "team"], "spec": ["finalizers": ["example.com/hold"]]]).status == 200)
+        #expect(
+            try await api.call("PUT", "/api/v1/namespaces/team/finalize", ["metadata": ["name": "team"], "spec": ["finalizers": ["example.com/hold"]]]).status
+                == 200)
         #expect(try await api.call("GET", "/api/v1/namespaces/team").status == 200)
         #expect(try await api.call("PUT", "/api/v1/namespaces/team/finalize", ["metadata": ["name": "team"], "spec": ["finalizers": []]]).status == 200)
         #expect(try await api.call("GET", "/api/v1/namespaces/team").status == 404)

@@ -124,7 +124,8 @@ import Testing
         let uid = try #require(created.body["metadata"]["uid"].string)
         #expect(created.body["spec"]["selector"] == ["matchLabels": ["batch.kubernetes.io/controller-uid": .string(uid)]])
         let labels = created.body["spec"]["template"]["metadata"]["labels"]
-        #expect(labels["batch.kubernetes.io/controller-uid"] == .string(uid) && labels["job-name"] == "once" && labels["batch.kubernetes.io/job-name"] == "once")
+        #expect(
+            labels["batch.kubernetes.io/controller-uid"] == .string(uid) && labels["job-name"] == "once" && labels["batch.kubernetes.io/job-name"] == "once")
     }
 
     @Test("a ControllerRevision is stored with its data and shows its controller")

@@ -55,7 +55,9 @@ struct JobRestartTests {
             }
         }
 
-        func call(_ method: String, _ path: String, _ body: JSON? = nil, contentType: String = "application/json", query: [String: String] = [:]) async throws
+        func call(
+            _ method: String, _ path: String, _ body: JSON? = nil, contentType: String = "application/json", query: [String: String] = [:]
+        ) async throws
             -> JSON
         {
             let response = await api.handle(

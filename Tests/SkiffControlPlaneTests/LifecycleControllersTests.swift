@@ -122,7 +122,9 @@ import Testing
         stray["metadata"]["ownerReferences"] = [["apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "gone", "uid": "00000000-0000-0000-0000-000000000000"]]
         #expect(try await api.call("POST", Self.pods, stray).status == 201)
         var foreign = Self.pod("foreign")
-        foreign["metadata"]["ownerReferences"] = [["apiVersion": "example.com/v1", "kind": "Gadget", "name": "g", "uid": "11111111-0000-0000-0000-000000000000"]]
+        foreign["metadata"]["ownerReferences"] = [
+            ["apiVersion": "example.com/v1", "kind": "Gadget", "name": "g", "uid": "11111111-0000-0000-0000-000000000000"]
+        ]
         #expect(try await api.call("POST", Self.pods, foreign).status == 201)
         #expect(try await api.eventually { try await status(api, "\(Self.pods)/stray") == 404 })
         #expect(try await status(api, "\(Self.pods)/foreign") == 200)

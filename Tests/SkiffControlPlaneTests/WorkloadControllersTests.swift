@@ -18,7 +18,9 @@ struct WorkloadControllersTests {
         "spec": [
             "replicas": 3, "selector": ["matchLabels": ["app": "web"]],
             "strategy": ["rollingUpdate": ["maxSurge": 1, "maxUnavailable": 0]],
-            "template": ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "busybox:1", "command": ["sleep", "3600"]]]]],
+            "template": [
+                "metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "c", "image": "busybox:1", "command": ["sleep", "3600"]]]],
+            ],
         ],
     ]
 

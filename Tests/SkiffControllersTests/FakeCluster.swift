@@ -105,7 +105,9 @@ final class FakeCluster: ControllerClient {
     func list(_ path: String) async throws -> JSON {
         let (collection, namespace) = Self.split(String(path.split(separator: "?")[0]))
         return try state.withLock { state in
-            if state.unserved.contains(collection) { throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource") }
+            if state.unserved.contains(collection) {
+                throw APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
+            }
             let items = (state.objects[collection] ?? [:]).values.filter { namespace == nil || $0["metadata"]["namespace"].string == namespace }
             return ["metadata": ["resourceVersion": .string(String(state.revision))], "items": .array(Array(items))]
         }

@@ -23,7 +23,10 @@ struct GarbageCollectorTests {
     }
 
     static func owner(_ kind: String = "ReplicaSet", apiVersion: String = "apps/v1", name: String = "rs", uid: String = "rs-uid", block: Bool = true) -> JSON {
-        ["apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid), "controller": true, "blockOwnerDeletion": .bool(block)]
+        [
+            "apiVersion": .string(apiVersion), "kind": .string(kind), "name": .string(name), "uid": .string(uid), "controller": true,
+            "blockOwnerDeletion": .bool(block),
+        ]
     }
 
     func until(_ condition: () -> Bool) async throws -> Bool {

@@ -124,7 +124,8 @@ struct JobControllerTests {
         try await harness.run {
             #expect(try await harness.until { try harness.activePods(of: "policy").count == 1 })
             // Disrupted: replaced, not counted.
-            harness.finish(try #require(try harness.activePods(of: "policy").first), exitCode: 137, conditions: [["type": "DisruptionTarget", "status": "True"]])
+            harness.finish(
+                try #require(try harness.activePods(of: "policy").first), exitCode: 137, conditions: [["type": "DisruptionTarget", "status": "True"]])
             #expect(try await harness.until { try harness.activePods(of: "policy").count == 1 && harness.pods(of: "policy").count == 2 })
             #expect(try harness.job("policy")?.status.failed == 0)
             harness.finish(try #require(try harness.activePods(of: "policy").first), exitCode: 42)

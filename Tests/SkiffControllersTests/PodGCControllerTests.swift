@@ -14,7 +14,9 @@ struct PodGCControllerTests {
         return condition()
     }
 
-    static func pod(_ name: String, node: String? = "node-1", phase: String = "Running", created: String = "2026-12-07T00:00:00Z", deleting: Bool = false) -> JSON {
+    static func pod(
+        _ name: String, node: String? = "node-1", phase: String = "Running", created: String = "2026-12-07T00:00:00Z", deleting: Bool = false
+    ) -> JSON {
         var metadata: JSON = ["name": .string(name), "namespace": "default", "uid": .string("uid-" + name), "creationTimestamp": .string(created)]
         if deleting {
             metadata["deletionTimestamp"] = "2026-12-07T00:00:00Z"

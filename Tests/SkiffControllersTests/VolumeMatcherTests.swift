@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Persistent volume matching")
 struct VolumeMatcherTests {
-    static func claim(storage: String = "1Gi", modes: [String] = ["ReadWriteOnce"], storageClass: String? = "fast", selector: JSON = .null) throws
+    static func claim(
+        storage: String = "1Gi", modes: [String] = ["ReadWriteOnce"], storageClass: String? = "fast", selector: JSON = .null
+    ) throws
         -> PersistentVolumeClaim
     {
         var spec: JSON = ["accessModes": .array(modes.map(JSON.string)), "resources": ["requests": ["storage": .string(storage)]]]

@@ -13,7 +13,9 @@ enum WorkloadFixtures {
         "spec": ["containers": [["name": "main", "image": "busybox:1"]]],
     ]
 
-    static func replicaSet(_ name: String = "web", replicas: Int = 3, uid: String? = nil, minReadySeconds: Int = 0, owner: Pod.OwnerReference? = nil)
+    static func replicaSet(
+        _ name: String = "web", replicas: Int = 3, uid: String? = nil, minReadySeconds: Int = 0, owner: Pod.OwnerReference? = nil
+    )
         -> JSON
     {
         var metadata: JSON = ["name": .string(name), "namespace": "default", "generation": 1]

@@ -52,7 +52,8 @@ import Testing
         #expect(rows.last.map { Array($0.prefix(6)) } == ["web", "Deployment/web", "cpu: <unknown>/50%", "1", "5", "0"])
         let asV2 = try await server.kubectl("get", "hpa", "web", "-o", "jsonpath={.apiVersion} {.spec.metrics[0].resource.target.averageUtilization}")
         #expect(asV2.stdout == "autoscaling/v2 50")
-        let asV1 = try await server.kubectl("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-o", "jsonpath={.apiVersion} {.spec.targetCPUUtilizationPercentage}")
+        let asV1 = try await server.kubectl(
+            "get", "horizontalpodautoscalers.v1.autoscaling", "web", "-o", "jsonpath={.apiVersion} {.spec.targetCPUUtilizationPercentage}")
         #expect(asV1.stdout == "autoscaling/v1 50")
         let invalid = try await server.kubectl(
             "create", "-f", "-",

@@ -150,7 +150,8 @@ struct DeploymentTests {
     /// stored before the kill or after, counts it once; a stale cache after the restart would
     /// have made more).
     func serverKilledMidRollout(_ workloads: Workloads) async throws {
-        try await workloads.apply(Self.roll.replacingOccurrences(of: "{name: roll}", with: "{name: crash}").replacingOccurrences(of: "app: roll", with: "app: crash"))
+        try await workloads.apply(
+            Self.roll.replacingOccurrences(of: "{name: roll}", with: "{name: crash}").replacingOccurrences(of: "app: roll", with: "app: crash"))
         try await workloads.kubectl("rollout", "status", "deployment/crash", "--timeout=180s")
         try await workloads.kubectl("set", "env", "deployment/crash", "VERSION=2")
         try await workloads.eventually("the rollout under way", timeout: 60) {

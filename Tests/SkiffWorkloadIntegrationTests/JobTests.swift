@@ -72,7 +72,9 @@ struct JobTests {
 
     static func status(_ job: [String: Any], _ field: String) -> Int { (job["status"] as? [String: Any])?[field] as? Int ?? 0 }
 
-    @Test("an Indexed Job's pods each print their JOB_COMPLETION_INDEX; a NonIndexed Job completes; backoffLimit 1 fails after two pods; exit 42 under a FailJob rule fails at once")
+    @Test(
+        "an Indexed Job's pods each print their JOB_COMPLETION_INDEX; a NonIndexed Job completes; backoffLimit 1 fails after two pods; exit 42 under a FailJob rule fails at once"
+    )
     func jobs() async throws {
         try await TestCluster.with(nodes: 2) { cluster in
             let kube = Workloads(cluster: cluster)

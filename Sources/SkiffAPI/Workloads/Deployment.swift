@@ -58,7 +58,8 @@ public struct Deployment: KubeObject, Equatable {
             } else {
                 let rolling = JSONField(try strategy.field("rollingUpdate", default: JSON.emptyObject), path: "spec.strategy.rollingUpdate")
                 self.strategy = .rollingUpdate(
-                    maxSurge: try rolling.field("maxSurge", default: .string("25%")), maxUnavailable: try rolling.field("maxUnavailable", default: .string("25%")))
+                    maxSurge: try rolling.field("maxSurge", default: .string("25%")),
+                    maxUnavailable: try rolling.field("maxUnavailable", default: .string("25%")))
             }
             minReadySeconds = try json.field("minReadySeconds", default: 0)
             revisionHistoryLimit = try json.field("revisionHistoryLimit", default: 10)

@@ -92,7 +92,8 @@ extension Pod {
         return statuses.compactMap { status in
             let terminated = status["state"]["terminated"]
             guard let code = terminated["exitCode"].int else { return nil }
-            return TerminatedContainer(name: status["name"].string ?? "", exitCode: Int32(truncatingIfNeeded: code), finishedAt: terminated["finishedAt"].string)
+            return TerminatedContainer(
+                name: status["name"].string ?? "", exitCode: Int32(truncatingIfNeeded: code), finishedAt: terminated["finishedAt"].string)
         }
     }
 

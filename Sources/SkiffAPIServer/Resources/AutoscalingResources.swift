@@ -14,7 +14,9 @@ enum AutoscalingResources {
     static let horizontalPodAutoscalerV1 = ResourceDefinition(
         group: "autoscaling", version: "v1", kind: "HorizontalPodAutoscaler", plural: "horizontalpodautoscalers", shortNames: ["hpa"],
         categories: ["all"], subresources: [.status], tracksGeneration: true,
-        columns: columns.map { column in TableColumn(column.name, type: column.type, priority: column.priority) { column.cell(HorizontalPodAutoscalerConversion.toV2($0)) } },
+        columns: columns.map { column in
+            TableColumn(column.name, type: column.type, priority: column.priority) { column.cell(HorizontalPodAutoscalerConversion.toV2($0)) }
+        },
         defaults: { hpa in
             var stored = HorizontalPodAutoscalerConversion.toV2(hpa)
             defaultV2(&stored)
@@ -74,7 +76,9 @@ enum AutoscalingResources {
         // Each type's source lives under the type's name with a lowercase first letter.
         let sourceName = type.prefix(1).lowercased() + type.dropFirst()
         let source = metric[sourceName]
-        guard source.object != nil else { return validator.fail("\(path).\(sourceName)", "Required value: must populate information for the given metric source") }
+        guard source.object != nil else {
+            return validator.fail("\(path).\(sourceName)", "Required value: must populate information for the given metric source")
+        }
         if type == "Resource" || type == "ContainerResource" {
             validator.string(source["name"], "\(path).\(sourceName).name", required: true)
         } else {

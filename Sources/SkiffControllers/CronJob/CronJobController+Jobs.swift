@@ -85,7 +85,8 @@ extension CronJobController {
             status.active = []
         }
         do {
-            let created = try await client.create(.jobs, namespace: namespace, Self.job(for: cronJob, name: name, scheduled: scheduledText), fieldManager: Self.component)
+            let created = try await client.create(
+                .jobs, namespace: namespace, Self.job(for: cronJob, name: name, scheduled: scheduledText), fieldManager: Self.component)
             record(cronJob, reason: "SuccessfulCreate", message: "Created job \(name)")
             status.active.append(Self.reference(to: created))
         } catch let error as APIError where error.code == 409 {
