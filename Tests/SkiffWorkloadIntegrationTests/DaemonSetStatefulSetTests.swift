@@ -50,7 +50,7 @@ struct DaemonSetStatefulSetTests {
         }
     }
 
-    @Test("a StatefulSet of 3 comes up web-0, web-1, web-2 in order; their DNS names resolve from another pod; a deleted web-1 comes back as web-1")
+    @Test("a StatefulSet of 3 comes up web-0, web-1, web-2 in order, each with its claim; their DNS names resolve from another pod; a deleted web-1 comes back as web-1 with its data")
     func statefulSet() async throws {
         try await TestCluster.with(nodes: 2) { cluster in
             let kube = Workloads(cluster: cluster)
@@ -88,7 +88,13 @@ struct DaemonSetStatefulSetTests {
             }
             #expect(try await kube.kubectl("exec", "web-1", "--", "hostname").trimmingCharacters(in: .whitespacesAndNewlines) == "web-1")
 
-            // web-1 deleted: the same name comes back, a new pod.
+            // Each ordinal has its own claim (data-web-N), bound by the default local-path class.
+            for ordinal in 0..<3 {
+                #expect(try await kube.kubectl("get", "pvc", "data-web-\(ordinal)", "-o", "jsonpath={.status.phase}") == "Bound")
+            }
+            try await kube.kubectl("exec", "web-1", "--", "sh", "-c", "echo web-1-data > /data/file")
+
+            // web-1 deleted: the same name comes back, a new pod, with the same claim and its data.
             let oldUID = try await kube.kubectl("get", "pod", "web-1", "-o", "jsonpath={.metadata.uid}")
             try await kube.kubectl("delete", "pod", "web-1", "--wait=false")
             try await kube.eventually("web-1 back and ready") {
@@ -96,6 +102,8 @@ struct DaemonSetStatefulSetTests {
                 let items = pod["items"] as? [[String: Any]] ?? []
                 return items.count == 1 && (items[0]["metadata"] as? [String: Any])?["uid"] as? String != oldUID && Self.isReady(items[0])
             }
+            #expect(try await kube.kubectl("exec", "web-1", "--", "cat", "/data/file") == "web-1-data\n")
+            #expect(try await kube.items("pvc").count == 3)
             let status = try await kube.json("get", "sts", "web")["status"] as? [String: Any] ?? [:]
             #expect(status["currentRevision"] as? String == status["updateRevision"] as? String)
             try await kube.eventually("the status counting three ready replicas") {
@@ -157,6 +165,10 @@ struct DaemonSetStatefulSetTests {
                 image: busybox
                 command: [sleep, "3600"]
                 readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+                volumeMounts: [{name: data, mountPath: /data}]
+          volumeClaimTemplates:
+          - metadata: {name: data}
+            spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
         ---
         apiVersion: v1
         kind: Pod
