@@ -183,11 +183,9 @@ public final class DaemonSetController: Service, Sendable {
     }
 
     private func writeStatus(_ status: DaemonSetStatus, of daemonSet: DaemonSet) async throws {
-        let updated = status.applied(to: daemonSet.json["status"])
-        guard updated != daemonSet.json["status"] else { return }
-        var object = daemonSet.json
-        object["status"] = updated
-        _ = try await context.client.update(.daemonSetStatus, namespace: daemonSet.metadata.namespace, object, fieldManager: Self.fieldManager)
+        try await context.client.updateStatus(
+            .daemonSetStatus, of: daemonSet.json, to: status.applied(to: daemonSet.json["status"]), namespace: daemonSet.metadata.namespace,
+            fieldManager: Self.fieldManager)
     }
 }
 

@@ -246,10 +246,8 @@ public final class HorizontalPodAutoscalerController: Service, Sendable {
         if let (reason, message) = warning {
             context.podControl(component: Self.component).record(owner(autoscaler), type: "Warning", reason: reason, message: message)
         }
-        let status = report.status(previous: autoscaler.status)
-        guard status != autoscaler.status else { return }
-        var object = autoscaler.json
-        object["status"] = status
-        _ = try await context.client.update(Self.statusResource, namespace: autoscaler.metadata.namespace, object, fieldManager: Self.component)
+        try await context.client.updateStatus(
+            Self.statusResource, of: autoscaler.json, to: report.status(previous: autoscaler.status), namespace: autoscaler.metadata.namespace,
+            fieldManager: Self.component)
     }
 }

@@ -132,3 +132,17 @@ extension ControllerClient {
         try await delete(.endpoints, namespace: namespace, name: name, uid: uid)
     }
 }
+
+extension ControllerClient {
+    /// Writes `status` into `object` through `resource` (a status subresource) unless the stored
+    /// status already says that, so a sync that changes nothing writes nothing. Returns whether
+    /// it wrote.
+    @discardableResult
+    public func updateStatus(_ resource: APIResource, of object: JSON, to status: JSON, namespace: String, fieldManager: String) async throws -> Bool {
+        guard status != object["status"] else { return false }
+        var updated = object
+        updated["status"] = status
+        _ = try await update(resource, namespace: namespace, updated, fieldManager: fieldManager)
+        return true
+    }
+}

@@ -139,11 +139,8 @@ public final class StatefulSetController: Service, Sendable {
     }
 
     private func writeStatus(_ status: StatefulSetStatus, of set: StatefulSet) async throws {
-        let updated = status.applied(to: set.json["status"])
-        guard updated != set.json["status"] else { return }
-        var object = set.json
-        object["status"] = updated
-        _ = try await context.client.update(.statefulSetStatus, namespace: set.metadata.namespace, object, fieldManager: Self.fieldManager)
+        try await context.client.updateStatus(
+            .statefulSetStatus, of: set.json, to: status.applied(to: set.json["status"]), namespace: set.metadata.namespace, fieldManager: Self.fieldManager)
     }
 }
 
