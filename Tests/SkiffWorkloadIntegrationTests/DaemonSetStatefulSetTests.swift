@@ -50,7 +50,9 @@ struct DaemonSetStatefulSetTests {
         }
     }
 
-    @Test("a StatefulSet of 3 comes up web-0, web-1, web-2 in order, each with its claim; their DNS names resolve from another pod; a deleted web-1 comes back as web-1 with its data")
+    @Test(
+        "a StatefulSet of 3 comes up web-0, web-1, web-2 in order, each with its claim; their DNS names resolve from another pod; a deleted web-1 comes back as web-1 with its data"
+    )
     func statefulSet() async throws {
         try await TestCluster.with(nodes: 2) { cluster in
             let kube = Workloads(cluster: cluster)
