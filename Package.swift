@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "SkiffBench",
             dependencies: [
-                "SkiffControlPlane", "SkiffAPIServer", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem", "SkiffDNS", "SkiffServiceProxy",
+                "SkiffControlPlane", "SkiffAPIServer", "SkiffClient", "SkiffScheduler", "SkiffStore", "SkiffAPI", "SkiffSystem", "SkiffDNS", "SkiffServiceProxy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
