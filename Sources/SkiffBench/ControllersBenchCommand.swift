@@ -123,11 +123,14 @@ struct ControllersBench {
             let deployment = try await Self.request(api, "GET", "/apis/apps/v1/namespaces/\(Self.namespace)/deployments/\(Self.name)", nil)
             if Self.complete(deployment, replicas: replicas) { break }
             guard clock.now - began < timeout else {
-                throw ValidationError("\(name): the Deployment was not complete after \(timeout): status \(deployment["status"])")
+                throw ValidationError("\(name): the Deployment was not complete after \(timeout): \(deployment["status"]["availableReplicas"].int ?? 0) of \(replicas) available")
             }
             if clock.now - lastReport > .seconds(5) {
                 lastReport = clock.now
-                Self.progress("\(name): \(Int((clock.now - began).seconds)) s, status \(deployment["status"])")
+                let status = deployment["status"]
+                Self.progress(
+                    "\(name): \(Int((clock.now - began).seconds)) s, replicas \(status["replicas"].int ?? 0), updated \(status["updatedReplicas"].int ?? 0), available \(status["availableReplicas"].int ?? 0)"
+                )
             }
             try await Task.sleep(for: .milliseconds(50))
         }
