@@ -47,11 +47,11 @@ struct ControllersBench {
         /// VmHWM of this process (server and hollow nodes), KiB.
         var peakRSSKiB: Int
         /// Progress on stderr, so a slow run shows where it is.
-    static func progress(_ line: String) {
-        FileHandle.standardError.write(Data(("controllers: " + line + "\n").utf8))
-    }
+        static func progress(_ line: String) {
+            FileHandle.standardError.write(Data(("controllers: " + line + "\n").utf8))
+        }
 
-    /// User + system CPU of this process from start to end, seconds.
+        /// User + system CPU of this process from start to end, seconds.
         var cpuSeconds: Double
         /// The pods at the end, for checks.
         var pods: [JSON]
@@ -90,7 +90,9 @@ struct ControllersBench {
                 try await HollowKubelet.register(nodeNames: nodeNames, api: api, token: SkiffBenchCommand.token)
                 Self.progress("hollow nodes registered; creating the Deployment")
                 let create = try await measure("create", api: api) {
-                    _ = try await Self.request(api, "POST", "/apis/apps/v1/namespaces/\(Self.namespace)/deployments", Self.deployment(replicas: replicas, image: "registry.k8s.io/pause:3.9"))
+                    _ = try await Self.request(
+                        api, "POST", "/apis/apps/v1/namespaces/\(Self.namespace)/deployments",
+                        Self.deployment(replicas: replicas, image: "registry.k8s.io/pause:3.9"))
                 }
                 let update = try await measure("rolling update", api: api) {
                     let patch: JSON = ["spec": ["template": ["spec": ["containers": [["name": "pause", "image": "registry.k8s.io/pause:3.10"]]]]]]
@@ -123,7 +125,8 @@ struct ControllersBench {
             let deployment = try await Self.request(api, "GET", "/apis/apps/v1/namespaces/\(Self.namespace)/deployments/\(Self.name)", nil)
             if Self.complete(deployment, replicas: replicas) { break }
             guard clock.now - began < timeout else {
-                throw ValidationError("\(name): the Deployment was not complete after \(timeout): \(deployment["status"]["availableReplicas"].int ?? 0) of \(replicas) available")
+                throw ValidationError(
+                    "\(name): the Deployment was not complete after \(timeout): \(deployment["status"]["availableReplicas"].int ?? 0) of \(replicas) available")
             }
             if clock.now - lastReport > .seconds(5) {
                 lastReport = clock.now

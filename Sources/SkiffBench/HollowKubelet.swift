@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
 import Logging
 import ServiceLifecycle
 import SkiffAPI
 import SkiffAPIServer
 import SkiffClient
 import SkiffControlPlane
+import Synchronization
 
 /// kubemark's hollow kubelet for every hollow node at once: one pod watch, acting per node as a
 /// kubelet would for the pods bound to it — a bound pod is reported Running and Ready (with a

@@ -7,7 +7,8 @@ public struct SkiffBenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "skiff-bench", abstract: "Measure Skiff's control plane; compute bench statistics.",
         subcommands: [
-            APIBenchCommand.self, APIClientsCommand.self, SchedulerBenchCommand.self, ControllersBenchCommand.self, ProxyBenchCommand.self, ProxyProbeCommand.self,
+            APIBenchCommand.self, APIClientsCommand.self, SchedulerBenchCommand.self, ControllersBenchCommand.self, ProxyBenchCommand.self,
+            ProxyProbeCommand.self,
             DNSBenchCommand.self, StatsCommand.self,
         ])
 
