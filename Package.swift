@@ -149,7 +149,7 @@ let package = Package(
         .executableTarget(name: "skiff-bench", dependencies: ["SkiffBench"], swiftSettings: strict),
         .testTarget(
             name: "SkiffBenchTests",
-            dependencies: ["SkiffBench", "skiff-bench", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SkiffBench", "skiff-bench", "SkiffJSON", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // MARK: node agent (skiff agent)
@@ -267,7 +267,11 @@ let package = Package(
         .testTarget(
             name: "SkiffClientTests", dependencies: ["SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(
-            name: "SkiffControllersTests", dependencies: ["SkiffControllers", "SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log")],
+            name: "SkiffControllersTests",
+            dependencies: [
+                "SkiffControllers", "SkiffClient", "SkiffAPI", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffControlPlaneTests",
