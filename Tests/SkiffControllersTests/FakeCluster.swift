@@ -56,16 +56,17 @@ final class FakeCluster: ControllerClient {
     /// Adds or replaces an object as another client would, and tells the watchers.
     func put(_ resource: APIResource, _ object: JSON) {
         var object = object
-        let event: WatchEvent = state.withLock { state in
+        // Stored and delivered under one lock, as the API server's watch is ordered: two writers
+        // racing must not deliver the older version of an object last.
+        state.withLock { state in
             state.revision += 1
             object["metadata"]["resourceVersion"] = .string(String(state.revision))
             if object["metadata"]["uid"].isNull { object["metadata"]["uid"] = .string("uid-\(state.revision)") }
             let key = "\(object["metadata"]["namespace"].string ?? "")/\(object["metadata"]["name"].string ?? "")"
             let existed = state.objects[resource.collectionPath]?[key] != nil
             state.objects[resource.collectionPath, default: [:]][key] = object
-            return WatchEvent(type: existed ? "MODIFIED" : "ADDED", object: object)
+            Self.deliver(resource, WatchEvent(type: existed ? "MODIFIED" : "ADDED", object: object), in: &state)
         }
-        deliver(resource, event)
     }
 
     /// Holds EndpointSlice watch events until `releaseSliceEvents`.
@@ -90,16 +91,18 @@ final class FakeCluster: ControllerClient {
     func objects(_ resource: APIResource) -> [JSON] { state.withLock { Array(($0.objects[resource.collectionPath] ?? [:]).values) } }
 
     private func deliver(_ resource: APIResource, _ event: WatchEvent, force: Bool = false) {
-        // Yielded under the lock, so a watch registering meanwhile sees each event once: in its
-        // replay of the log or live.
-        state.withLock { state in
-            if !force, state.held[resource.collectionPath] != nil {
-                state.held[resource.collectionPath]?.append(event)
-                return
-            }
-            state.log[resource.collectionPath, default: []].append(event)
-            for watcher in state.watchers[resource.collectionPath] ?? [] { watcher.yield(event) }
+        state.withLock { state in Self.deliver(resource, event, force: force, in: &state) }
+    }
+
+    /// Yielded under the lock, so a watch registering meanwhile sees each event once (in its
+    /// replay of the log or live), and every watcher sees the events in revision order.
+    private static func deliver(_ resource: APIResource, _ event: WatchEvent, force: Bool = false, in state: inout State) {
+        if !force, state.held[resource.collectionPath] != nil {
+            state.held[resource.collectionPath]?.append(event)
+            return
         }
+        state.log[resource.collectionPath, default: []].append(event)
+        for watcher in state.watchers[resource.collectionPath] ?? [] { watcher.yield(event) }
     }
 
     func list(_ path: String) async throws -> JSON {
@@ -276,13 +279,12 @@ final class FakeCluster: ControllerClient {
 
     /// Removes an object as another client's delete would (no checks), and tells the watchers.
     func remove(_ resource: APIResource, namespace: String, name: String) {
-        let removed: JSON? = state.withLock { state in
+        state.withLock { state in
             state.revision += 1
-            return state.objects[resource.collectionPath]?.removeValue(forKey: "\(namespace)/\(name)")
+            guard var removed = state.objects[resource.collectionPath]?.removeValue(forKey: "\(namespace)/\(name)") else { return }
+            removed["metadata"]["resourceVersion"] = .string(String(state.revision))
+            Self.deliver(resource, WatchEvent(type: "DELETED", object: removed), in: &state)
         }
-        guard var removed else { return }
-        removed["metadata"]["resourceVersion"] = .string(String(state.withLock { $0.revision }))
-        deliver(resource, WatchEvent(type: "DELETED", object: removed))
     }
 
     func createEvent(namespace: String, _ event: JSON) async throws {

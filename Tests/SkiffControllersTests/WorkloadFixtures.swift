@@ -69,10 +69,16 @@ enum WorkloadFixtures {
         return ControllerContext(client: cluster, logger: logger)
     }
 
-    /// Polls `condition` every 10 ms for up to 5 s.
+    /// Polls `condition` every 10 ms for up to 20 s: beyond the controllers' 5 s backstop
+    /// resync, which a sync held back by unmet expectations waits for when the pass of fake-API
+    /// suites shares the machine's two threads (a full run saw 5 s lapse mid-rollout).
     static func until(_ condition: () throws -> Bool) async throws -> Bool {
-        for _ in 0..<500 where try !condition() { try await Task.sleep(for: .milliseconds(10)) }
-        return try condition()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
     }
 }
 
