@@ -55,18 +55,20 @@ final class FakeCluster: ControllerClient {
 
     /// Adds or replaces an object as another client would, and tells the watchers.
     func put(_ resource: APIResource, _ object: JSON) {
-        var object = object
         // Stored and delivered under one lock, as the API server's watch is ordered: two writers
         // racing must not deliver the older version of an object last.
-        state.withLock { state in
-            state.revision += 1
-            object["metadata"]["resourceVersion"] = .string(String(state.revision))
-            if object["metadata"]["uid"].isNull { object["metadata"]["uid"] = .string("uid-\(state.revision)") }
-            let key = "\(object["metadata"]["namespace"].string ?? "")/\(object["metadata"]["name"].string ?? "")"
-            let existed = state.objects[resource.collectionPath]?[key] != nil
-            state.objects[resource.collectionPath, default: [:]][key] = object
-            Self.deliver(resource, WatchEvent(type: existed ? "MODIFIED" : "ADDED", object: object), in: &state)
-        }
+        state.withLock { state in Self.store(resource, object, in: &state) }
+    }
+
+    private static func store(_ resource: APIResource, _ object: JSON, in state: inout State) {
+        var object = object
+        state.revision += 1
+        object["metadata"]["resourceVersion"] = .string(String(state.revision))
+        if object["metadata"]["uid"].isNull { object["metadata"]["uid"] = .string("uid-\(state.revision)") }
+        let key = "\(object["metadata"]["namespace"].string ?? "")/\(object["metadata"]["name"].string ?? "")"
+        let existed = state.objects[resource.collectionPath]?[key] != nil
+        state.objects[resource.collectionPath, default: [:]][key] = object
+        deliver(resource, WatchEvent(type: existed ? "MODIFIED" : "ADDED", object: object), in: &state)
     }
 
     /// Holds EndpointSlice watch events until `releaseSliceEvents`.
@@ -159,22 +161,25 @@ final class FakeCluster: ControllerClient {
         if refused { throw APIError(code: 403, reason: "Forbidden", message: "exceeded quota") }
         var object = object
         object["metadata"]["namespace"] = .string(namespace)
-        let name = state.withLock { state in
-            object["metadata"]["name"].string ?? ((object["metadata"]["generateName"].string ?? "") + "\(state.revision + 1)")
+        // Named, checked and stored under one lock: two creates racing (a controller's batch)
+        // must get two names, and a second create of one name must fail.
+        let name = try state.withLock { state in
+            let name = object["metadata"]["name"].string ?? ((object["metadata"]["generateName"].string ?? "") + "\(state.revision + 1)")
+            if state.objects[resource.collectionPath]?["\(namespace)/\(name)"] != nil {
+                throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural) \"\(name)\" already exists")
+            }
+            object["metadata"]["name"] = .string(name)
+            object["metadata"]["generateName"] = .null
+            if object["metadata"]["creationTimestamp"].isNull {
+                // A second per write, counted from a day ago: creation order is what controllers
+                // sort by, and a time still in the past is what they expect.
+                let second = Double(state.revision)
+                object["metadata"]["creationTimestamp"] = .string(Timestamp.string(FakeCluster.epoch.addingTimeInterval(second)))
+            }
+            state.writes.append("create \(resource.plural) \(name)")
+            Self.store(resource, object, in: &state)
+            return name
         }
-        if try await get(resource, namespace: namespace, name: name) != nil {
-            throw APIError(code: 409, reason: "AlreadyExists", message: "\(resource.plural) \"\(name)\" already exists")
-        }
-        object["metadata"]["name"] = .string(name)
-        object["metadata"]["generateName"] = .null
-        if object["metadata"]["creationTimestamp"].isNull {
-            // A second per write, counted from a day ago: creation order is what controllers
-            // sort by, and a time still in the past is what they expect.
-            let second = Double(state.withLock { $0.revision })
-            object["metadata"]["creationTimestamp"] = .string(Timestamp.string(FakeCluster.epoch.addingTimeInterval(second)))
-        }
-        state.withLock { $0.writes.append("create \(resource.plural) \(name)") }
-        put(resource, object)
         return try await get(resource, namespace: namespace, name: name) ?? object
     }
 

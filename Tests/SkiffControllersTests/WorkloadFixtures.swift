@@ -69,9 +69,8 @@ enum WorkloadFixtures {
         return ControllerContext(client: cluster, logger: logger)
     }
 
-    /// Polls `condition` every 10 ms for up to 20 s: beyond the controllers' 5 s backstop
-    /// resync, which a sync held back by unmet expectations waits for when the pass of fake-API
-    /// suites shares the machine's two threads (a full run saw 5 s lapse mid-rollout).
+    /// Polls `condition` every 10 ms for up to 20 s: well beyond the controllers' 5 s backstop
+    /// resync, so a slow machine is not mistaken for a stuck controller.
     static func until(_ condition: () throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(20)
         while try !condition() {
