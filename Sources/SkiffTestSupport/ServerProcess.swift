@@ -62,4 +62,15 @@ public final class ServerProcess: @unchecked Sendable {
     public func kubectl(_ arguments: String..., input: String? = nil) async throws -> Tools.Output {
         try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments, input: input)
     }
+
+    /// Runs kubectl every 100 ms until `done` holds for its output (10 s at most); the last output.
+    public func kubectl(_ arguments: String..., until done: (Tools.Output) -> Bool) async throws -> Tools.Output {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments)
+        while !done(output) && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments)
+        }
+        return output
+    }
 }
