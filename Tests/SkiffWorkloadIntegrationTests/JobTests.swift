@@ -116,7 +116,42 @@ struct JobTests {
             #expect(Self.condition(answer, "Failed")?["reason"] as? String == "PodFailurePolicy")
             #expect(Self.status(answer, "failed") == 1)
             #expect(try await kube.items("pods", selector: "job-name=answer").count == 1)
+
+            try await Self.serverKilledMidJob(kube)
         }
+    }
+
+    static let counted = """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: counted}
+        spec:
+          completions: 6
+          parallelism: 2
+          template:
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              containers: [{name: main, image: busybox, command: [sleep, "3"]}]
+        """
+
+    /// The server is killed (SIGKILL) while a Job of 6 completions runs 2 at a time, and started
+    /// again: the Job completes with exactly 6 succeeded pods (a pod counted twice, or one made
+    /// again after the restart, would show as a seventh), none failed.
+    static func serverKilledMidJob(_ kube: Workloads) async throws {
+        try await kube.apply(Self.counted)
+        try await kube.eventually("two of the counted Job's pods to succeed", timeout: 120) {
+            Self.status(try await kube.json("get", "job", "counted"), "succeeded") >= 2
+        }
+        try await kube.cluster.restartServer()
+        try await kube.eventually("the counted Job to complete after the restart", timeout: 180) {
+            Self.condition(try await kube.json("get", "job", "counted"), "Complete") != nil
+        }
+        let job = try await kube.json("get", "job", "counted")
+        #expect(Self.status(job, "succeeded") == 6 && Self.status(job, "failed") == 0, "\(job["status"] ?? "")")
+        let pods = try await kube.items("pods", selector: "job-name=counted")
+        let phases = pods.map { ($0["status"] as? [String: Any])?["phase"] as? String ?? "?" }
+        #expect(phases.count == 6 && phases.allSatisfy { $0 == "Succeeded" }, "\(phases)")
     }
 
     static let cronJob = """
