@@ -30,9 +30,10 @@ public struct APIServer: Sendable {
         let directory = configuration.dataDirectory
         let pki = try ClusterPKI.loadOrCreate(directory: directory + "/pki", hostnames: [configuration.advertiseAddress ?? ""])
         let credentials = try Credentials.loadOrCreate(directory: directory)
-        let api = KubeAPI(
+        var api = KubeAPI(
             store: store, authenticator: Authenticator(adminToken: credentials.adminToken, joinToken: credentials.joinToken),
             podCIDRAllocator: try PodCIDRAllocator(clusterCIDR: configuration.clusterCIDR), logger: logger)
+        api.defaultTolerationSeconds = configuration.defaultTolerationSeconds
         try await Bootstrap.ensureDefaults(api)
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },

@@ -7,6 +7,8 @@ public struct APIServerConfiguration: Sendable {
     public var advertiseAddress: String?
     /// The range nodes' pod CIDRs (one /24 each) come from.
     public var clusterCIDR: String
+    /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
+    public var defaultTolerationSeconds = DefaultTolerationSeconds()
 
     public init(
         dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,

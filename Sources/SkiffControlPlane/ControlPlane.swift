@@ -18,11 +18,17 @@ public struct ControlPlane: Sendable {
 
     /// kube-controller-manager's `--terminated-pod-gc-threshold` default.
     public static let defaultTerminatedPodGCThreshold = PodGCController.defaultTerminatedPodThreshold
+    /// kube-controller-manager's `--node-monitor-grace-period` and `--node-monitor-period` defaults.
+    public static let defaultNodeMonitorGracePeriod = NodeLifecycleController.defaultGracePeriod
+    public static let defaultNodeMonitorPeriod = NodeLifecycleController.defaultMonitorPeriod
 
-    /// `terminatedPodGCThreshold` is kube-controller-manager's `--terminated-pod-gc-threshold`.
+    /// `terminatedPodGCThreshold` is kube-controller-manager's `--terminated-pod-gc-threshold`;
+    /// `nodeMonitorGracePeriod` and `nodeMonitorPeriod` its `--node-monitor-grace-period` and
+    /// `--node-monitor-period`.
     public static func make(
         configuration: APIServerConfiguration, store: any Store, logger: Logger,
-        terminatedPodGCThreshold: Int = defaultTerminatedPodGCThreshold
+        terminatedPodGCThreshold: Int = defaultTerminatedPodGCThreshold,
+        nodeMonitorGracePeriod: Duration = defaultNodeMonitorGracePeriod, nodeMonitorPeriod: Duration = defaultNodeMonitorPeriod
     ) async throws -> ControlPlane {
         let server = try await APIServer.make(configuration: configuration, store: store, logger: logger)
         let api = server.api
@@ -46,6 +52,8 @@ public struct ControlPlane: Sendable {
             DisruptionController(context: context),
             StatefulSetController(context: context),
             CronJobController(context: context),
+            NodeLifecycleController(context: context, gracePeriod: nodeMonitorGracePeriod, monitorPeriod: nodeMonitorPeriod),
+            TaintEvictionController(context: context),
         ]
         // The garbage collector and the node IPAM controller follow their kinds through their
         // own informers (metadata of every kind; the Nodes' taints and conditions); pod GC shares

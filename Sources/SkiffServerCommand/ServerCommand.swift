@@ -33,6 +33,18 @@ public struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Terminated pods kept before the oldest are deleted (0 keeps them all).")
     var terminatedPodGcThreshold = ControlPlane.defaultTerminatedPodGCThreshold
 
+    @Option(help: "How long a node may go without a heartbeat before its conditions turn Unknown and its pods are no longer Ready.")
+    var nodeMonitorGracePeriod = GoDurationArgument(ControlPlane.defaultNodeMonitorGracePeriod, text: "50s")
+
+    @Option(help: "How often every node's heartbeat is checked.")
+    var nodeMonitorPeriod = GoDurationArgument(ControlPlane.defaultNodeMonitorPeriod, text: "5s")
+
+    @Option(help: "Seconds a pod created without its own toleration stays on a node whose Ready condition is False.")
+    var defaultNotReadyTolerationSeconds = DefaultTolerationSeconds.defaultSeconds
+
+    @Option(help: "Seconds a pod created without its own toleration stays on a node that stopped reporting.")
+    var defaultUnreachableTolerationSeconds = DefaultTolerationSeconds.defaultSeconds
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -43,6 +55,13 @@ public struct ServerCommand: AsyncParsableCommand {
         guard !dataDir.isEmpty else { throw ValidationError("--data-dir must not be empty") }
         do { _ = try PodCIDRAllocator(clusterCIDR: clusterCIDR) } catch { throw ValidationError("--cluster-cidr: \(error)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
+        guard nodeMonitorPeriod.duration > .zero else { throw ValidationError("--node-monitor-period must be positive") }
+        guard nodeMonitorGracePeriod.duration > nodeMonitorPeriod.duration else {
+            throw ValidationError("--node-monitor-grace-period must be longer than --node-monitor-period")
+        }
+        guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
+            throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
+        }
     }
 
     public func run() async throws {
@@ -61,10 +80,13 @@ public struct ServerCommand: AsyncParsableCommand {
         }
         let readiness = SystemdReadiness(
             notifier: try SystemdNotifier.fromProcessEnvironment(), kubeconfig: dataDir + "/admin.kubeconfig", logger: logger)
+        var configuration = APIServerConfiguration(
+            dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR)
+        configuration.defaultTolerationSeconds = DefaultTolerationSeconds(
+            notReady: defaultNotReadyTolerationSeconds, unreachable: defaultUnreachableTolerationSeconds)
         let controlPlane = try await ControlPlane.make(
-            configuration: APIServerConfiguration(
-                dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR),
-            store: store, logger: logger, terminatedPodGCThreshold: terminatedPodGcThreshold)
+            configuration: configuration, store: store, logger: logger, terminatedPodGCThreshold: terminatedPodGcThreshold,
+            nodeMonitorGracePeriod: nodeMonitorGracePeriod.duration, nodeMonitorPeriod: nodeMonitorPeriod.duration)
         let group = ServiceGroup(
             configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

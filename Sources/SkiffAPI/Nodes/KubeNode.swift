@@ -7,9 +7,8 @@ public struct KubeNode: Sendable, Equatable {
     /// `spec.taints`.
     public let taints: [Taint]
     public let addresses: [NodeAddress]
-    /// `status.conditions[type=Ready].status`: "True", "False", "Unknown", or nil before the
-    /// node first reported.
-    public let readyStatus: String?
+    /// `status.conditions`.
+    public let conditions: [NodeCondition]
 
     public init(json: JSON) throws(JSONShapeError) {
         let root = JSONField(json)
@@ -22,12 +21,17 @@ public struct KubeNode: Sendable, Equatable {
         taints = (spec.value["taints"].array ?? []).map(Taint.init)
         let status = JSONField(try root.field("status", default: JSON.emptyObject), path: "status")
         addresses = try status.field("addresses", default: [])
-        let conditions: [PodCondition] = try status.field("conditions", default: [])
-        readyStatus = conditions.first { $0.type == "Ready" }?.status
+        conditions = try status.field("conditions", default: [])
     }
 
     public var name: String { metadata.name }
     public var labels: [String: String] { metadata.labels }
+
+    /// `status.conditions[type=Ready].status`: "True", "False", "Unknown", or nil before the
+    /// node first reported.
+    public var readyStatus: String? { condition("Ready")?.status }
+
+    public func condition(_ type: String) -> NodeCondition? { conditions.first { $0.type == type } }
 
     /// Whether the node last said it is Ready.
     public var isReady: Bool { readyStatus == "True" }

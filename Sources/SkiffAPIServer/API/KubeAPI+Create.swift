@@ -98,6 +98,7 @@ extension KubeAPI {
             object["spec"]["finalizers"] = [.string(Self.namespaceFinalizer)]
         }
         if definition.kind == "PersistentVolumeClaim" { try await admitClaim(&object) }
+        if definition.kind == "Pod" { defaultTolerationSeconds.admit(&object) }
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }
         var podCIDR: PodCIDRAssignment?

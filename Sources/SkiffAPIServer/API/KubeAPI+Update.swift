@@ -110,6 +110,8 @@ extension KubeAPI {
                 try await checkNodePortUpdate(current: current, next: next)
             }
             if definition.kind == "Pod" {
+                // As on create (the admission runs on both): a PUT that leaves them out keeps them.
+                defaultTolerationSeconds.admit(&next)
                 try checkPodUpdate(current: current, next: next)
             }
             if definition.kind == "Node" {

@@ -15,6 +15,8 @@ public struct KubeAPI: Sendable {
     public static let maximumBodySize = 3 * 1024 * 1024
     /// How often a watch that asked for bookmarks gets one.
     public var bookmarkInterval: Duration = .seconds(10)
+    /// The not-ready and unreachable tolerations a new pod gets (DefaultTolerationSeconds admission).
+    public var defaultTolerationSeconds = DefaultTolerationSeconds()
     /// Calls to the agents' node API (pods/log, pods/exec, metrics).
     public let nodeProxy: NodeProxy
     let podCIDRAllocator: PodCIDRAllocator
