@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import SkiffAPI
@@ -15,6 +16,8 @@ public struct ControlPlane: Sendable {
     public let api: KubeAPI
     public let services: [any Service]
     public let credentials: Credentials
+    /// Whether this server leads (runs the scheduler and the controllers) now.
+    public let elector: LeaderElector
 
     /// kube-controller-manager's `--terminated-pod-gc-threshold` default.
     public static let defaultTerminatedPodGCThreshold = PodGCController.defaultTerminatedPodThreshold
@@ -24,11 +27,13 @@ public struct ControlPlane: Sendable {
 
     /// `terminatedPodGCThreshold` is kube-controller-manager's `--terminated-pod-gc-threshold`;
     /// `nodeMonitorGracePeriod` and `nodeMonitorPeriod` its `--node-monitor-grace-period` and
-    /// `--node-monitor-period`.
+    /// `--node-monitor-period`; `leaderElection` its `--leader-elect-*` timings (an empty
+    /// identity is made from the host name and the data dir).
     public static func make(
         configuration: APIServerConfiguration, store: any Store, logger: Logger,
         terminatedPodGCThreshold: Int = defaultTerminatedPodGCThreshold,
-        nodeMonitorGracePeriod: Duration = defaultNodeMonitorGracePeriod, nodeMonitorPeriod: Duration = defaultNodeMonitorPeriod
+        nodeMonitorGracePeriod: Duration = defaultNodeMonitorGracePeriod, nodeMonitorPeriod: Duration = defaultNodeMonitorPeriod,
+        leaderElection: LeaderElector.Configuration? = nil
     ) async throws -> ControlPlane {
         let server = try await APIServer.make(configuration: configuration, store: store, logger: logger)
         let api = server.api
@@ -65,15 +70,36 @@ public struct ControlPlane: Sendable {
                     client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
                     terminatedPodThreshold: terminatedPodGCThreshold),
             ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
-        // ServiceGroup shuts services down in reverse order: the controllers stop before the
-        // informers and the event recorder they use, and all of them before the API they call.
-        return ControlPlane(
-            api: api,
-            services: server.services + [
-                SchedulerRunner(scheduler: scheduler),
-                context.recorder,
-            ] + context.informers.runnables + controllers + lifecycleControllers,
-            credentials: server.credentials)
+        // Of several servers on one store, only the lease holder schedules and runs controllers
+        // (and their informers and event recorder); every server serves the API.
+        let leading: [any Service] =
+            [SchedulerRunner(scheduler: scheduler), context.recorder] + context.informers.runnables + controllers + lifecycleControllers
+        var election = leaderElection ?? LeaderElector.Configuration(name: Self.leaseName, identity: "")
+        if election.identity.isEmpty { election.identity = try Self.identity(dataDirectory: configuration.dataDirectory) }
+        let elector = LeaderElector(client: client, configuration: election, leading: leading, logger: logger)
+        return ControlPlane(api: api, services: server.services + [elector], credentials: server.credentials, elector: elector)
+    }
+
+    /// The Lease in kube-system the servers' control loops are elected by (kube-controller-manager's
+    /// and kube-scheduler's in one, as k3s runs them).
+    public static let leaseName = "skiff-controller-manager"
+
+    /// The `--leader-elect-*` timings and the candidate's identity.
+    public typealias LeaderElection = LeaderElector.Configuration
+
+    /// `HOSTNAME_ID`, the ID made once per data dir: a restarted server is the same candidate and
+    /// takes its own unexpired lease back at once; two servers never share a data dir.
+    static func identity(dataDirectory: String) throws -> String {
+        let path = dataDirectory + "/server-id"
+        let id: String
+        if let saved = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !saved.isEmpty {
+            id = saved
+        } else {
+            id = UUID().uuidString.lowercased()
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            try (id + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return "\(ProcessInfo.processInfo.hostName)_\(id)"
     }
 
     /// The address the `kubernetes` Service's endpoints name: `--advertise-address` when it is an

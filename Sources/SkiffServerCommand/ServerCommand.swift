@@ -45,6 +45,15 @@ public struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a pod created without its own toleration stays on a node that stopped reporting.")
     var defaultUnreachableTolerationSeconds = DefaultTolerationSeconds.defaultSeconds
 
+    @Option(help: "How long another server waits, after the leader's last renewal, before taking its lease (and the scheduler and controllers).")
+    var leaderElectLeaseDuration = GoDurationArgument(.seconds(15), text: "15s")
+
+    @Option(help: "How long the leader keeps trying to renew its lease before it stops leading (and the process exits).")
+    var leaderElectRenewDeadline = GoDurationArgument(.seconds(10), text: "10s")
+
+    @Option(help: "How often candidates try to take the lease and the leader renews it.")
+    var leaderElectRetryPeriod = GoDurationArgument(.seconds(2), text: "2s")
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -58,6 +67,11 @@ public struct ServerCommand: AsyncParsableCommand {
         guard nodeMonitorPeriod.duration > .zero else { throw ValidationError("--node-monitor-period must be positive") }
         guard nodeMonitorGracePeriod.duration > nodeMonitorPeriod.duration else {
             throw ValidationError("--node-monitor-grace-period must be longer than --node-monitor-period")
+        }
+        guard leaderElectLeaseDuration.duration > leaderElectRenewDeadline.duration,
+            leaderElectRenewDeadline.duration > leaderElectRetryPeriod.duration, leaderElectRetryPeriod.duration > .zero
+        else {
+            throw ValidationError("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period > 0")
         }
         guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
             throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
@@ -84,9 +98,13 @@ public struct ServerCommand: AsyncParsableCommand {
             dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR)
         configuration.defaultTolerationSeconds = DefaultTolerationSeconds(
             notReady: defaultNotReadyTolerationSeconds, unreachable: defaultUnreachableTolerationSeconds)
+        var election = ControlPlane.LeaderElection(name: ControlPlane.leaseName, identity: "")
+        election.leaseDuration = leaderElectLeaseDuration.duration
+        election.renewDeadline = leaderElectRenewDeadline.duration
+        election.retryPeriod = leaderElectRetryPeriod.duration
         let controlPlane = try await ControlPlane.make(
             configuration: configuration, store: store, logger: logger, terminatedPodGCThreshold: terminatedPodGcThreshold,
-            nodeMonitorGracePeriod: nodeMonitorGracePeriod.duration, nodeMonitorPeriod: nodeMonitorPeriod.duration)
+            nodeMonitorGracePeriod: nodeMonitorGracePeriod.duration, nodeMonitorPeriod: nodeMonitorPeriod.duration, leaderElection: election)
         let group = ServiceGroup(
             configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
