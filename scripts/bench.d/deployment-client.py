@@ -181,8 +181,10 @@ def main(argv):
 
     with lock:
         names = sorted(created)
-        if len(names) != replicas or len(ready) < replicas:
-            raise SystemExit(f"deployment-client: {len(names)} pods seen, {len(ready)} ready, of {replicas}")
+        complete = all(n in bound and n in running and n in ready for n in names)
+        if len(names) != replicas or not complete:
+            raise SystemExit(f"deployment-client: {len(names)} pods seen ({len(bound)} bound, {len(running)} running, "
+                             f"{len(ready)} ready) of {replicas}")
         print(f"posted,{ms(posted)}")
         print(f"created,{ms(max(created.values()))}")
         print(f"bound,{ms(max(bound.values()))}")
