@@ -87,6 +87,16 @@ public struct PodNetworkConfiguration: Sendable, Equatable {
         ])
     }
 
+    /// The conflist a pod is attached with: without portmap when it publishes no hostPort, as
+    /// that plugin would be one more program run (and its iptables calls) per pod for nothing.
+    /// Its DEL uses the same list, kept in the pod's sandbox record.
+    func conflist(publishingPorts: Bool) -> JSON {
+        guard !publishingPorts else { return conflist }
+        var list = conflist
+        list["plugins"] = .array((list["plugins"].array ?? []).filter { $0["type"].string != "portmap" })
+        return list
+    }
+
     /// The conflist as a file would hold it, for logs and for `docs/`.
     public var conflistJSON: String { conflist.prettyPrinted }
 }

@@ -82,7 +82,7 @@ public final class PodSandboxNetwork: Sendable {
             phase: .adding, namespace: request.namespace, name: request.name, containerID: request.podUID,
             interfaceName: Self.interfaceName, conflist: nil, runtimeConfig: nil, result: nil, sandbox: sandbox)
         if !request.hostNetwork {
-            record.conflist = configuration.conflist
+            record.conflist = configuration.conflist(publishingPorts: !request.portMappings.isEmpty)
             record.runtimeConfig = .object(["portMappings": .array(request.portMappings.map(\.json))])
             // On disk before ADD: if we die during ADD, teardown still knows to run DEL.
             try writeRecord(record)

@@ -10,6 +10,13 @@ struct CNIConfigTests {
 
     init() throws { configuration = try PodNetworkConfiguration(podCIDR: "10.42.0.0/24", ipamDataDirectory: "/var/lib/skiff/cni") }
 
+    @Test("a pod without hostPorts is attached without portmap; one with them gets the whole chain")
+    func conflistWithoutPorts() {
+        #expect(configuration.conflist(publishingPorts: false)["plugins"].array?.map { $0["type"].string } == ["loopback", "bridge"])
+        #expect(configuration.conflist(publishingPorts: true) == configuration.conflist)
+        #expect(configuration.conflist(publishingPorts: false)["name"] == configuration.conflist["name"])
+    }
+
     @Test("the conflist chains loopback, bridge (gateway, hairpin, host-local, no masquerade) and portmap")
     func conflist() throws {
         let list = configuration.conflist
