@@ -34,6 +34,7 @@ public struct APIServer: Sendable {
             store: store, authenticator: Authenticator(adminToken: credentials.adminToken, joinToken: credentials.joinToken),
             podCIDRAllocator: try PodCIDRAllocator(clusterCIDR: configuration.clusterCIDR), logger: logger)
         api.defaultTolerationSeconds = configuration.defaultTolerationSeconds
+        api.requestLimit = RequestLimit(maxInFlight: configuration.maxRequestsInFlight)
         try await Bootstrap.ensureDefaults(api)
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },

@@ -9,6 +9,8 @@ public struct APIServerConfiguration: Sendable {
     public var clusterCIDR: String
     /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
     public var defaultTolerationSeconds = DefaultTolerationSeconds()
+    /// `--max-requests-inflight` (0: no limit).
+    public var maxRequestsInFlight = RequestLimit.defaultMaxInFlight
 
     public init(
         dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,

@@ -114,8 +114,10 @@ public final class Informer<Object: Sendable>: Service, Sendable {
             } catch {
                 guard !Task.isCancelled else { return }
                 failures += 1
-                // client-go backs off 800 ms doubling to 30 s between failed lists.
-                let delay = min(30.0, 0.8 * Double(1 << min(failures - 1, 6)))
+                // client-go backs off 800 ms doubling to 30 s between failed lists, each wait
+                // stretched by up to as much again at random: agents that lost the server
+                // together do not all come back in the same instant (a thundering herd).
+                let delay = min(30.0, 0.8 * Double(1 << min(failures - 1, 6))) * Double.random(in: 1...2)
                 logger.warning("list/watch failed; relisting", metadata: ["resource": "\(resourcePath)", "error": "\(error)", "retryIn": "\(delay)s"])
                 try? await Task.sleep(for: .seconds(delay))
             }

@@ -54,6 +54,9 @@ public struct ServerCommand: AsyncParsableCommand {
     @Option(help: "How often candidates try to take the lease and the leader renews it.")
     var leaderElectRetryPeriod = GoDurationArgument(.seconds(2), text: "2s")
 
+    @Option(help: "Agent requests served at once; more are answered 429 with Retry-After (0: no limit).")
+    var maxRequestsInflight = RequestLimit.defaultMaxInFlight
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -73,6 +76,7 @@ public struct ServerCommand: AsyncParsableCommand {
         else {
             throw ValidationError("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period > 0")
         }
+        guard maxRequestsInflight >= 0 else { throw ValidationError("--max-requests-inflight must not be negative") }
         guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
             throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
         }
@@ -96,6 +100,7 @@ public struct ServerCommand: AsyncParsableCommand {
             notifier: try SystemdNotifier.fromProcessEnvironment(), kubeconfig: dataDir + "/admin.kubeconfig", logger: logger)
         var configuration = APIServerConfiguration(
             dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR)
+        configuration.maxRequestsInFlight = maxRequestsInflight
         configuration.defaultTolerationSeconds = DefaultTolerationSeconds(
             notReady: defaultNotReadyTolerationSeconds, unreachable: defaultUnreachableTolerationSeconds)
         var election = ControlPlane.LeaderElection(name: ControlPlane.leaseName, identity: "")

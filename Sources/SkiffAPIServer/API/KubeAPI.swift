@@ -15,6 +15,8 @@ public struct KubeAPI: Sendable {
     public static let maximumBodySize = 3 * 1024 * 1024
     /// How often a watch that asked for bookmarks gets one.
     public var bookmarkInterval: Duration = .seconds(10)
+    /// How many agent requests are served at once (`--max-requests-inflight`).
+    public var requestLimit = RequestLimit()
     /// The not-ready and unreachable tolerations a new pod gets (DefaultTolerationSeconds admission).
     public var defaultTolerationSeconds = DefaultTolerationSeconds()
     /// Calls to the agents' node API (pods/log, pods/exec, metrics).
@@ -61,6 +63,11 @@ public struct KubeAPI: Sendable {
         guard let identity = authenticator.identify(authorization: request.headers["authorization"]) else {
             throw APIError.unauthorized
         }
+        let limited = identity != .admin
+        if limited {
+            guard requestLimit.enter() else { return RequestLimit.overloaded }
+        }
+        defer { if limited { requestLimit.leave() } }
         switch segments.first {
         case nil: return .json(["paths": .array(rootPaths.map { .string($0) })])
         case "openapi": return try openAPI(segments: Array(segments.dropFirst()))

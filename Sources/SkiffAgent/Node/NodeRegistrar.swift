@@ -39,7 +39,8 @@ actor NodeRegistrar {
                 throw error
             } catch {
                 logger.warning("cannot register the node yet; retrying", metadata: ["error": "\(error)", "retryIn": "\(delay)s"])
-                try await Task.sleep(for: .seconds(delay))
+                // Jittered, so agents waiting for one server do not all retry at once.
+                try await Task.sleep(for: .seconds(delay * Double.random(in: 1...1.5)))
                 delay = min(delay * 2, 5)
             }
         }
