@@ -119,7 +119,7 @@ let package = Package(
         .target(
             name: "SkiffServerCommand",
             dependencies: [
-                "SkiffControlPlane", "SkiffAPIServer", "SkiffStore", "SkiffSystemd",
+                "SkiffControlPlane", "SkiffAPIServer", "SkiffStore", "SkiffSystemd", "SkiffSystem", "SkiffAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

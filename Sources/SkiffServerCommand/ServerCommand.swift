@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import SkiffAPI
 import SkiffAPIServer
 import SkiffControlPlane
 import SkiffStore
@@ -10,10 +11,11 @@ import SkiffSystemd
 /// `skiff server`: the control plane (API server on its store, scheduler, controllers) in one process.
 public struct ServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "server", abstract: "Run the Skiff control plane (Kubernetes API server on an embedded SQLite store).")
+        commandName: "server", abstract: "Run the Skiff control plane (Kubernetes API server on an embedded SQLite store).",
+        subcommands: [SnapshotCommand.self])
 
-    @Option(help: "Directory for the store, certificates, admin.kubeconfig and node-token.")
-    var dataDir = "/var/lib/skiff"
+    @OptionGroup var dataDirectory: DataDirectoryOption
+    var dataDir: String { dataDirectory.dataDir }
 
     @Option(help: "HTTPS port to listen on (0 picks a free port).")
     var port = 6443
@@ -57,6 +59,12 @@ public struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Agent requests served at once; more are answered 429 with Retry-After (0: no limit).")
     var maxRequestsInflight = RequestLimit.defaultMaxInFlight
 
+    @Option(help: "Save a snapshot of the SQLite store at the times of this cron schedule (UTC), e.g. \"0 */12 * * *\".")
+    var snapshotSchedule: String?
+
+    @Option(help: "Scheduled snapshots kept (the oldest beyond are deleted).")
+    var snapshotRetain = 5
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel = "info"
 
@@ -76,6 +84,13 @@ public struct ServerCommand: AsyncParsableCommand {
         else {
             throw ValidationError("leader election needs --leader-elect-lease-duration > --leader-elect-renew-deadline > --leader-elect-retry-period > 0")
         }
+        if let snapshotSchedule {
+            do { _ = try CronSchedule(parsing: snapshotSchedule) } catch { throw ValidationError("--snapshot-schedule: \(error)") }
+            guard datastoreEndpoint == nil else {
+                throw ValidationError("--snapshot-schedule snapshots the SQLite store; with --datastore-endpoint use etcd's own")
+            }
+        }
+        guard snapshotRetain >= 1 else { throw ValidationError("--snapshot-retain must be at least 1") }
         guard maxRequestsInflight >= 0 else { throw ValidationError("--max-requests-inflight must not be negative") }
         guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
             throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
@@ -86,6 +101,8 @@ public struct ServerCommand: AsyncParsableCommand {
         var logger = Logger(label: "skiff.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let lock = try DataDirectoryLock(directory: dataDir)
+        defer { lock.release() }
         let sqlite: SQLiteStore?
         let store: any Store
         if let datastoreEndpoint {
@@ -110,8 +127,14 @@ public struct ServerCommand: AsyncParsableCommand {
         let controlPlane = try await ControlPlane.make(
             configuration: configuration, store: store, logger: logger, terminatedPodGCThreshold: terminatedPodGcThreshold,
             nodeMonitorGracePeriod: nodeMonitorGracePeriod.duration, nodeMonitorPeriod: nodeMonitorPeriod.duration, leaderElection: election)
-        let group = ServiceGroup(
-            configuration: .init(services: controlPlane.services + [readiness], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services = controlPlane.services + [readiness]
+        if let snapshotSchedule {
+            services.append(
+                SnapshotSchedule(
+                    schedule: try CronSchedule(parsing: snapshotSchedule), retain: snapshotRetain, database: dataDir + "/state.db",
+                    directory: dataDir + "/snapshots", logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         sqlite?.closeWatches()
     }
