@@ -21,8 +21,6 @@ public final class NodeLifecycleController: Service, Sendable {
     public static let defaultMonitorPeriod: Duration = .seconds(5)
     static let unknownReason = "NodeStatusUnknown"
     static let unknownMessage = "Kubelet stopped posting node status."
-    /// Pod index: the node a pod is bound to.
-    static let byNode = "nodelifecycle.node"
 
     /// The last heartbeat seen from a Node, and when this process saw it change.
     struct Heartbeat {
@@ -56,7 +54,7 @@ public final class NodeLifecycleController: Service, Sendable {
         self.logger = logger
         self.gracePeriod = gracePeriod
         self.monitorPeriod = monitorPeriod
-        pods.addIndex(Self.byNode) { pod in (pod.spec.nodeName ?? "").isEmpty ? [] : [pod.spec.nodeName ?? ""] }
+        pods.indexByNode()
         nodes.addHandler { [weak self] change in
             guard let self else { return }
             switch change {
@@ -207,7 +205,7 @@ public final class NodeLifecycleController: Service, Sendable {
     /// Sets the Ready condition of the node's running pods False, as Kubernetes' MarkPodsNotReady:
     /// endpoints stop listing pods nobody can vouch for.
     private func markPodsNotReady(on node: String) async throws {
-        for pod in pods.objects(index: Self.byNode, value: node) where pod.status.phase?.isFinal != true {
+        for pod in pods.pods(onNode: node) where pod.status.phase?.isFinal != true {
             var conditions = pod.json["status"]["conditions"].array ?? []
             let index = conditions.firstIndex { $0["type"].string == "Ready" }
             guard index.map({ conditions[$0]["status"].string != "False" }) ?? false, let index else { continue }

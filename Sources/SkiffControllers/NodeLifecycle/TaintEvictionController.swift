@@ -12,8 +12,6 @@ import Synchronization
 /// controller then replaces it on a node without the taint.
 public final class TaintEvictionController: Service, Sendable {
     public static let component = "taint-eviction-controller"
-    /// Pod index: the node a pod is bound to.
-    static let byNode = "tainteviction.node"
 
     let client: any ControllerClient
     let nodes: Informer<KubeNode>
@@ -32,7 +30,7 @@ public final class TaintEvictionController: Service, Sendable {
         var logger = context.logger
         logger[metadataKey: "controller"] = "tainteviction"
         self.logger = logger
-        pods.addIndex(Self.byNode) { pod in (pod.spec.nodeName ?? "").isEmpty ? [] : [pod.spec.nodeName ?? ""] }
+        pods.indexByNode()
         let (queue, pods, nodes) = (queue, pods, nodes)
         nodes.addHandler { change in
             let (old, new): ([Taint], KubeNode?) =
@@ -42,7 +40,7 @@ public final class TaintEvictionController: Service, Sendable {
                 case .deleted: ([], nil)
                 }
             guard let new, Self.noExecute(new.taints) != Self.noExecute(old) else { return }
-            for pod in pods.objects(index: Self.byNode, value: new.name) { queue.add(pod.key) }
+            for pod in pods.pods(onNode: new.name) { queue.add(pod.key) }
         }
         pods.addHandler { change in
             switch change {

@@ -14,8 +14,6 @@ public final class PodGCController: Service, Sendable {
     public static let defaultTerminatedPodThreshold = 12_500
     /// How long a Node must be gone before its pods are collected (kube's quarantine time).
     public static let defaultOrphanGrace: Duration = .seconds(40)
-    /// Pod index: the node a pod is bound to.
-    static let byNode = "podgc.node"
     /// Pod index: "terminated" for Succeeded and Failed pods not yet being deleted.
     static let byTermination = "podgc.terminated"
 
@@ -50,7 +48,7 @@ public final class PodGCController: Service, Sendable {
         self.logger = logger
         self.terminatedPodThreshold = terminatedPodThreshold
         self.orphanGrace = orphanGrace
-        pods.addIndex(Self.byNode) { pod in (pod.spec.nodeName ?? "").isEmpty ? [] : [pod.spec.nodeName ?? ""] }
+        pods.indexByNode()
         pods.addIndex(Self.byTermination) { pod in Self.isTerminated(pod) ? ["terminated"] : [] }
         let queue = queue
         pods.addHandler { [nodes] change in
@@ -65,7 +63,7 @@ public final class PodGCController: Service, Sendable {
         }
         nodes.addHandler { [pods] change in
             guard case .deleted(let node) = change else { return }
-            for pod in pods.objects(index: Self.byNode, value: node.name) { queue.add(.pod(pod.key)) }
+            for pod in pods.pods(onNode: node.name) { queue.add(.pod(pod.key)) }
         }
     }
 
