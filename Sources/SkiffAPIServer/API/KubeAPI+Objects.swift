@@ -5,10 +5,14 @@ import SkiffStore
 /// Moving objects between the wire and the store: the store holds JSON without
 /// `resourceVersion`; reads put the key's modRevision back in.
 extension KubeAPI {
+    /// A stored object is parsed once per revision however many readers and watchers ask.
     func decode(_ stored: KeyValue) throws -> JSON {
-        var object = try JSON(parsing: stored.value)
-        object["metadata"]["resourceVersion"] = .string(String(stored.modRevision))
-        return object
+        try decodedObjects.object(key: stored.key, revision: stored.modRevision, bytes: stored.value)
+    }
+
+    /// The object a store event carries, parsed once for every watch that delivers it.
+    func decode(_ event: StoreEvent, as definition: ResourceDefinition) throws -> JSON {
+        definition.fromStorage(try decodedObjects.object(key: event.key, revision: event.revision, bytes: event.value))
     }
 
     func decode(_ bytes: [UInt8], revision: Int64) throws -> JSON {

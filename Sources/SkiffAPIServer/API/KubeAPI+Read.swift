@@ -17,6 +17,9 @@ extension KubeAPI {
         func matches(_ object: JSON) -> Bool {
             labels.matches(object["metadata"]["labels"].stringMap) && fields.matches(object)
         }
+
+        /// No label or field requirement: every object matches.
+        var isEverything: Bool { labels.isEmpty && fields.isEmpty }
     }
 
     func selection(_ target: Target, _ request: APIRequest) throws -> Selection {

@@ -124,7 +124,7 @@ extension KubeAPI {
 
     /// Maps a store event to a watch event, turning selector transitions into ADDED/DELETED.
     func watchEvent(_ event: StoreEvent, _ selection: Selection, _ definition: ResourceDefinition) throws -> (String, JSON)? {
-        let object = try decode(event.value, revision: event.revision, as: definition)
+        let object = try decode(event, as: definition)
         switch event.kind {
         case .created:
             return selection.matches(object) ? ("ADDED", object) : nil
@@ -132,7 +132,10 @@ extension KubeAPI {
             return selection.matches(object) ? ("DELETED", object) : nil
         case .updated:
             let matchesNow = selection.matches(object)
-            let matchedBefore = try event.previousValue.map { try selection.matches(decode($0, revision: event.revision, as: definition)) } ?? false
+            // Without a selector every version matches: the previous one need not be parsed.
+            let matchedBefore =
+                try event.previousValue.map { try selection.isEverything || selection.matches(decode($0, revision: event.revision, as: definition)) }
+                ?? false
             switch (matchedBefore, matchesNow) {
             case (true, true): return ("MODIFIED", object)
             case (false, true): return ("ADDED", object)

@@ -24,6 +24,8 @@ public struct KubeAPI: Sendable {
     let podCIDRAllocator: PodCIDRAllocator
     /// Namespace existence and phase for creates; answers only while `NamespaceCacheService` runs.
     let namespaces = NamespaceCache()
+    /// Recently stored objects, parsed once for every watch and read of them.
+    let decodedObjects = DecodedObjects()
 
     public init(
         store: any Store, registry: ResourceRegistry = .standard, authenticator: Authenticator, nodeProxy: NodeProxy = NodeProxy(),
