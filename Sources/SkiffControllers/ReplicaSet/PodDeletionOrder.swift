@@ -16,27 +16,48 @@ struct PodDeletionOrder {
         podsPerNode = counts
     }
 
-    /// The `count` pods of `pods` to delete.
+    /// The `count` pods of `pods` to delete. Each pod's rank is read once, before sorting: the
+    /// comparisons would otherwise parse its timestamps O(log n) times (a 10,000-pod set being
+    /// scaled down spent most of its sync there).
     static func choose(_ count: Int, of pods: [Pod]) -> [Pod] {
         let order = PodDeletionOrder(pods)
-        return Array(pods.sorted(by: order.deleteFirst).prefix(count))
+        let ranks = pods.map(order.rank)
+        return pods.indices.sorted { ranks[$0].deleteFirst(than: ranks[$1]) }.prefix(count).map { pods[$0] }
     }
 
-    func deleteFirst(_ a: Pod, _ b: Pod) -> Bool {
-        let (aNode, bNode) = (a.spec.nodeName ?? "", b.spec.nodeName ?? "")
-        if aNode.isEmpty != bNode.isEmpty { return aNode.isEmpty }
-        let (aPhase, bPhase) = (Self.phaseRank(a), Self.phaseRank(b))
-        if aPhase != bPhase { return aPhase < bPhase }
-        if a.isReady != b.isReady { return !a.isReady }
-        let (aCrowd, bCrowd) = (podsPerNode[aNode] ?? 0, podsPerNode[bNode] ?? 0)
-        if aCrowd != bCrowd { return aCrowd > bCrowd }
-        if a.deletionCost != b.deletionCost { return a.deletionCost < b.deletionCost }
-        if a.isReady, let aSince = a.readySince, let bSince = b.readySince, aSince != bSince { return aSince > bSince }
-        if a.restartCount != b.restartCount { return a.restartCount > b.restartCount }
-        let (aCreated, bCreated) = (a.createdAt ?? .distantPast, b.createdAt ?? .distantPast)
-        if aCreated != bCreated { return aCreated > bCreated }
-        // A stable order for pods alike in everything else (and for tests).
-        return a.name > b.name
+    /// What the order compares of one pod.
+    struct Rank {
+        let unscheduled: Bool
+        let phase: Int
+        let ready: Bool
+        /// The set's pods on the pod's node.
+        let crowd: Int
+        let deletionCost: Int32
+        let readySince: Date?
+        let restartCount: Int
+        let createdAt: Date
+        let name: String
+
+        func deleteFirst(than other: Rank) -> Bool {
+            if unscheduled != other.unscheduled { return unscheduled }
+            if phase != other.phase { return phase < other.phase }
+            if ready != other.ready { return !ready }
+            if crowd != other.crowd { return crowd > other.crowd }
+            if deletionCost != other.deletionCost { return deletionCost < other.deletionCost }
+            if ready, let since = readySince, let otherSince = other.readySince, since != otherSince { return since > otherSince }
+            if restartCount != other.restartCount { return restartCount > other.restartCount }
+            if createdAt != other.createdAt { return createdAt > other.createdAt }
+            // A stable order for pods alike in everything else (and for tests).
+            return name > other.name
+        }
+    }
+
+    func rank(_ pod: Pod) -> Rank {
+        let node = pod.spec.nodeName ?? ""
+        let ready = pod.isReady
+        return Rank(
+            unscheduled: node.isEmpty, phase: Self.phaseRank(pod), ready: ready, crowd: podsPerNode[node] ?? 0, deletionCost: pod.deletionCost,
+            readySince: ready ? pod.readySince : nil, restartCount: pod.restartCount, createdAt: pod.createdAt ?? .distantPast, name: pod.name)
     }
 
     private static func phaseRank(_ pod: Pod) -> Int {
