@@ -3,42 +3,69 @@
 /// the object exactly as the API sent it, for what must go back unchanged (the node API's pod
 /// list, the agent's saved state).
 public struct Pod: Sendable, Equatable {
+    /// The decoded fields, shared by every copy: informers hand out and controllers sort
+    /// thousands of pods per sync, and a copy of the fields themselves retained each of their
+    /// dozens of strings, dictionaries and arrays (most of a 10,000-pod ReplicaSet's sync).
+    private final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private struct Fields: Sendable, Equatable {
+        var json: JSON
+        let name: String
+        let namespace: String
+        let uid: String
+        let resourceVersion: String?
+        let generation: Int64?
+        let labels: [String: String]
+        let annotations: [String: String]
+        let deletionTimestamp: String?
+        let deletionGracePeriodSeconds: Int64?
+        let ownerReferences: [OwnerReference]
+        let spec: PodSpec
+        var status: PodStatus
+    }
+
+    private let storage: Storage
+
     /// The object as received; only `withStatus(of:)` changes it, to the status the server answered with.
-    public private(set) var json: JSON
-    public let name: String
+    public var json: JSON { storage.fields.json }
+    public var name: String { storage.fields.name }
     /// `metadata.namespace`; missing or empty means "default", as kubectl and the API server read it.
-    public let namespace: String
-    public let uid: String
-    public let resourceVersion: String?
-    public let generation: Int64?
-    public let labels: [String: String]
-    public let annotations: [String: String]
+    public var namespace: String { storage.fields.namespace }
+    public var uid: String { storage.fields.uid }
+    public var resourceVersion: String? { storage.fields.resourceVersion }
+    public var generation: Int64? { storage.fields.generation }
+    public var labels: [String: String] { storage.fields.labels }
+    public var annotations: [String: String] { storage.fields.annotations }
     /// Set once the pod is being deleted gracefully (RFC 3339).
-    public let deletionTimestamp: String?
-    public let deletionGracePeriodSeconds: Int64?
-    public let ownerReferences: [OwnerReference]
-    public let spec: PodSpec
-    public private(set) var status: PodStatus
+    public var deletionTimestamp: String? { storage.fields.deletionTimestamp }
+    public var deletionGracePeriodSeconds: Int64? { storage.fields.deletionGracePeriodSeconds }
+    public var ownerReferences: [OwnerReference] { storage.fields.ownerReferences }
+    public var spec: PodSpec { storage.fields.spec }
+    public var status: PodStatus { storage.fields.status }
+
+    public static func == (lhs: Pod, rhs: Pod) -> Bool { lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields }
+
+    private init(fields: Fields) { storage = Storage(fields) }
 
     /// Decodes a pod; a wrong type or a container without a name is an error naming the field
     /// (`spec.containers[1].name: required field is missing`).
     public init(json: JSON) throws(JSONShapeError) {
         let root = JSONField(json)
         let metadata = JSONField(try root.field("metadata", default: JSON.emptyObject), path: "metadata")
-        self.json = json
-        name = try metadata.field("name", default: "")
-        let namespace = try metadata.field("namespace", default: "")
-        self.namespace = namespace.isEmpty ? "default" : namespace
-        uid = try metadata.field("uid", default: "")
-        resourceVersion = try metadata.optional("resourceVersion")
-        generation = try metadata.optional("generation")
-        labels = try metadata.field("labels", default: [:])
-        annotations = try metadata.field("annotations", default: [:])
-        deletionTimestamp = try metadata.optional("deletionTimestamp")
-        deletionGracePeriodSeconds = try metadata.optional("deletionGracePeriodSeconds")
-        ownerReferences = try metadata.field("ownerReferences", default: [])
-        spec = try root.field("spec", default: PodSpec.empty)
-        status = try root.field("status", default: PodStatus.empty)
+        let name: String = try metadata.field("name", default: "")
+        let namespace: String = try metadata.field("namespace", default: "")
+        self.init(
+            fields: Fields(
+                json: json, name: name, namespace: namespace.isEmpty ? "default" : namespace,
+                uid: try metadata.field("uid", default: ""), resourceVersion: try metadata.optional("resourceVersion"),
+                generation: try metadata.optional("generation"), labels: try metadata.field("labels", default: [:]),
+                annotations: try metadata.field("annotations", default: [:]), deletionTimestamp: try metadata.optional("deletionTimestamp"),
+                deletionGracePeriodSeconds: try metadata.optional("deletionGracePeriodSeconds"),
+                ownerReferences: try metadata.field("ownerReferences", default: []), spec: try root.field("spec", default: PodSpec.empty),
+                status: try root.field("status", default: PodStatus.empty)))
     }
 
     /// Who a pod is, read field by field from an object that may not decode as a whole (a watch
@@ -82,10 +109,10 @@ public struct Pod: Sendable, Equatable {
 
     /// This pod with `other`'s status: what a status patch's answer changes.
     public func withStatus(of other: Pod) -> Pod {
-        var copy = self
-        copy.json["status"] = other.json["status"]
-        copy.status = other.status
-        return copy
+        var fields = storage.fields
+        fields.json["status"] = other.json["status"]
+        fields.status = other.status
+        return Pod(fields: fields)
     }
 
     /// A reference to the object that owns this pod (a ReplicaSet, a Job...).
