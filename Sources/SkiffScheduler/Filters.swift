@@ -60,7 +60,7 @@ public enum Filters {
         for term in pod.antiAffinity where term.topologyKey == "kubernetes.io/hostname" {
             if node.pods.values.contains(where: term.matches) { return "node(s) didn't match pod anti-affinity rules" }
         }
-        for existing in node.pods.values {
+        for existing in node.podsWithAntiAffinity.values {
             for term in existing.antiAffinity where term.topologyKey == "kubernetes.io/hostname" && term.matches(pod) {
                 return "node(s) didn't satisfy existing pods anti-affinity rules"
             }

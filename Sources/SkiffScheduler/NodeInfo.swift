@@ -16,6 +16,9 @@ public struct NodeInfo: Sendable {
     public internal(set) var usedHostPorts: Set<HostPort> = []
     /// Pods per controller uid, for spreading replicas.
     public internal(set) var ownerCounts: [String: Int] = [:]
+    /// The pods with required anti-affinity terms, which every decision checks the incoming pod
+    /// against: rarely any, so most decisions skip the node's pods altogether.
+    public internal(set) var podsWithAntiAffinity: [String: PodInfo] = [:]
 
     public init(_ node: JSON) {
         name = node["metadata"]["name"].string ?? ""
@@ -35,6 +38,7 @@ public struct NodeInfo: Sendable {
         requestedMilliCPU += pod.milliCPU
         requestedMemory += pod.memory
         usedHostPorts.formUnion(pod.hostPorts)
+        if !pod.antiAffinity.isEmpty { podsWithAntiAffinity[pod.key] = pod }
         if let owner = pod.ownerUID { ownerCounts[owner, default: 0] += 1 }
     }
 
@@ -42,7 +46,8 @@ public struct NodeInfo: Sendable {
         guard let pod = pods.removeValue(forKey: key) else { return }
         requestedMilliCPU -= pod.milliCPU
         requestedMemory -= pod.memory
-        usedHostPorts = Set(pods.values.flatMap(\.hostPorts))
+        if !pod.hostPorts.isEmpty { usedHostPorts = Set(pods.values.flatMap(\.hostPorts)) }
+        podsWithAntiAffinity.removeValue(forKey: key)
         if let owner = pod.ownerUID { ownerCounts[owner, default: 1] -= 1 }
     }
 }
