@@ -29,22 +29,25 @@ public struct Pod: Sendable, Equatable {
 
     private let storage: Storage
 
+    // The fields are read through `_read` accessors, which lend the boxed value in place: a
+    // getter would copy it, retaining everything in a PodSpec to read one of its fields.
+
     /// The object as received; only `withStatus(of:)` changes it, to the status the server answered with.
-    public var json: JSON { storage.fields.json }
-    public var name: String { storage.fields.name }
+    public var json: JSON { _read { yield storage.fields.json } }
+    public var name: String { _read { yield storage.fields.name } }
     /// `metadata.namespace`; missing or empty means "default", as kubectl and the API server read it.
-    public var namespace: String { storage.fields.namespace }
-    public var uid: String { storage.fields.uid }
-    public var resourceVersion: String? { storage.fields.resourceVersion }
-    public var generation: Int64? { storage.fields.generation }
-    public var labels: [String: String] { storage.fields.labels }
-    public var annotations: [String: String] { storage.fields.annotations }
+    public var namespace: String { _read { yield storage.fields.namespace } }
+    public var uid: String { _read { yield storage.fields.uid } }
+    public var resourceVersion: String? { _read { yield storage.fields.resourceVersion } }
+    public var generation: Int64? { _read { yield storage.fields.generation } }
+    public var labels: [String: String] { _read { yield storage.fields.labels } }
+    public var annotations: [String: String] { _read { yield storage.fields.annotations } }
     /// Set once the pod is being deleted gracefully (RFC 3339).
-    public var deletionTimestamp: String? { storage.fields.deletionTimestamp }
-    public var deletionGracePeriodSeconds: Int64? { storage.fields.deletionGracePeriodSeconds }
-    public var ownerReferences: [OwnerReference] { storage.fields.ownerReferences }
-    public var spec: PodSpec { storage.fields.spec }
-    public var status: PodStatus { storage.fields.status }
+    public var deletionTimestamp: String? { _read { yield storage.fields.deletionTimestamp } }
+    public var deletionGracePeriodSeconds: Int64? { _read { yield storage.fields.deletionGracePeriodSeconds } }
+    public var ownerReferences: [OwnerReference] { _read { yield storage.fields.ownerReferences } }
+    public var spec: PodSpec { _read { yield storage.fields.spec } }
+    public var status: PodStatus { _read { yield storage.fields.status } }
 
     public static func == (lhs: Pod, rhs: Pod) -> Bool { lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields }
 

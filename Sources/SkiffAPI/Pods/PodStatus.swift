@@ -29,4 +29,11 @@ public struct PodStatus: Sendable, Equatable, JSONDecodable {
     }
 
     public func condition(_ type: String) -> PodCondition? { conditions.first { $0.type == type } }
+
+    /// Whether the condition of `type` is "True", read without copying the condition (the
+    /// workload controllers ask it of every pod of a set on each sync).
+    public func conditionIsTrue(_ type: String) -> Bool {
+        guard let index = conditions.firstIndex(where: { $0.type == type }) else { return false }
+        return conditions[index].status == "True"
+    }
 }

@@ -7,7 +7,7 @@ extension Pod {
     public var isActive: Bool { !isBeingDeleted && !(status.phase?.isFinal ?? false) }
 
     /// The Ready condition is True.
-    public var isReady: Bool { status.condition("Ready")?.status == "True" }
+    public var isReady: Bool { status.conditionIsTrue("Ready") }
 
     /// When the pod last became ready; nil while it is not ready (or the agent did not say).
     public var readySince: Date? {
