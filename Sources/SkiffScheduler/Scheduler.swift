@@ -10,7 +10,7 @@ public struct Scheduler: Sendable {
 
     /// The nodes in a stable order (registration), so ties break deterministically. A decision
     /// walks them all: an array is read in place, where a lookup by name for each node hashed
-    /// its name and copied its NodeInfo (a tenth of a 1,000-node cluster's control-plane CPU).
+    /// its name and copied its NodeInfo.
     private var ordered: [NodeInfo] = []
     /// Each node's position in `ordered`.
     private var positions: [String: Int] = [:]
@@ -52,20 +52,23 @@ public struct Scheduler: Sendable {
     public func decide(_ pod: PodInfo) -> Decision {
         var reasons: [String: Int] = [:]
         var best: (position: Int, score: Int64)?
-        for position in ordered.indices {
-            var failure: String?
-            for filter in filters {
-                if let reason = filter(pod, ordered[position]) {
-                    failure = reason
-                    break
+        // Through the buffer the filters borrow each NodeInfo; the array's subscript would copy it.
+        ordered.withUnsafeBufferPointer { nodes in
+            for position in nodes.indices {
+                var failure: String?
+                for filter in filters {
+                    if let reason = filter(pod, nodes[position]) {
+                        failure = reason
+                        break
+                    }
                 }
+                if let failure {
+                    reasons[failure, default: 0] += 1
+                    continue
+                }
+                let score = Self.score(pod, nodes[position])
+                if best == nil || score > (best?.score ?? 0) { best = (position, score) }
             }
-            if let failure {
-                reasons[failure, default: 0] += 1
-                continue
-            }
-            let score = Self.score(pod, ordered[position])
-            if best == nil || score > (best?.score ?? 0) { best = (position, score) }
         }
         if let best { return .bind(node: ordered[best.position].name) }
         let detail = reasons.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
