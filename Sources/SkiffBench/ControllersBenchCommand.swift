@@ -72,7 +72,10 @@ struct ControllersBench {
         var logger = Logger(label: "skiff.bench")
         logger.logLevel = .error
         let controlPlane = try await ControlPlane.make(
-            configuration: APIServerConfiguration(dataDirectory: directory, bindAddress: "127.0.0.1", port: 0), store: store, logger: logger)
+            // A /24 for each of up to 32,768 nodes: the default 10.42.0.0/16 holds 256, and the other
+            // hollow nodes would register without one, tainted network-unavailable, taking no pods.
+            configuration: APIServerConfiguration(dataDirectory: directory, bindAddress: "127.0.0.1", port: 0, clusterCIDR: "10.128.0.0/9"),
+            store: store, logger: logger)
         let api = controlPlane.api
         let nodeNames = (0..<nodes).map { "hollow-node-\($0)" }
         let kubelet = HollowKubelet(api: api, token: SkiffBenchCommand.token, nodeNames: Set(nodeNames))
