@@ -11,7 +11,8 @@ import Synchronization
 /// kubelet would for the pods bound to it — a bound pod is reported Running and Ready (with a
 /// pod IP from its node's range, no containers) through the status subresource, and a pod
 /// marked for deletion is removed at once, as a kubelet does once its containers are stopped.
-/// Pods bound to other nodes are left alone.
+/// Pods bound to other nodes are left alone. Every node renews its Lease in kube-node-lease as
+/// often as a kubelet does, or the node lifecycle controller would take it for lost.
 public struct HollowKubelet: Service {
     let api: KubeAPI
     let token: String
@@ -102,6 +103,7 @@ public struct HollowKubelet: Service {
                     }
                 }
             }
+            group.addTask { await renewLeases() }
             group.addTask {
                 defer { inbox.finish() }
                 let seen = HollowPodLedger()
@@ -125,6 +127,41 @@ public struct HollowKubelet: Service {
             try await group.next()
             group.cancelAll()
         }
+    }
+
+    /// A kubelet's lease: 40 s, renewed every 10 s.
+    static let leaseDurationSeconds: Int64 = 40
+    static let leaseRenewInterval: Duration = .seconds(10)
+
+    /// Renews every node's Lease each interval (creating it the first time), 16 writes at a
+    /// time, until cancelled. A failed renewal is retried with the next round.
+    func renewLeases() async {
+        let names = nodeNames.sorted()
+        while !Task.isCancelled {
+            let now = Timestamp.microseconds()
+            await withTaskGroup(of: Void.self) { group in
+                for (index, name) in names.enumerated() {
+                    if index >= 16 { await group.next() }
+                    group.addTask { await renewLease(of: name, now: now) }
+                }
+            }
+            try? await Task.sleep(for: Self.leaseRenewInterval)
+        }
+    }
+
+    func renewLease(of node: String, now: String) async {
+        let spec: JSON = ["holderIdentity": .string(node), "renewTime": .string(now), "leaseDurationSeconds": .int(Self.leaseDurationSeconds)]
+        let collection = "/apis/coordination.k8s.io/v1/namespaces/\(Lease.nodeLeaseNamespace)/leases"
+        let renewed = await api.handle(
+            APIRequest(
+                method: "PATCH", path: "\(collection)/\(node)", headers: Self.headers(token, contentType: "application/merge-patch+json"),
+                body: JSON.object(["spec": spec]).bytes))
+        guard renewed.status == 404 else { return }
+        let lease: JSON = [
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": ["name": .string(node), "namespace": .string(Lease.nodeLeaseNamespace)], "spec": spec,
+        ]
+        _ = await api.handle(APIRequest(method: "POST", path: collection, headers: Self.headers(token), body: lease.bytes))
     }
 
     /// Pod IPs from 10.128.0.0/9, one per pod the hollow nodes started.
