@@ -27,6 +27,21 @@ public enum JSON: Sendable, Equatable, Hashable {
             if case .null = newValue { dictionary.removeValue(forKey: key) } else { dictionary[key] = newValue }
             self = .object(dictionary)
         }
+        // `object["metadata"]["name"] = …` changes both levels in place. Through get and set,
+        // the member read out still shared its storage with the object (and the dictionary with
+        // `self`), so every nested write copied each dictionary on the path.
+        _modify {
+            var dictionary: [String: JSON]
+            if case .object(let existing) = self { dictionary = existing } else { dictionary = [:] }
+            // `self` lets go of the dictionary, and the dictionary of the member: both are unique.
+            self = .null
+            var member = dictionary.removeValue(forKey: key) ?? .null
+            defer {
+                if case .null = member {} else { dictionary[key] = member }
+                self = .object(dictionary)
+            }
+            yield &member
+        }
     }
 
     /// Array elements by position; out of range reads as null and writes are ignored.
