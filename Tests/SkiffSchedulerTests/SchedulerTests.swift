@@ -148,6 +148,29 @@ import Testing
         #expect(counts == ["a": 2, "b": 2, "c": 2])
     }
 
+    @Test("spreading counts an owner's pods per node through node removals, pod removals and node updates")
+    func spreadingFollowsRemovalsAndUpdates() {
+        var scheduler = scheduler(Self.node("a"), Self.node("b"), Self.node("c"))
+        scheduler.addPod(Self.pod("a1", owner: "rs-1", node: "a"))
+        scheduler.addPod(Self.pod("c1", owner: "rs-1", node: "c"))
+        scheduler.addPod(Self.pod("c2", owner: "rs-1", node: "c"))
+        // The same pod seen again (a watch replay) counts once.
+        scheduler.addPod(Self.pod("c2", owner: "rs-1", node: "c"))
+        #expect(scheduler.decide(Self.pod("new", owner: "rs-1")) == .bind(node: "b"))
+        // With "a" gone, "c" moves into its place; its two pods still count against it (b: 1, c: 2).
+        scheduler.removeNode("a")
+        scheduler.addPod(Self.pod("b1", owner: "rs-1", node: "b"))
+        #expect(scheduler.decide(Self.pod("new", owner: "rs-1")) == .bind(node: "b"))
+        scheduler.removePod(key: "default/c1", node: "c")
+        scheduler.removePod(key: "default/c2", node: "c")
+        #expect(scheduler.decide(Self.pod("new", owner: "rs-1")) == .bind(node: "c"))
+        // A node's update keeps the pods it runs.
+        scheduler.upsertNode(Self.node("b"))
+        #expect(scheduler.decide(Self.pod("new", owner: "rs-1")) == .bind(node: "c"))
+        // Another owner's pods do not count: a tie, which the first node ("b") wins.
+        #expect(scheduler.decide(Self.pod("other", owner: "rs-2")) == .bind(node: "b"))
+    }
+
     @Test func removingABoundPodFreesItsResources() {
         var scheduler = scheduler(Self.node("one", cpu: "1"))
         #expect(scheduler.schedule(Self.pod("big", cpu: "1")) == .bind(node: "one"))
