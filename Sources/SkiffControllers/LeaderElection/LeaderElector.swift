@@ -128,7 +128,7 @@ public final class LeaderElector: Service, Sendable {
     }
 
     private func acquireOrRenewOnce() async throws -> Bool {
-        let now = Self.microTime(Date())
+        let now = Timestamp.microseconds()
         // The Lease holds whole seconds: a fraction is rounded up, never shortened.
         let seconds = Int64((configuration.leaseDuration / .seconds(1)).rounded(.up))
         guard var lease = try await client.get(.leases, namespace: configuration.namespace, name: configuration.name) else {
@@ -177,7 +177,7 @@ public final class LeaderElector: Service, Sendable {
             guard var lease = try await client.get(.leases, namespace: configuration.namespace, name: configuration.name),
                 lease["spec"]["holderIdentity"].string == configuration.identity
             else { return }
-            let now = Self.microTime(Date())
+            let now = Timestamp.microseconds()
             lease["spec"]["holderIdentity"] = .null
             lease["spec"]["leaseDurationSeconds"] = 1
             lease["spec"]["renewTime"] = .string(now)
@@ -187,14 +187,5 @@ public final class LeaderElector: Service, Sendable {
         } catch {
             logger.warning("could not release the lease; it expires by itself", metadata: ["error": "\(error)"])
         }
-    }
-
-    /// A Lease's MicroTime: RFC 3339 in UTC with microseconds.
-    static func microTime(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        let micros = Int((date.timeIntervalSince1970 - seconds) * 1_000_000)
-        let whole = Timestamp.string(Date(timeIntervalSince1970: seconds))
-        let digits = String(micros)
-        return whole.dropLast() + "." + String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "Z"
     }
 }

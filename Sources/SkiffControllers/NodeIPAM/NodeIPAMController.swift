@@ -154,7 +154,7 @@ public final class NodeIPAMController: Service, Sendable {
             var next = live
             next["status"]["conditions"] = NetworkUnavailable.settingCondition(
                 in: live["status"]["conditions"], status: wanted.status, reason: wanted.reason, message: wanted.message)
-            _ = try await client.update(APIResource(plural: "nodes", subresource: "status"), namespace: "", next, fieldManager: Self.fieldManager)
+            _ = try await client.update(.nodeStatus, namespace: "", next, fieldManager: Self.fieldManager)
         }
     }
 }

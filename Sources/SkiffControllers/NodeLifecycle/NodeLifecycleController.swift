@@ -131,13 +131,8 @@ public final class NodeLifecycleController: Service, Sendable {
     /// Looks at one Node: conditions Unknown if it has been silent too long, taints in step with Ready.
     func sync(_ name: String) async throws {
         guard var node = nodes.get(name) else { return }
-        let silent = heartbeats.withLock { heartbeats -> Duration in
-            guard let last = heartbeats[name] else {
-                heartbeats[name] = Heartbeat(readyHeartbeat: node.condition("Ready")?.lastHeartbeatTime, leaseRenewal: nil, observed: .now)
-                return .zero
-            }
-            return ContinuousClock.now - last.observed
-        }
+        heard(from: name, .ready(node.condition("Ready")?.lastHeartbeatTime))
+        let silent = heartbeats.withLock { ContinuousClock.now - ($0[name]?.observed ?? .now) }
         if silent > gracePeriod, NodeCondition.reportedTypes.contains(where: { node.condition($0)?.status != "Unknown" }) {
             node = try await markUnknown(node)
         }
