@@ -63,11 +63,15 @@ public final class ServerProcess: @unchecked Sendable {
         try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments, input: input)
     }
 
-    /// Runs kubectl every 100 ms until `done` holds for its output (10 s at most); the last output.
+    /// Runs kubectl until `done` holds for its output, up to 100 more times 100 ms apart; the last output.
     public func kubectl(_ arguments: String..., until done: (Tools.Output) -> Bool) async throws -> Tools.Output {
-        let deadline = ContinuousClock.now + .seconds(10)
+        try await kubectl(arguments, until: done)
+    }
+
+    /// Runs kubectl until `done` holds for its output, up to 100 more times 100 ms apart; the last output.
+    public func kubectl(_ arguments: [String], until done: (Tools.Output) -> Bool) async throws -> Tools.Output {
         var output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments)
-        while !done(output) && ContinuousClock.now < deadline {
+        for _ in 0..<100 where !done(output) {
             try await Task.sleep(for: .milliseconds(100))
             output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", kubeconfig] + arguments)
         }

@@ -11,12 +11,7 @@ import Testing
 
     /// Polls a kubectl command until `done` holds for its output (10 s at most).
     func eventually(_ server: ServerProcess, _ arguments: [String], _ done: (Tools.Output) -> Bool) async throws -> Bool {
-        for _ in 0..<100 {
-            let output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", server.kubeconfig] + arguments)
-            if done(output) { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
+        done(try await server.kubectl(arguments, until: done))
     }
 
     static let replicaSet = """

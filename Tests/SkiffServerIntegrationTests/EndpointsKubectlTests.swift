@@ -30,12 +30,7 @@ import Testing
 
     /// Polls a kubectl command until `done` holds for its output (10 s at most).
     func eventually(_ server: ServerProcess, _ arguments: [String], _ done: (Tools.Output) -> Bool) async throws -> Tools.Output {
-        var output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", server.kubeconfig] + arguments)
-        for _ in 0..<100 where !done(output) {
-            try await Task.sleep(for: .milliseconds(100))
-            output = try await Tools.run(try await Tools.kubectl(), ["--kubeconfig", server.kubeconfig] + arguments)
-        }
-        return output
+        try await server.kubectl(arguments, until: done)
     }
 
     @Test("kubectl get endpointslices and endpoints show the pods' IPs; endpoints kubernetes shows the server")
