@@ -21,18 +21,7 @@ final class FakeUpstream: Sendable {
 
     /// Runs `body` with the upstream listening; returns after closing its sockets.
     func serve<Result: Sendable>(_ body: @Sendable (SocketAddress) async throws -> Result) async throws -> Result {
-        let udp = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
-            }
-        }
-        let port = udp.channel.localAddress?.port ?? 0
-        let tcp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
-                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
+        let (udp, tcp, port) = try await bind()
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await udp.executeThenClose { inbound, outbound in
@@ -65,6 +54,35 @@ final class FakeUpstream: Sendable {
             tcp.channel.close(promise: nil)
             group.cancelAll()
             return result
+        }
+    }
+
+    typealias UDPChannel = NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>
+    typealias TCPListener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+
+    /// UDP on a free port, then TCP on the same number. Another process may hold that number for
+    /// TCP: the UDP channel is then closed through `executeThenClose` (an async channel dropped
+    /// unfinished traps) and another port is tried.
+    private func bind() async throws -> (UDPChannel, TCPListener, Int) {
+        var attempt = 0
+        while true {
+            let udp = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture { try UDPChannel(wrappingChannelSynchronously: channel) }
+            }
+            let port = udp.channel.localAddress?.port ?? 0
+            do {
+                let tcp = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(DNSFrameDecoder()))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+                return (udp, tcp, port)
+            } catch {
+                try? await udp.executeThenClose { _, _ in }
+                attempt += 1
+                guard attempt < 10 else { throw error }
+            }
         }
     }
 
