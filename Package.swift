@@ -66,6 +66,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict),
         .target(
@@ -117,9 +118,21 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "SkiffEmbeddedEtcd",
+            dependencies: [
+                "SkiffAPIServer", "SkiffStore", "SkiffSystem", "SkiffAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "SkiffServerCommand",
             dependencies: [
-                "SkiffControlPlane", "SkiffAPIServer", "SkiffStore", "SkiffSystemd", "SkiffSystem", "SkiffAPI",
+                "SkiffControlPlane", "SkiffAPIServer", "SkiffEmbeddedEtcd", "SkiffStore", "SkiffSystemd", "SkiffSystem", "SkiffAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

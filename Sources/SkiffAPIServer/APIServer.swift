@@ -35,6 +35,7 @@ public struct APIServer: Sendable {
             podCIDRAllocator: try PodCIDRAllocator(clusterCIDR: configuration.clusterCIDR), logger: logger)
         api.defaultTolerationSeconds = configuration.defaultTolerationSeconds
         api.requestLimit = RequestLimit(maxInFlight: configuration.maxRequestsInFlight)
+        api.clusterJoin = configuration.clusterJoin
         try await Bootstrap.ensureDefaults(api)
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },

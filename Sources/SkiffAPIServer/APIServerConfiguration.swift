@@ -9,6 +9,8 @@ public struct APIServerConfiguration: Sendable {
     public var clusterCIDR: String
     /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds`.
     public var defaultTolerationSeconds = DefaultTolerationSeconds()
+    /// Offered to joining servers when this server is a member of an embedded etcd cluster.
+    public var clusterJoin: ClusterJoinEndpoint?
     /// `--max-requests-inflight` (0: no limit).
     public var maxRequestsInFlight = RequestLimit.defaultMaxInFlight
 

@@ -37,46 +37,49 @@ public struct ControlPlane: Sendable {
     ) async throws -> ControlPlane {
         let server = try await APIServer.make(configuration: configuration, store: store, logger: logger)
         let api = server.api
-        let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: server.credentials.adminToken), logger: logger)
-        let context = ControllerContext(client: InProcessControllerClient(api: api), logger: logger)
-        let client = context.client
-        let informers = ServiceInformers(context.informers)
-        // Controllers register their informers' handlers as they are made, before the informers run.
-        let controllers: [any Service] = [
-            EndpointSliceController(client: client, informers: informers, logger: logger),
-            EndpointsController(client: client, informers: informers, logger: logger),
-            KubernetesServiceEndpoints(
-                client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
-            ServiceLBController(client: client, services: informers.services, nodes: context.informers.nodes, logger: logger),
-            HorizontalPodAutoscalerController(context: context),
-            PersistentVolumeController(context: context),
-            ReplicaSetController(context: context),
-            DeploymentController(context: context),
-            JobController(context: context),
-            DaemonSetController(context: context),
-            DisruptionController(context: context),
-            StatefulSetController(context: context),
-            CronJobController(context: context),
-            NodeLifecycleController(context: context, gracePeriod: nodeMonitorGracePeriod, monitorPeriod: nodeMonitorPeriod),
-            TaintEvictionController(context: context),
-        ]
-        // The garbage collector and the node IPAM controller follow their kinds through their
-        // own informers (metadata of every kind; the Nodes' taints and conditions); pod GC shares
-        // the pods and nodes ones.
-        let lifecycleControllers: [any Service] =
-            [
-                GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
-                PodGCController(
-                    client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
-                    terminatedPodThreshold: terminatedPodGCThreshold),
-            ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
         // Of several servers on one store, only the lease holder schedules and runs controllers
-        // (and their informers and event recorder); every server serves the API.
-        let leading: [any Service] =
-            [SchedulerRunner(scheduler: scheduler), context.recorder] + context.informers.runnables + controllers + lifecycleControllers
+        // (and their informers and event recorder); every server serves the API. Each term of
+        // leadership gets its own, made here.
+        let makeLeading: @Sendable () -> [any Service] = {
+            let scheduler = SchedulerService(client: InProcessSchedulerClient(api: api, token: server.credentials.adminToken), logger: logger)
+            let context = ControllerContext(client: InProcessControllerClient(api: api), logger: logger)
+            let client = context.client
+            let informers = ServiceInformers(context.informers)
+            // Controllers register their informers' handlers as they are made, before the informers run.
+            let controllers: [any Service] = [
+                EndpointSliceController(client: client, informers: informers, logger: logger),
+                EndpointsController(client: client, informers: informers, logger: logger),
+                KubernetesServiceEndpoints(
+                    client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
+                ServiceLBController(client: client, services: informers.services, nodes: context.informers.nodes, logger: logger),
+                HorizontalPodAutoscalerController(context: context),
+                PersistentVolumeController(context: context),
+                ReplicaSetController(context: context),
+                DeploymentController(context: context),
+                JobController(context: context),
+                DaemonSetController(context: context),
+                DisruptionController(context: context),
+                StatefulSetController(context: context),
+                CronJobController(context: context),
+                NodeLifecycleController(context: context, gracePeriod: nodeMonitorGracePeriod, monitorPeriod: nodeMonitorPeriod),
+                TaintEvictionController(context: context),
+            ]
+            // The garbage collector and the node IPAM controller follow their kinds through their
+            // own informers (metadata of every kind; the Nodes' taints and conditions); pod GC shares
+            // the pods and nodes ones.
+            let lifecycleControllers: [any Service] =
+                [
+                    GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
+                    PodGCController(
+                        client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
+                        terminatedPodThreshold: terminatedPodGCThreshold),
+                ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
+            return [SchedulerRunner(scheduler: scheduler), context.recorder] + context.informers.runnables + controllers + lifecycleControllers
+        }
         var election = leaderElection ?? LeaderElector.Configuration(name: Self.leaseName, identity: "")
         if election.identity.isEmpty { election.identity = try Self.identity(dataDirectory: configuration.dataDirectory) }
-        let elector = LeaderElector(client: client, configuration: election, leading: leading, logger: logger)
+        let elector = LeaderElector(
+            client: InProcessControllerClient(api: api), configuration: election, logger: logger, makeLeading: makeLeading)
         return ControlPlane(api: api, services: server.services + [elector], credentials: server.credentials, elector: elector)
     }
 
@@ -89,7 +92,7 @@ public struct ControlPlane: Sendable {
 
     /// `HOSTNAME_ID`, the ID made once per data dir: a restarted server is the same candidate and
     /// takes its own unexpired lease back at once; two servers never share a data dir.
-    static func identity(dataDirectory: String) throws -> String {
+    public static func identity(dataDirectory: String) throws -> String {
         let path = dataDirectory + "/server-id"
         let id: String
         if let saved = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !saved.isEmpty {

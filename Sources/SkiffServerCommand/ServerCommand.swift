@@ -5,13 +5,14 @@ import ServiceLifecycle
 import SkiffAPI
 import SkiffAPIServer
 import SkiffControlPlane
+import SkiffEmbeddedEtcd
 import SkiffStore
 import SkiffSystemd
 
 /// `skiff server`: the control plane (API server on its store, scheduler, controllers) in one process.
 public struct ServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "server", abstract: "Run the Skiff control plane (Kubernetes API server on an embedded SQLite store).",
+        commandName: "server", abstract: "Run the Skiff control plane (Kubernetes API server on an embedded SQLite store, or etcd).",
         subcommands: [SnapshotCommand.self])
 
     @OptionGroup var dataDirectory: DataDirectoryOption
@@ -28,6 +29,24 @@ public struct ServerCommand: AsyncParsableCommand {
 
     @Option(help: "Use etcd v3 at this URL (http://HOST:PORT, via its JSON gateway) instead of the embedded SQLite store.")
     var datastoreEndpoint: String?
+
+    @Flag(help: "Start a new HA cluster: run an embedded etcd member (Debian's etcd-server) with TLS from the cluster CA, which other servers --join.")
+    var clusterInit = false
+
+    @Option(help: "Join the HA cluster of the server at this URL (https://HOST:6443): add an etcd member here and share its CA and tokens.")
+    var join: String?
+
+    @Option(help: "With --join: the cluster's server token (the first server's DATA-DIR/server-token).")
+    var tokenFile: String?
+
+    @Flag(help: "With --join: run only an etcd member (a voter that serves no API), e.g. a third member beside two servers.")
+    var etcdOnly = false
+
+    @Option(help: "Port of the embedded etcd member's clients (--cluster-init, --join).")
+    var etcdClientPort = 2379
+
+    @Option(help: "Port of the embedded etcd member's peers (--cluster-init, --join).")
+    var etcdPeerPort = 2380
 
     @Option(help: "IPv4 range each node's pod CIDR (a /24) is taken from.")
     var clusterCIDR = PodCIDRAllocator.defaultClusterCIDR
@@ -92,6 +111,7 @@ public struct ServerCommand: AsyncParsableCommand {
         }
         guard snapshotRetain >= 1 else { throw ValidationError("--snapshot-retain must be at least 1") }
         guard maxRequestsInflight >= 0 else { throw ValidationError("--max-requests-inflight must not be negative") }
+        try validateEmbeddedEtcd()
         guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
             throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
         }
@@ -105,7 +125,24 @@ public struct ServerCommand: AsyncParsableCommand {
         defer { lock.release() }
         let sqlite: SQLiteStore?
         let store: any Store
-        if let datastoreEndpoint {
+        var configuration = APIServerConfiguration(
+            dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR)
+        var etcdMember: EtcdMemberProcess?
+        if let role = try embeddedEtcdRole() {
+            let started = try await startEmbeddedEtcd(role: role, logger: logger)
+            etcdMember = started.member
+            if etcdOnly {
+                let group = ServiceGroup(configuration: .init(services: [started.member], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                try await group.run()
+                return
+            }
+            store = try EtcdStore(endpoints: started.endpoints, tls: started.tls)
+            sqlite = nil
+            try await waitForQuorum(store, logger: logger)
+            configuration.clusterJoin = ClusterJoinHandler(
+                dataDirectory: dataDir, cluster: try EtcdCluster(endpoints: started.endpoints, tls: started.tls), logger: logger
+            ).endpoint(caCertificatePEM: started.caCertificatePEM, token: started.token)
+        } else if let datastoreEndpoint {
             store = try EtcdStore(endpoint: datastoreEndpoint)
             sqlite = nil
         } else {
@@ -115,8 +152,6 @@ public struct ServerCommand: AsyncParsableCommand {
         }
         let readiness = SystemdReadiness(
             notifier: try SystemdNotifier.fromProcessEnvironment(), kubeconfig: dataDir + "/admin.kubeconfig", logger: logger)
-        var configuration = APIServerConfiguration(
-            dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR)
         configuration.maxRequestsInFlight = maxRequestsInflight
         configuration.defaultTolerationSeconds = DefaultTolerationSeconds(
             notReady: defaultNotReadyTolerationSeconds, unreachable: defaultUnreachableTolerationSeconds)
@@ -127,7 +162,9 @@ public struct ServerCommand: AsyncParsableCommand {
         let controlPlane = try await ControlPlane.make(
             configuration: configuration, store: store, logger: logger, terminatedPodGCThreshold: terminatedPodGcThreshold,
             nodeMonitorGracePeriod: nodeMonitorGracePeriod.duration, nodeMonitorPeriod: nodeMonitorPeriod.duration, leaderElection: election)
-        var services = controlPlane.services + [readiness]
+        // The member goes first: a ServiceGroup stops its services in reverse order, so etcd
+        // stops after the API server and the controllers that use it.
+        var services: [any Service] = (etcdMember.map { [$0] } ?? []) + controlPlane.services + [readiness]
         if let snapshotSchedule {
             services.append(
                 SnapshotSchedule(

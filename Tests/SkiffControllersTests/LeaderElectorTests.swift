@@ -10,7 +10,7 @@ import Testing
 
 /// Leader election on a fake API with a 2 s lease: one of two candidates leads; a graceful
 /// stop hands over at once; a leader cut off from the API stops leading after its renew
-/// deadline and the other takes over only once the lease has expired.
+/// deadline, the other takes over only once the lease has expired, and the first campaigns again.
 @Suite("LeaderElector on a fake API")
 struct LeaderElectorTests {
     /// Who leads now, as the leading services see it.
@@ -72,7 +72,9 @@ struct LeaderElectorTests {
         configuration.retryPeriod = .milliseconds(100)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return LeaderElector(client: client, configuration: configuration, leading: [Leading(identity: identity, leaders: leaders)], logger: logger)
+        return LeaderElector(client: client, configuration: configuration, logger: logger) {
+            [Leading(identity: identity, leaders: leaders)]
+        }
     }
 
     func holder(_ cluster: FakeCluster) -> String? {
@@ -103,7 +105,9 @@ struct LeaderElectorTests {
         #expect(leaders.history.withLock { $0 } == ["a", "b"])
     }
 
-    @Test("a leader cut off from the API stops leading after its renew deadline; the other takes over only once the lease expired")
+    @Test(
+        "a leader cut off from the API stops leading after its renew deadline and campaigns again; the other takes over only once the lease expired"
+    )
     func takeOverAfterExpiry() async throws {
         let cluster = FakeCluster()
         let leaders = Leaders()
@@ -111,6 +115,7 @@ struct LeaderElectorTests {
         let a = Self.elector("a", linkA, leaders)
         let b = Self.elector("b", cluster, leaders)
         let runA = Task { try await a.run() }
+        defer { runA.cancel() }
         try await Task.sleep(for: .milliseconds(200))
         let runB = Task { try await b.run() }
         defer { runB.cancel() }
@@ -118,8 +123,8 @@ struct LeaderElectorTests {
         #expect(holder(cluster) == "a")
         let cut = ContinuousClock.now
         linkA.cut.store(true, ordering: .relaxed)
-        // The cut-off leader gives up by itself (the process would exit).
-        await #expect(throws: LeaderElector.LostLeadership.self) { try await runA.value }
+        // The cut-off leader stops its services by itself (its API server would keep serving).
+        #expect(try await WorkloadFixtures.until { !leaders.current.withLock { $0 }.contains("a") })
         let gaveUp = ContinuousClock.now - cut
         #expect(gaveUp >= .milliseconds(900) && gaveUp < .milliseconds(1800), "gave up after \(gaveUp)")
         #expect(try await WorkloadFixtures.until { holder(cluster) == "b" })
@@ -129,5 +134,15 @@ struct LeaderElectorTests {
         // The lease is b's a moment before its leading services start.
         #expect(try await WorkloadFixtures.until { leaders.history.withLock { $0 } == ["a", "b"] })
         #expect(cluster.objects(.leases).first?["spec"]["leaseTransitions"] == 1)
+        // Reconnected, a is a candidate again: it waits while b renews, and leads (with fresh
+        // services) once b is gone.
+        linkA.cut.store(false, ordering: .relaxed)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(holder(cluster) == "b")
+        #expect(a.termsLed == 1)
+        runB.cancel()
+        #expect(try await WorkloadFixtures.until { leaders.current.withLock { $0 } == ["a"] })
+        #expect(a.termsLed == 2)
+        #expect(leaders.history.withLock { $0 } == ["a", "b", "a"])
     }
 }

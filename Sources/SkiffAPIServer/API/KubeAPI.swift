@@ -19,6 +19,8 @@ public struct KubeAPI: Sendable {
     public var requestLimit = RequestLimit()
     /// The not-ready and unreachable tolerations a new pod gets (DefaultTolerationSeconds admission).
     public var defaultTolerationSeconds = DefaultTolerationSeconds()
+    /// `/cacerts` and `/skiff/v1/join` for servers joining an HA cluster (nil: not offered).
+    public var clusterJoin: ClusterJoinEndpoint?
     /// Calls to the agents' node API (pods/log, pods/exec, metrics).
     public let nodeProxy: NodeProxy
     let podCIDRAllocator: PodCIDRAllocator
@@ -62,6 +64,7 @@ public struct KubeAPI: Sendable {
         let segments = request.path.split(separator: "/").map(String.init)
         if let first = segments.first, ["healthz", "livez", "readyz"].contains(first) { return .text("ok") }
         if segments == ["version"] { return .json(Self.version) }
+        if let joined = try await clusterJoinRoute(request, segments: segments) { return joined }
         guard let identity = authenticator.identify(authorization: request.headers["authorization"]) else {
             throw APIError.unauthorized
         }

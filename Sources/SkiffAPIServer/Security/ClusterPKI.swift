@@ -54,7 +54,7 @@ public struct ClusterPKI: Sendable {
         try writeSecret(token + "\n", to: directory + "/pki/admin.token")
     }
 
-    static func writeSecret(_ text: String, to path: String) throws {
+    public static func writeSecret(_ text: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
         }
@@ -78,6 +78,17 @@ public struct ClusterPKI: Sendable {
             issuerPrivateKey: .init(key))
     }
 
+    /// Subject alternative names for host names and IPv4 addresses.
+    static func generalNames(_ hostnames: [String]) -> [GeneralName] {
+        hostnames.filter { !$0.isEmpty }.map { hostname in
+            let octets = hostname.split(separator: ".").compactMap { UInt8($0) }
+            if octets.count == 4 && hostname.split(separator: ".").count == 4 {
+                return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(octets)))
+            }
+            return .dnsName(hostname)
+        }
+    }
+
     static func makeServing(key: P256.Signing.PrivateKey, caKey: P256.Signing.PrivateKey, ca: Certificate, hostnames: [String]) throws -> Certificate {
         let now = Date()
         var names: [GeneralName] = [
@@ -85,14 +96,7 @@ public struct ClusterPKI: Sendable {
             .dnsName("kubernetes.default.svc"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
             .ipAddress(ASN1OctetString(contentBytes: [10, 43, 0, 1])),
         ]
-        for hostname in hostnames where !hostname.isEmpty {
-            let octets = hostname.split(separator: ".").compactMap { UInt8($0) }
-            if octets.count == 4 && hostname.split(separator: ".").count == 4 {
-                names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(octets))))
-            } else {
-                names.append(.dnsName(hostname))
-            }
-        }
+        names += generalNames(hostnames)
         return try Certificate(
             version: .v3, serialNumber: serialNumber(), publicKey: .init(key.publicKey),
             notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(365 * 86400),

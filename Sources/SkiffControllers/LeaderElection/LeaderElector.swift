@@ -11,9 +11,11 @@ import Synchronization
 /// it is free, or when its holder has not renewed it for `leaseDuration` as measured on the
 /// candidate's own clock from when it last saw the record change (holders' clocks are not
 /// trusted). The leader renews every `retryPeriod`; if it cannot for `renewDeadline` it stops
-/// leading and `run` throws, so the process exits and its supervisor restarts it as a candidate
-/// (a half-stopped controller manager is worse than none). On graceful shutdown the leader
-/// releases the lease, so another server takes over at once.
+/// leading (its services are cancelled and waited for: a half-stopped controller manager is worse
+/// than none) and campaigns again with a fresh set from `makeLeading`, with empty caches and
+/// queues, as a restarted kube-controller-manager would; unlike that separate process, the API
+/// server beside it keeps serving meanwhile (and answers 5xx while its store cannot). On graceful
+/// shutdown the leader releases the lease, so another server takes over at once.
 public final class LeaderElector: Service, Sendable {
     public struct Configuration: Sendable {
         public var namespace = "kube-system"
@@ -38,16 +40,22 @@ public final class LeaderElector: Service, Sendable {
 
     let client: any ControllerClient
     public let configuration: Configuration
-    let leading: [any Service]
+    let makeLeading: @Sendable () -> [any Service]
     let logger: Logger
     /// The lease's spec as last read, and when (this process's clock) it last changed.
     private let observed = Mutex<(spec: JSON, at: ContinuousClock.Instant)?>(nil)
     private let leader = Atomic<Bool>(false)
+    /// Terms of leadership this candidate has begun.
+    private let terms = Atomic<Int>(0)
+    public var termsLed: Int { terms.load(ordering: .relaxed) }
 
-    public init(client: any ControllerClient, configuration: Configuration, leading: [any Service], logger: Logger) {
+    /// `makeLeading` makes the services a term of leadership runs; it is called at each term.
+    public init(
+        client: any ControllerClient, configuration: Configuration, logger: Logger, makeLeading: @escaping @Sendable () -> [any Service]
+    ) {
         self.client = client
         self.configuration = configuration
-        self.leading = leading
+        self.makeLeading = makeLeading
         var logger = logger
         logger[metadataKey: "lease"] = "\(configuration.namespace)/\(configuration.name)"
         self.logger = logger
@@ -59,10 +67,17 @@ public final class LeaderElector: Service, Sendable {
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                try await self.acquire()
-                self.leader.store(true, ordering: .relaxed)
-                self.logger.info("became leader", metadata: ["identity": "\(self.configuration.identity)"])
-                try await self.lead()
+                while true {
+                    try await self.acquire()
+                    self.leader.store(true, ordering: .relaxed)
+                    self.terms.add(1, ordering: .relaxed)
+                    self.logger.info("became leader", metadata: ["identity": "\(self.configuration.identity)"])
+                    do {
+                        try await self.lead()
+                    } catch let lost as LostLeadership {
+                        self.logger.error("\(lost); stepped down, campaigning again", metadata: ["identity": "\(self.configuration.identity)"])
+                    }
+                }
             }
         } catch is CancellationError {
             // Shut down while waiting or leading.
@@ -83,7 +98,7 @@ public final class LeaderElector: Service, Sendable {
     /// Runs the leading services beside the renewals; throws `LostLeadership` when a renewal
     /// deadline passes.
     private func lead() async throws {
-        let services = leading
+        let services = makeLeading()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withTaskGroup(of: Void.self) { inner in

@@ -1,80 +1,198 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SkiffAPI
+import Synchronization
 
 /// A minimal HTTP/1.1 client for etcd's v3 JSON gateway (`/v3/kv/range`, `/v3/kv/txn`,
 /// `/v3/watch`, ...): one connection per call, JSON in and out, and line-delimited streaming for
 /// watches. Written on NIO directly to avoid a whole HTTP client dependency for a handful of POSTs.
-struct EtcdGateway: Sendable {
-    let host: String
-    let port: Int
+///
+/// It knows every member's client URL and sticks to the one that last answered; a member that
+/// cannot be reached, or that answers it has no leader, sends the call on to the next one, so one
+/// dead member of a cluster costs a failed connect, not an error.
+final class EtcdGateway: Sendable {
+    struct Endpoint: Sendable, Equatable {
+        let host: String
+        let port: Int
+        let tls: Bool
+        var description: String { "\(tls ? "https" : "http")://\(host):\(port)" }
+    }
 
-    init(endpoint: String) throws(StoreError) {
-        var rest = Substring(endpoint)
-        if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
-        if rest.hasPrefix("https://") { throw .backend("TLS to etcd is not supported yet: \(endpoint)") }
-        rest = rest.prefix { $0 != "/" }
-        let parts = rest.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else { throw .backend("etcd endpoint must be http://HOST:PORT, got \(endpoint)") }
-        host = String(parts[0])
-        self.port = port
+    let endpoints: [Endpoint]
+    let tlsContext: NIOSSLContext?
+    /// Index of the endpoint that answered last: calls start there.
+    private let preferred = Atomic<Int>(0)
+    /// A member that accepts the connection but never answers (stopped, or partitioned while
+    /// etcd waits for its own timeouts) must not hang the API: unary calls give up after this.
+    static let callTimeout: TimeAmount = .seconds(10)
+    static let connectTimeout: TimeAmount = .seconds(2)
+
+    init(endpoints urls: [String], tls: EtcdClientTLS? = nil) throws(StoreError) {
+        guard !urls.isEmpty else { throw .backend("no etcd endpoint given") }
+        var parsed: [Endpoint] = []
+        for url in urls {
+            var rest = Substring(url)
+            let secure: Bool
+            if rest.hasPrefix("http://") {
+                rest = rest.dropFirst("http://".count)
+                secure = false
+            } else if rest.hasPrefix("https://") {
+                rest = rest.dropFirst("https://".count)
+                secure = true
+            } else {
+                throw .backend("etcd endpoint must be http(s)://HOST:PORT, got \(url)")
+            }
+            rest = rest.prefix { $0 != "/" }
+            let parts = rest.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+                throw .backend("etcd endpoint must be http(s)://HOST:PORT, got \(url)")
+            }
+            if secure && tls == nil { throw .backend("\(url) is https: etcd over TLS needs the CA and a client certificate") }
+            parsed.append(Endpoint(host: String(parts[0]), port: port, tls: secure))
+        }
+        endpoints = parsed
+        if let tls, parsed.contains(where: \.tls) {
+            do {
+                tlsContext = try NIOSSLContext(configuration: tls.configuration())
+            } catch {
+                throw .backend("etcd TLS: \(error)")
+            }
+        } else {
+            tlsContext = nil
+        }
     }
 
     /// POSTs `body` and returns the decoded JSON response; gateway errors become `StoreError`s.
     func call(_ path: String, _ body: JSON) async throws(StoreError) -> JSON {
-        var collected: [UInt8] = []
-        var status = 0
-        do {
-            try await exchange(path, body) { head, chunk in
-                status = head
-                collected += chunk
-                return true
+        var failures: [String] = []
+        let start = preferred.load(ordering: .relaxed)
+        for step in 0..<endpoints.count {
+            let index = (start + step) % endpoints.count
+            let endpoint = endpoints[index]
+            let status: Int
+            let collected: [UInt8]
+            do {
+                (status, collected) = try await withDeadline(Self.callTimeout, path) {
+                    var status = 0
+                    var collected: [UInt8] = []
+                    try await self.exchange(endpoint, path, body) { head, chunk in
+                        status = head
+                        collected += chunk
+                        return true
+                    }
+                    return (status, collected)
+                }
+            } catch let failure as Unreachable {
+                failures.append("\(endpoint.description): \(failure.reason)")
+                continue
+            } catch {
+                failures.append("\(endpoint.description): \(error)")
+                continue
             }
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw .backend("etcd \(path): \(error)")
+            guard let response = try? JSON(parsing: collected) else {
+                failures.append("\(endpoint.description): HTTP \(status), unreadable body")
+                continue
+            }
+            if status != 200 {
+                let message = response["message"].string ?? response["error"].string ?? "HTTP \(status)"
+                if message.contains("compacted") { throw .compacted(compactRevision: 0) }
+                // A member cut off from the quorum cannot serve anything; another may.
+                if message.contains("no leader") {
+                    failures.append("\(endpoint.description): \(message)")
+                    continue
+                }
+                throw .backend("etcd \(path): \(message)")
+            }
+            if index != start { preferred.store(index, ordering: .relaxed) }
+            return response
         }
-        guard let response = try? JSON(parsing: collected) else {
-            throw .backend("etcd \(path): HTTP \(status), unreadable body")
-        }
-        if status != 200 {
-            let message = response["message"].string ?? response["error"].string ?? "HTTP \(status)"
-            if message.contains("compacted") { throw .compacted(compactRevision: 0) }
-            throw .backend("etcd \(path): \(message)")
-        }
-        return response
+        throw .backend("etcd \(path): no member answered (\(failures.joined(separator: "; ")))")
     }
 
     /// POSTs `body` and hands each newline-delimited JSON object of the response to `onLine`
-    /// until it returns false or the server closes the stream.
+    /// until it returns false or the server closes the stream. Connects to the first member that
+    /// accepts; the stream ends when that member goes away (watchers then re-list).
     func stream(_ path: String, _ body: JSON, onLine: @escaping (JSON) async throws -> Bool) async throws {
         var pending: [UInt8] = []
-        try await exchange(path, body) { _, chunk in
-            pending += chunk
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                guard !line.isEmpty, let json = try? JSON(parsing: line) else { continue }
-                if try await !onLine(json) { return false }
+        var lastError: (any Error)?
+        let start = preferred.load(ordering: .relaxed)
+        for step in 0..<endpoints.count {
+            let endpoint = endpoints[(start + step) % endpoints.count]
+            let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+            do {
+                channel = try await connect(endpoint)
+            } catch {
+                lastError = error
+                continue
             }
-            return true
+            try await exchange(on: channel, endpoint, path, body) { _, chunk in
+                pending += chunk
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(pending[..<newline])
+                    pending.removeSubrange(...newline)
+                    guard !line.isEmpty, let json = try? JSON(parsing: line) else { continue }
+                    if try await !onLine(json) { return false }
+                }
+                return true
+            }
+            return
+        }
+        throw StoreError.backend("etcd \(path): no member accepted the stream (\(lastError.map { "\($0)" } ?? "no endpoint"))")
+    }
+
+    /// A failure to reach a member at all (nothing was sent, or nothing came back in time).
+    struct Unreachable: Error { let reason: String }
+
+    private func withDeadline<T: Sendable>(
+        _ limit: TimeAmount, _ path: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .nanoseconds(limit.nanoseconds))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            guard let first else { throw Unreachable(reason: "no answer to \(path) within \(limit.nanoseconds / 1_000_000_000) s") }
+            return first
         }
     }
 
-    private func exchange(_ path: String, _ body: JSON, onChunk: (Int, [UInt8]) async throws -> Bool) async throws {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+    private func connect(_ endpoint: Endpoint) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
+        let context = endpoint.tls ? tlsContext : nil
+        do {
+            return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(Self.connectTimeout)
+                .connect(host: endpoint.host, port: endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let context {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                        }
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw Unreachable(reason: "\(error)")
+        }
+    }
+
+    private func exchange(_ endpoint: Endpoint, _ path: String, _ body: JSON, onChunk: (Int, [UInt8]) async throws -> Bool) async throws {
+        let channel = try await connect(endpoint)
+        try await exchange(on: channel, endpoint, path, body, onChunk: onChunk)
+    }
+
+    private func exchange(
+        on channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, _ endpoint: Endpoint, _ path: String, _ body: JSON,
+        onChunk: (Int, [UInt8]) async throws -> Bool
+    ) async throws {
         try await channel.executeThenClose { inbound, outbound in
             let bytes = body.bytes
             var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
-            head.headers.add(name: "Host", value: "\(host):\(port)")
+            head.headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
             head.headers.add(name: "Content-Type", value: "application/json")
             head.headers.add(name: "Content-Length", value: String(bytes.count))
             head.headers.add(name: "Connection", value: "close")
@@ -82,14 +200,40 @@ struct EtcdGateway: Sendable {
             // soon as it has the body, so a separate trailing write could hit a closed channel.
             try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: bytes))), .end(nil)])
             var status = 0
+            var answered = false
             for try await part in inbound {
                 switch part {
-                case .head(let response): status = Int(response.status.code)
+                case .head(let response):
+                    status = Int(response.status.code)
+                    answered = true
                 case .body(let buffer):
                     if try await !onChunk(status, Array(buffer.readableBytesView)) { return }
                 case .end: return
                 }
             }
+            if !answered { throw Unreachable(reason: "the connection closed before an answer") }
         }
+    }
+}
+
+/// What the server needs to talk to etcd over TLS: the CA that signed the members' certificates
+/// and the client certificate etcd's `--client-cert-auth` asks for (PEM texts).
+public struct EtcdClientTLS: Sendable {
+    public let caCertificatePEM: String
+    public let certificatePEM: String
+    public let keyPEM: String
+
+    public init(caCertificatePEM: String, certificatePEM: String, keyPEM: String) {
+        self.caCertificatePEM = caCertificatePEM
+        self.certificatePEM = certificatePEM
+        self.keyPEM = keyPEM
+    }
+
+    func configuration() throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCertificatePEM.utf8)))
+        tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificatePEM.utf8)).map { .certificate($0) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem))
+        return tls
     }
 }

@@ -7,7 +7,13 @@ public struct EtcdStore: Store {
     let keyPrefix: String
 
     public init(endpoint: String, keyPrefix: String = "/skiff") throws(StoreError) {
-        gateway = try EtcdGateway(endpoint: endpoint)
+        try self.init(endpoints: [endpoint], keyPrefix: keyPrefix)
+    }
+
+    /// A store on an etcd cluster: `endpoints` are its members' client URLs (calls go to the one
+    /// that answered last and move on when it cannot answer); `tls` is needed for https ones.
+    public init(endpoints: [String], tls: EtcdClientTLS? = nil, keyPrefix: String = "/skiff") throws(StoreError) {
+        gateway = try EtcdGateway(endpoints: endpoints, tls: tls)
         self.keyPrefix = keyPrefix
     }
 
