@@ -17,7 +17,26 @@ public struct ClusterJoinClient: Sendable {
         self.token = token
     }
 
-    public func join(_ request: ClusterJoinRequest) async throws -> ClusterJoinResponse {
+    /// Joins, trying again for up to `patience` while the cluster cannot take a member yet: etcd
+    /// refuses to add one (503, "unhealthy cluster") until the last one added has been connected
+    /// for a few seconds, and the first server may still be starting.
+    public func join(_ request: ClusterJoinRequest, patience: Duration = .seconds(120)) async throws -> ClusterJoinResponse {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            do {
+                return try await joinOnce(request)
+            } catch let error as JoinRefused where error.retryable && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+
+    struct JoinRefused: Error, CustomStringConvertible {
+        let description: String
+        let retryable: Bool
+    }
+
+    func joinOnce(_ request: ClusterJoinRequest) async throws -> ClusterJoinResponse {
         // Nothing is trusted yet: the CA's hash in the token is what makes this answer good.
         var unverified = TLSConfiguration.makeClientConfiguration()
         unverified.certificateVerification = .none
@@ -30,7 +49,7 @@ public struct ClusterJoinClient: Sendable {
         let answer = try await send(.POST, "/skiff/v1/join", body: request.json, tls: pinned)
         guard answer.status == 200, let json = try? JSON(parsing: Array(answer.text.utf8)) else {
             let message = (try? JSON(parsing: Array(answer.text.utf8)))?["message"].string ?? answer.text
-            throw EmbeddedEtcdError("\(serverURL) refused the join (HTTP \(answer.status)): \(message)")
+            throw JoinRefused(description: "\(serverURL) refused the join (HTTP \(answer.status)): \(message)", retryable: answer.status == 503)
         }
         return try ClusterJoinResponse(json: json)
     }
@@ -53,7 +72,7 @@ public struct ClusterJoinClient: Sendable {
             return (response.status.code, String(buffer: bytes))
         } catch {
             try? await client.shutdown()
-            throw EmbeddedEtcdError("cannot reach \(serverURL)\(path): \(error)")
+            throw JoinRefused(description: "cannot reach \(serverURL)\(path): \(error)", retryable: true)
         }
     }
 }

@@ -57,6 +57,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case conflict(current: Int64)
     /// The requested revision has been compacted away (410 Gone).
     case compacted(compactRevision: Int64)
+    /// The store cannot serve now (etcd without a quorum, or no member reachable): a retry may
+    /// succeed later (503), and nothing was changed by this request that the caller can know of.
+    case unavailable(String)
     case backend(String)
 }
 

@@ -21,21 +21,27 @@ public final class TestCluster: Sendable {
     public var kubeconfig: String { Self.state + "/admin.kubeconfig" }
     /// The agents' node names (node1, node2, …), which are also their host names.
     public let nodes: [String]
+    /// The server hosts: "server", and with HA server2… and the etcd-only etcdK.
+    public let servers: [String]
     private let lease: MachineLease
 
-    private init(nodes: [String], lease: MachineLease) {
+    private init(nodes: [String], servers: [String], lease: MachineLease) {
         self.nodes = nodes
+        self.servers = servers
         self.lease = lease
     }
 
     /// Brings a cluster up, runs `body`, and always brings it down (printing the logs' tails when
     /// `body` failed), then releases the machine.
+    /// `servers` > 1 or `etcdMembers` > 1 makes an HA cluster: servers with embedded etcd members
+    /// (`server`, `server2`, …) and etcd-only members (`etcdK`).
     public static func with(
-        nodes: Int = 3, vmNodes: Int = 0, store: Store = .sqlite, serverArguments: [String] = [], agentArguments: [String] = [],
-        _ body: (TestCluster) async throws -> Void
+        nodes: Int = 3, vmNodes: Int = 0, store: Store = .sqlite, servers: Int = 1, etcdMembers: Int? = nil, serverArguments: [String] = [],
+        agentArguments: [String] = [], _ body: (TestCluster) async throws -> Void
     ) async throws {
         let cluster = try await up(
-            nodes: nodes, vmNodes: vmNodes, store: store, serverArguments: serverArguments, agentArguments: agentArguments)
+            nodes: nodes, vmNodes: vmNodes, store: store, servers: servers, etcdMembers: etcdMembers, serverArguments: serverArguments,
+            agentArguments: agentArguments)
         do {
             try await body(cluster)
         } catch {
@@ -50,20 +56,29 @@ public final class TestCluster: Sendable {
     /// left. Call `down()` when done.
     /// `vmNodes` more hosts (vm1, vm2, …) are cgroup v2 VMs running the static agent.
     public static func up(
-        nodes: Int = 3, vmNodes: Int = 0, store: Store = .sqlite, serverArguments: [String] = [], agentArguments: [String] = []
+        nodes: Int = 3, vmNodes: Int = 0, store: Store = .sqlite, servers: Int = 1, etcdMembers: Int? = nil, serverArguments: [String] = [],
+        agentArguments: [String] = []
     )
         async throws -> TestCluster
     {
         let lease = try await MachineLease.acquire()
         do {
             try await script(["down"])
-            var arguments = ["up", "--nodes", "\(nodes)", "--vm-nodes", "\(vmNodes)", "--store", store.rawValue]
+            var arguments = ["up", "--nodes", "\(nodes)", "--vm-nodes", "\(vmNodes)"]
+            if servers > 1 || (etcdMembers ?? 1) > 1 {
+                arguments += ["--servers", "\(servers)", "--etcd-members", "\(etcdMembers ?? servers)"]
+            } else {
+                arguments += ["--store", store.rawValue]
+            }
             for argument in serverArguments { arguments += ["--server-arg", argument] }
             for argument in agentArguments { arguments += ["--agent-arg", argument] }
             // A VM boots and starts its agent under TCG: allow for it.
             try await script(arguments, timeout: vmNodes > 0 ? 900 : 300)
             let names = try await script(["nodes"]).stdout.split(separator: "\n").map(String.init)
-            return TestCluster(nodes: names, lease: lease)
+            let serverHosts =
+                ["server"] + (servers > 1 ? (2...servers).map { "server\($0)" } : [])
+                + ((etcdMembers ?? servers) > servers ? ((servers + 1)...(etcdMembers ?? servers)).map { "etcd\($0)" } : [])
+            return TestCluster(nodes: names, servers: serverHosts, lease: lease)
         } catch {
             _ = try? await script(["down"])
             lease.release()
@@ -90,6 +105,39 @@ public final class TestCluster: Sendable {
     /// The server process is killed (SIGKILL) and started again on the same data.
     public func restartServer() async throws {
         try await Self.script(["restart-server"], timeout: 90)
+    }
+
+    /// Every process of a server host dies (kill -9), its etcd member with it.
+    public func killServer(_ host: String) async throws {
+        try await Self.script(["kill-server", host])
+    }
+
+    /// Starts a server host's `skiff server` again (it does not wait for its API).
+    public func startServer(_ host: String) async throws {
+        try await Self.script(["start-server", host])
+    }
+
+    /// The etcd member of a server host dies (kill -9); its server exits with it.
+    public func killEtcd(_ host: String) async throws {
+        try await Self.script(["kill-etcd", host])
+    }
+
+    /// A server host's address (server 10.99.0.2, serverK and etcdK 10.99.0.(1+K)).
+    public static func address(ofServer host: String) -> String {
+        if host == "server" { return "10.99.0.2" }
+        let number = Int(host.drop { !$0.isNumber }) ?? 1
+        return "10.99.0.\(1 + number)"
+    }
+
+    /// kubectl against one server host's API (the admin kubeconfig, another URL).
+    public func kubectl(on host: String, _ arguments: String...) async throws -> Tools.Output {
+        try await kubectl(["--server", "https://\(Self.address(ofServer: host)):6443"] + arguments)
+    }
+
+    /// The server host's identity in leader election (`HOSTNAME_SERVER-ID`).
+    public func identity(ofServer host: String) -> String? {
+        guard let id = try? String(contentsOfFile: Self.state + "/\(host)/data/server-id", encoding: .utf8) else { return nil }
+        return ProcessInfo.processInfo.hostName + "_" + id.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Runs a command on a host (in its network namespace): a node name, or "server".
@@ -150,7 +198,7 @@ public final class TestCluster: Sendable {
 
     /// The last lines of the server's and every agent's log, for a failed test's output.
     public func logTails(lines: Int = 15) -> String {
-        let logs = [("server", Self.state + "/server/server.log")] + nodes.map { ($0, Self.state + "/nodes/\($0)/agent.log") }
+        let logs = servers.map { ($0, Self.state + "/\($0)/server.log") } + nodes.map { ($0, Self.state + "/nodes/\($0)/agent.log") }
         return logs.map { name, path in
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "(no log)"
             return "--- \(name): \(path)\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")

@@ -54,6 +54,7 @@ extension KubeAPI {
         case .conflict: return .conflict(naming, name: name ?? "")
         case .compacted(let revision):
             return .gone("The resourceVersion for the provided watch is too old (compacted at \(revision)).")
+        case .unavailable(let message): return APIError(code: 503, reason: "ServiceUnavailable", message: "storage is unavailable: \(message)")
         case .backend(let message): return .internalError("storage: \(message)")
         }
     }

@@ -103,13 +103,19 @@ final class EtcdGateway: Sendable {
                     failures.append("\(endpoint.description): \(message)")
                     continue
                 }
+                if Self.quorumTrouble.contains(where: message.contains) {
+                    throw .unavailable("etcd \(path): \(message) (the etcd cluster may have lost its quorum)")
+                }
                 throw .backend("etcd \(path): \(message)")
             }
             if index != start { preferred.store(index, ordering: .relaxed) }
             return response
         }
-        throw .backend("etcd \(path): no member answered (\(failures.joined(separator: "; ")))")
+        throw .unavailable("etcd \(path): no member answered (\(failures.joined(separator: "; ")))")
     }
+
+    /// What etcd answers when it cannot commit or confirm a read for lack of a leader.
+    static let quorumTrouble = ["request timed out", "context deadline exceeded", "leader changed", "unhealthy cluster", "no leader"]
 
     /// POSTs `body` and hands each newline-delimited JSON object of the response to `onLine`
     /// until it returns false or the server closes the stream. Connects to the first member that
