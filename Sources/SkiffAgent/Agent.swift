@@ -35,8 +35,8 @@ public final class Agent: Service {
         }
         let template = try await Self.runtimeDefaultSpec(runtimePath: configuration.runtimePath, scratch: configuration.dataDirectory)
         let client = try APIClient(
-            serverURL: configuration.serverURL, caCertificatePEM: configuration.caCertificatePEM,
-            joinToken: configuration.joinToken, nodeName: configuration.nodeName)
+            servers: configuration.servers, caCertificatePEM: configuration.caCertificatePEM,
+            joinToken: configuration.joinToken, nodeName: configuration.nodeName, logger: logger)
         let runtime = LateBound<AgentNodeBackend.AgentRuntime>()
         let nodeAPI = try NodeAPIServer(
             configuration: NodeAPIConfiguration(

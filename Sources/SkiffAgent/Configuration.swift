@@ -3,8 +3,9 @@ import SkiffSystem
 
 /// Everything `skiff agent` is told on its command line, with the kubelet's defaults.
 public struct AgentConfiguration: Sendable {
-    /// The API server, e.g. https://127.0.0.1:6443.
-    public var serverURL: String
+    /// The API servers, e.g. https://10.0.0.1:6443 and https://10.0.0.2:6443: the agent uses one
+    /// and moves to the next when it fails.
+    public var servers: ServerEndpoints
     /// The cluster's join secret (the server's `node-token`).
     public var joinToken: String
     /// PEM of the cluster CA that signed the server's certificate.
@@ -51,13 +52,13 @@ public struct AgentConfiguration: Sendable {
     public var maxBackoffSeconds: Double
 
     public init(
-        serverURL: String, joinToken: String, caCertificatePEM: String, nodeName: String,
+        servers: ServerEndpoints, joinToken: String, caCertificatePEM: String, nodeName: String,
         dataDirectory: String = "/var/lib/skiff/agent", podLogDirectory: String = "/var/log/pods",
         runtimeRoot: String = "/run/skiff/runc", runtimePath: String, monitorPath: String,
         nodeAPIPort: Int = 10250, nodeIP: String? = nil, cgroupRoot: String = "kubepods",
         bridgeName: String = "skiff0", cniPluginDirectory: String = "/usr/lib/cni", maxPods: Int = 110
     ) {
-        self.serverURL = serverURL
+        self.servers = servers
         self.joinToken = joinToken
         self.caCertificatePEM = caCertificatePEM
         self.nodeName = nodeName

@@ -11,7 +11,11 @@ public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "agent", abstract: "Run the node agent: register this host and run the pods bound to it.")
 
-    @Option(help: "The API server's URL.") var server: String
+    @Option(
+        help:
+            "The API server's https:// URL; for several servers repeat it or separate them with commas: the agent uses one and moves to the next when it fails."
+    )
+    var server: [String] = []
     @Option(help: "File holding the cluster's node join token (the server's node-token).") var tokenFile: String
     @Option(help: "PEM file of the cluster CA (default: pki/ca.crt beside the token file).") var caFile: String?
     @Option(help: "Directory for pod and container state, images and the node API certificate.") var dataDir = "/var/lib/skiff/agent"
@@ -43,7 +47,11 @@ public struct AgentCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard server.hasPrefix("https://") else { throw ValidationError("--server must be an https:// URL, got \(server)") }
+        do {
+            _ = try ServerEndpoints(server)
+        } catch {
+            throw ValidationError(error.description)
+        }
         guard FileSystem.exists(tokenFile) else { throw ValidationError("--token-file \(tokenFile) does not exist") }
         guard (0...65535).contains(nodeAPIPort) else { throw ValidationError("--node-api-port must be 0…65535") }
         guard maxPods > 0 else { throw ValidationError("--max-pods must be positive") }
@@ -83,7 +91,7 @@ public struct AgentCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let name = (nodeName ?? Self.hostname()).lowercased()
         var configuration = AgentConfiguration(
-            serverURL: server, joinToken: token, caCertificatePEM: ca, nodeName: name, dataDirectory: dataDir,
+            servers: try ServerEndpoints(server), joinToken: token, caCertificatePEM: ca, nodeName: name, dataDirectory: dataDir,
             podLogDirectory: podLogDir, runtimeRoot: runtimeRoot, runtimePath: try runtime ?? Self.sibling("skiff-runc"),
             monitorPath: try monitor ?? Self.sibling("skiff-monitor"), nodeAPIPort: nodeAPIPort, nodeIP: nodeIP,
             cgroupRoot: cgroupRoot, bridgeName: bridge, cniPluginDirectory: cniBinDir, maxPods: maxPods)

@@ -202,7 +202,7 @@ struct WorkerHarness {
     init(pod: JSON) throws {
         directory = "/tmp/skiff-podworker-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var configuration = AgentConfiguration(
-            serverURL: "https://127.0.0.1:1", joinToken: "t", caCertificatePEM: "", nodeName: "node-1", dataDirectory: directory,
+            servers: try ServerEndpoints(["https://127.0.0.1:1"]), joinToken: "t", caCertificatePEM: "", nodeName: "node-1", dataDirectory: directory,
             podLogDirectory: directory + "/logs", runtimePath: "/bin/false", monitorPath: "/bin/false")
         configuration.initialBackoffSeconds = 0.05
         configuration.maxBackoffSeconds = 0.2

@@ -19,21 +19,22 @@ public struct APIClientError: Error, CustomStringConvertible, Sendable {
     var isGone: Bool { code == 410 }
 }
 
-/// The agent's connection to the API server: JSON requests and watch streams over HTTPS,
-/// trusting only the cluster CA and authenticating as this node.
+/// The agent's connection to the API servers: JSON requests and watch streams over HTTPS,
+/// trusting only the cluster CA and authenticating as this node. Every request goes through
+/// `failover`, so with several servers it moves to the next one when the current one fails.
 public final class APIClient: ListWatchClient {
-    let baseURL: String
+    let failover: ServerFailover
     let credential: String
     let http: HTTPClient
 
-    public init(serverURL: String, caCertificatePEM: String, joinToken: String, nodeName: String) throws {
+    public init(servers: ServerEndpoints, caCertificatePEM: String, joinToken: String, nodeName: String, logger: Logger) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caCertificatePEM.utf8)))
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5))
         configuration.httpVersion = .http1Only
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        baseURL = serverURL.hasSuffix("/") ? String(serverURL.dropLast()) : serverURL
+        failover = ServerFailover(endpoints: servers, logger: logger)
         credential = APIClient.nodeCredential(joinToken: joinToken, nodeName: nodeName)
     }
 
@@ -48,7 +49,14 @@ public final class APIClient: ListWatchClient {
     }
 
     func request(_ method: HTTPMethod, _ path: String, body: JSON? = nil, contentType: String = "application/json") async throws -> JSON {
-        var request = HTTPClientRequest(url: baseURL + path)
+        try await failover.perform { server in
+            try await self.send(method, server + path, body: body, contentType: contentType)
+        }
+    }
+
+    /// One try of a request at `url` (a server's base URL and the path).
+    private func send(_ method: HTTPMethod, _ url: String, body: JSON?, contentType: String) async throws -> JSON {
+        var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(credential)")
         request.headers.add(name: "Accept", value: "application/json")
@@ -79,9 +87,37 @@ public final class APIClient: ListWatchClient {
     }
     func delete(_ path: String, body: JSON? = nil) async throws -> JSON { try await request(.DELETE, path, body: body) }
 
-    /// Streams watch events (one JSON object per line) until the server ends the stream.
+    /// Streams watch events (one JSON object per line) until the server ends the stream. A stream
+    /// that breaks counts as that server failing; one left on a server the agent has moved away
+    /// from ends with `ServerSwitched` at its next event, so the informer relists on the new one.
     public func watch(_ path: String, onEvent: @Sendable (WatchEvent) async throws -> Void) async throws {
-        var request = HTTPClientRequest(url: baseURL + path)
+        let (server, response) = try await failover.perform { server in (server, try await self.openWatch(server + path)) }
+        var pending: [UInt8] = []
+        var chunks = response.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await chunks.next()
+            } catch {
+                if ServerFailover.isServerFailure(error), !Task.isCancelled { failover.serverFailed(server, error: error) }
+                throw error
+            }
+            guard let chunk else { return }
+            let current = failover.currentURL
+            guard current == server else { throw ServerSwitched(from: server, to: current) }
+            pending += chunk.readableBytesView
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(pending[..<newline])
+                pending.removeSubrange(...newline)
+                guard !line.isEmpty, let event = try? JSON(parsing: line) else { continue }
+                try await onEvent(WatchEvent(type: event["type"].string ?? "", object: event["object"]))
+            }
+        }
+    }
+
+    /// Starts a watch at `url`: the response whose body is the event stream, or the server's error.
+    private func openWatch(_ url: String) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Authorization", value: "Bearer \(credential)")
         request.headers.add(name: "Accept", value: "application/json")
         let response = try await http.execute(request, timeout: .hours(2))
@@ -91,15 +127,6 @@ public final class APIClient: ListWatchClient {
             throw APIClientError(
                 code: Int(response.status.code), reason: json["reason"].string ?? "", message: json["message"].string ?? "")
         }
-        var pending: [UInt8] = []
-        for try await chunk in response.body {
-            pending += chunk.readableBytesView
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                guard !line.isEmpty, let event = try? JSON(parsing: line) else { continue }
-                try await onEvent(WatchEvent(type: event["type"].string ?? "", object: event["object"]))
-            }
-        }
+        return response
     }
 }
