@@ -49,8 +49,6 @@ public struct ControlPlane: Sendable {
             let controllers: [any Service] = [
                 EndpointSliceController(client: client, informers: informers, logger: logger),
                 EndpointsController(client: client, informers: informers, logger: logger),
-                KubernetesServiceEndpoints(
-                    client: client, address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() }, logger: logger),
                 ServiceLBController(client: client, services: informers.services, nodes: context.informers.nodes, logger: logger),
                 HorizontalPodAutoscalerController(context: context),
                 PersistentVolumeController(context: context),
@@ -76,11 +74,17 @@ public struct ControlPlane: Sendable {
                 ] + [NodeIPAMController(client: client, clusterCIDR: configuration.clusterCIDR, logger: logger)].compactMap { $0 }
             return [SchedulerRunner(scheduler: scheduler), context.recorder] + context.informers.runnables + controllers + lifecycleControllers
         }
+        let serverID = try Self.serverID(dataDirectory: configuration.dataDirectory)
         var election = leaderElection ?? LeaderElector.Configuration(name: Self.leaseName, identity: "")
-        if election.identity.isEmpty { election.identity = try Self.identity(dataDirectory: configuration.dataDirectory) }
+        if election.identity.isEmpty { election.identity = Self.identity(serverID: serverID) }
         let elector = LeaderElector(
             client: InProcessControllerClient(api: api), configuration: election, logger: logger, makeLeading: makeLeading)
-        return ControlPlane(api: api, services: server.services + [elector], credentials: server.credentials, elector: elector)
+        // Every server, leader or not, keeps its own address in the `kubernetes` Service's
+        // endpoints while it serves; listed last, it is the first to stop, while the API still answers.
+        let endpoints = KubernetesServiceEndpoints(
+            client: InProcessControllerClient(api: api), address: Self.endpointAddress(configuration), port: { await server.servingPort.wait() },
+            id: serverID, identity: Self.identity(serverID: serverID), logger: logger)
+        return ControlPlane(api: api, services: server.services + [elector, endpoints], credentials: server.credentials, elector: elector)
     }
 
     /// The Lease in kube-system the servers' control loops are elected by (kube-controller-manager's
@@ -92,7 +96,12 @@ public struct ControlPlane: Sendable {
 
     /// `HOSTNAME_ID`, the ID made once per data dir: a restarted server is the same candidate and
     /// takes its own unexpired lease back at once; two servers never share a data dir.
-    public static func identity(dataDirectory: String) throws -> String {
+    public static func identity(dataDirectory: String) throws -> String { identity(serverID: try serverID(dataDirectory: dataDirectory)) }
+
+    static func identity(serverID: String) -> String { "\(ProcessInfo.processInfo.hostName)_\(serverID)" }
+
+    /// The ID made once per data dir, kept in `server-id`.
+    static func serverID(dataDirectory: String) throws -> String {
         let path = dataDirectory + "/server-id"
         let id: String
         if let saved = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !saved.isEmpty {
@@ -102,7 +111,7 @@ public struct ControlPlane: Sendable {
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
             try (id + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         }
-        return "\(ProcessInfo.processInfo.hostName)_\(id)"
+        return id
     }
 
     /// The address the `kubernetes` Service's endpoints name: `--advertise-address` when it is an

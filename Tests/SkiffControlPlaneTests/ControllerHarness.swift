@@ -55,7 +55,9 @@ final class ControllerHarness: Sendable {
                 ServiceLBController(client: client, services: informers.services, nodes: nodes, logger: logger),
                 EndpointSliceController(client: client, informers: informers, logger: logger),
                 EndpointsController(client: client, informers: informers, logger: logger),
-                KubernetesServiceEndpoints(client: client, address: serverAddress, port: { serverPort }, interval: .milliseconds(200), logger: logger),
+                KubernetesServiceEndpoints(
+                    client: client, address: serverAddress, port: { serverPort }, id: "test", identity: "test_test", interval: .milliseconds(200),
+                    logger: logger),
             ] + informers.runnables + [nodes]
             + (lifecycle
                 ? [
