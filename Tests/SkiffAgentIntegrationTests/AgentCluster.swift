@@ -1,17 +1,20 @@
 import Foundation
 import SkiffTestSupport
 
-/// A one-node cluster for a test: a real `skiff server` and a real `skiff agent` (root, real
-/// namespaces, cgroups, CNI bridge and overlay mounts) with the busybox image imported. Its
-/// bridge and pod CIDR are its own, and `stop()` tears down every pod it ran.
+/// A one-node cluster for a test: a real `skiff server` (or several on one etcd) and a real
+/// `skiff agent` (root, real namespaces, cgroups, CNI bridge and overlay mounts) with the busybox
+/// image imported. Its bridge and pod CIDR are its own, and `stop()` tears down every pod it ran.
 final class AgentCluster: @unchecked Sendable {
     // @unchecked: the processes are only touched by the owning test, never concurrently.
-    let server: ServerProcess
+    /// The agent is given all of them, in this order.
+    let servers: [ServerProcess]
     let directory: String
     var agent: Process?
     let bridge: String
     let podCIDR: String
 
+    /// The first server still running: the one kubectl talks to.
+    var server: ServerProcess { servers.first { $0.process.isRunning } ?? servers[0] }
     var agentData: String { directory + "/agent" }
     var podLogs: String { directory + "/logs" }
     var runtimeRoot: String { directory + "/runc" }
@@ -28,10 +31,12 @@ final class AgentCluster: @unchecked Sendable {
         await cluster.stop()
     }
 
-    static func start(name: String, clusterCIDRBlock: Int) async throws -> AgentCluster {
-        let cidr = "10.\(200 + clusterCIDRBlock).0.0/16"
-        let server = try await ServerProcess.start(extraArguments: ["--cluster-cidr", cidr])
-        let cluster = AgentCluster(server: server, bridge: "skt\(name.prefix(10))", podCIDR: cidr)
+    /// With `servers` (made by `clusterArguments`), the agent uses them instead of a server of its own.
+    static func start(name: String, clusterCIDRBlock: Int, servers: [ServerProcess]? = nil) async throws -> AgentCluster {
+        let cidr = cidr(clusterCIDRBlock)
+        var servers = servers ?? []
+        if servers.isEmpty { servers = [try await ServerProcess.start(extraArguments: clusterArguments(clusterCIDRBlock: clusterCIDRBlock))] }
+        let cluster = AgentCluster(servers: servers, bridge: "skt\(name.prefix(10))", podCIDR: cidr)
         do {
             try await cluster.importBusybox()
             try await cluster.startAgent()
@@ -43,9 +48,14 @@ final class AgentCluster: @unchecked Sendable {
         return cluster
     }
 
-    private init(server: ServerProcess, bridge: String, podCIDR: String) {
-        self.server = server
-        self.directory = server.directory + "/node"
+    static func cidr(_ block: Int) -> String { "10.\(200 + block).0.0/16" }
+
+    /// The server flags a cluster with this CIDR block needs.
+    static func clusterArguments(clusterCIDRBlock: Int) -> [String] { ["--cluster-cidr", cidr(clusterCIDRBlock)] }
+
+    private init(servers: [ServerProcess], bridge: String, podCIDR: String) {
+        self.servers = servers
+        self.directory = servers[0].directory + "/node"
         self.bridge = bridge
         self.podCIDR = podCIDR
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -72,11 +82,8 @@ final class AgentCluster: @unchecked Sendable {
     func startAgent() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Tools.skiffBinary())
-        let kubeconfig = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: server.kubeconfig))) as? [String: Any]
-        let clusters = kubeconfig?["clusters"] as? [[String: Any]]
-        let serverURL = (clusters?.first?["cluster"] as? [String: Any])?["server"] as? String ?? ""
         process.arguments = [
-            "agent", "--server", serverURL,
+            "agent", "--server", try servers.map { try $0.url }.joined(separator: ","),
             "--token-file", server.directory + "/node-token", "--data-dir", agentData, "--pod-log-dir", podLogs,
             "--node-name", "node-\(bridge)", "--node-api-port", "0", "--runtime-root", runtimeRoot,
             "--runtime", Binaries.skiffRunc, "--monitor", Binaries.monitor, "--bridge", bridge,
@@ -172,7 +179,7 @@ final class AgentCluster: @unchecked Sendable {
             for _ in 0..<100 where agent.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
             if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }
         }
-        server.stop(removeDirectory: false)
+        for server in servers { server.stop(removeDirectory: false) }
         // Anything a failed test left: containers, mounts, the bridge.
         Self.shell(
             """
@@ -188,7 +195,7 @@ final class AgentCluster: @unchecked Sendable {
         let kept = NSTemporaryDirectory() + "skiff-agent-\(bridge).log"
         try? FileManager.default.removeItem(atPath: kept)
         try? FileManager.default.copyItem(atPath: directory + "/agent.log", toPath: kept)
-        try? FileManager.default.removeItem(atPath: server.directory)
+        for server in servers { try? FileManager.default.removeItem(atPath: server.directory) }
     }
 
     @discardableResult
