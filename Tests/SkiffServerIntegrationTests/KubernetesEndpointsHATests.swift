@@ -32,7 +32,8 @@ import Testing
 
         let (both, _) = try await endpoints(first, are: [one, two], within: 20)
         #expect(both == [one, two])
-        let slices = try await second.kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=kubernetes", "-o", "jsonpath={.items[*].ports[*].port}")
+        let slices = try await second.kubectl(
+            "get", "endpointslices", "-l", "kubernetes.io/service-name=kubernetes", "-o", "jsonpath={.items[*].ports[*].port}")
         #expect(Set(slices.stdout.split(separator: " ").map(String.init)) == [String(try first.port), String(try second.port)], "\(slices.stdout)")
 
         // Stopped gracefully, the second server deletes its record and rewrites the endpoints.
@@ -53,7 +54,10 @@ import Testing
         // Its last renewal was at most 10 s before the kill; it expires 15 s after that, and the
         // first server notices at its next round (10 s): not before 5 s, within 25 s and kubectl's time.
         #expect(killTook >= 4 && killTook <= 30, "the killed server was listed \(killTook) s longer")
-        print("kubernetes endpoints: a stopped server left after \(String(format: "%.1f", stopTook)) s, a killed one after \(String(format: "%.1f", killTook)) s")
-        #expect(try await first.kubectl("get", "lease", "-n", "kube-system", "-l", "apiserver.kubernetes.io/identity", "-o", "name").stdout.split(separator: "\n").count == 1)
+        print(
+            "kubernetes endpoints: a stopped server left after \(String(format: "%.1f", stopTook)) s, a killed one after \(String(format: "%.1f", killTook)) s")
+        #expect(
+            try await first.kubectl("get", "lease", "-n", "kube-system", "-l", "apiserver.kubernetes.io/identity", "-o", "name").stdout.split(separator: "\n")
+                .count == 1)
     }
 }

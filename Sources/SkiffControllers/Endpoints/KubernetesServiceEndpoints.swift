@@ -107,7 +107,8 @@ public struct KubernetesServiceEndpoints: Service {
             try await reconcile()
             logger.info("removed this server from the kubernetes Service's endpoints")
         } catch {
-            logger.warning("could not remove this server from the kubernetes Service's endpoints; its record expires by itself", metadata: ["error": "\(error)"])
+            logger.warning(
+                "could not remove this server from the kubernetes Service's endpoints; its record expires by itself", metadata: ["error": "\(error)"])
         }
     }
 
@@ -129,7 +130,8 @@ public struct KubernetesServiceEndpoints: Service {
                     try await client.delete(
                         .leases, namespace: Self.recordNamespace, name: lease.metadata.name,
                         options: DeleteOptions(uid: lease.metadata.uid, resourceVersion: lease.metadata.resourceVersion))
-                    logger.info("an API server's record expired", metadata: ["lease": "\(lease.metadata.name)", "endpoint": "\(record.address):\(record.port)"])
+                    logger.info(
+                        "an API server's record expired", metadata: ["lease": "\(lease.metadata.name)", "endpoint": "\(record.address):\(record.port)"])
                 } catch {
                     logger.debug("expired record not deleted", metadata: ["lease": "\(lease.metadata.name)", "error": "\(error)"])
                 }
