@@ -13,8 +13,10 @@ final class AgentCluster: @unchecked Sendable {
     let bridge: String
     let podCIDR: String
 
-    /// The first server still running: the one kubectl talks to.
-    var server: ServerProcess { servers.first { $0.process.isRunning } ?? servers[0] }
+    /// Servers a test made unresponsive while their process lives on (stopped with SIGSTOP).
+    var frozen: Set<ObjectIdentifier> = []
+    /// The first server still running and answering: the one kubectl talks to.
+    var server: ServerProcess { servers.first { $0.process.isRunning && !frozen.contains(ObjectIdentifier($0)) } ?? servers[0] }
     var agentData: String { directory + "/agent" }
     var podLogs: String { directory + "/logs" }
     var runtimeRoot: String { directory + "/runc" }

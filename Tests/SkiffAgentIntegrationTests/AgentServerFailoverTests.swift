@@ -26,11 +26,24 @@ struct AgentServerFailoverTests {
         return (status["state"] as? [String: Any])?["running"] != nil
     }
 
-    @Test("an agent given both servers keeps working after the one it uses is killed -9: its pod runs on, a new pod starts, the node stays Ready (root)")
-    func failsOverToTheOtherServer() async throws {
+    /// How the server the agent uses fails.
+    enum ServerFailure: String, CaseIterable, CustomTestStringConvertible {
+        /// kill -9: the kernel closes its connections, the agent's watches break at once.
+        case killed
+        /// SIGSTOP: its connections stay open and silent; requests time out (30 s), and the
+        /// watches must be ended by the switch, as with a host gone from the network.
+        case frozen
+
+        var testDescription: String { rawValue }
+    }
+
+    @Test(
+        "an agent given both servers keeps working after the one it uses is killed -9 or frozen: its pod runs on, a new pod starts, the node stays Ready (root)",
+        arguments: ServerFailure.allCases)
+    func failsOverToTheOtherServer(failure: ServerFailure) async throws {
         let etcd = try EtcdProcess()
         defer { etcd.stop() }
-        let block = 11
+        let block = failure == .killed ? 11 : 12
         // Short leader election, so the second server's controllers take over soon after the kill
         // (the node lifecycle controller then judges the node by the leases the agent renews there).
         let flags =
@@ -44,32 +57,41 @@ struct AgentServerFailoverTests {
             first.stop()
             throw error
         }
-        let cluster = try await AgentCluster.start(name: "failover", clusterCIDRBlock: block, servers: [first, second])
+        let cluster = try await AgentCluster.start(name: "fo\(failure.rawValue)", clusterCIDRBlock: block, servers: [first, second])
         do {
-            try await exercise(cluster, first: first, second: second)
+            try await exercise(cluster, first: first, second: second, failure: failure)
         } catch {
+            // A frozen server would take SIGTERM only once continued.
+            if first.process.isRunning { first.kill9() }
             await cluster.stop()
             throw error
         }
+        if first.process.isRunning { first.kill9() }
         await cluster.stop()
     }
 
     /// The agent's whole log (`agentLog()` is its tail).
     func fullLog(_ cluster: AgentCluster) throws -> String { try String(contentsOfFile: cluster.directory + "/agent.log", encoding: .utf8) }
 
-    func exercise(_ cluster: AgentCluster, first: ServerProcess, second: ServerProcess) async throws {
+    func exercise(_ cluster: AgentCluster, first: ServerProcess, second: ServerProcess, failure: ServerFailure) async throws {
         #expect(try await cluster.kubectl("apply", "-f", "-", input: Self.pod("before", node: cluster.nodeName)).status == 0)
         let before = try await cluster.waitForPod("before", timeout: 60, Self.running)
         let containerID = ((before["status"] as? [String: Any])?["containerStatuses"] as? [[String: Any]])?.first?["containerID"] as? String
         #expect(try !fullLog(cluster).contains("switching to the next one"), "the agent switched before any server failed")
 
-        first.kill9()
+        switch failure {
+        case .killed: first.kill9()
+        case .frozen:
+            kill(first.process.processIdentifier, SIGSTOP)
+            cluster.frozen.insert(ObjectIdentifier(first))
+        }
         let killed = Date()
         // kubectl now talks to the second server.
         #expect(cluster.server === second)
         #expect(try await cluster.kubectl("apply", "-f", "-", input: Self.pod("after", node: cluster.nodeName)).status == 0)
-        try await cluster.waitForPod("after", timeout: 60, Self.running)
-        print("server failover: a pod created after the kill ran \(String(format: "%.1f", Date().timeIntervalSince(killed))) s after it")
+        try await cluster.waitForPod("after", timeout: 120, Self.running)
+        print(
+            "server failover (\(failure.rawValue)): a pod created after the failure ran \(String(format: "%.1f", Date().timeIntervalSince(killed))) s after it")
         let switched = try fullLog(cluster).split(separator: "\n").filter { $0.contains("switching to the next one") }
         let secondURL = try second.url
         #expect(!switched.isEmpty && switched.allSatisfy { $0.contains("to=\(secondURL)") }, "\(switched)\n\(cluster.agentLog())")

@@ -133,4 +133,31 @@ struct ServerFailoverTests {
         #expect(try await failover.perform { try servers.request($0) } == "ok from https://a")
         #expect(servers.sleeps.withLock { $0 }.isEmpty)
     }
+
+    @Test("a watch waiting on a server is woken when a failure elsewhere moves the agent away, and at once when it is already elsewhere")
+    func wakesWatches() async throws {
+        let servers = FakeServers([:])
+        let failover = try servers.failover(["https://a", "https://b"])
+        let woken = Mutex(false)
+        let waiting = Task {
+            await failover.waitUntilAway(from: "https://a")
+            woken.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!woken.withLock { $0 })
+        // A failure of b, which the agent is not on, changes nothing.
+        failover.serverFailed("https://b", error: Refused())
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!woken.withLock { $0 })
+        failover.serverFailed("https://a", error: Refused())
+        await waiting.value
+        #expect(woken.withLock { $0 })
+        #expect(failover.currentURL == "https://b")
+        // Already away from a: returns at once.
+        await failover.waitUntilAway(from: "https://a")
+        // A watch that ends for its own reasons stops waiting when cancelled.
+        let cancelled = Task { await failover.waitUntilAway(from: "https://b") }
+        cancelled.cancel()
+        await cancelled.value
+    }
 }

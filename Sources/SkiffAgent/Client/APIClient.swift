@@ -88,29 +88,39 @@ public final class APIClient: ListWatchClient {
     func delete(_ path: String, body: JSON? = nil) async throws -> JSON { try await request(.DELETE, path, body: body) }
 
     /// Streams watch events (one JSON object per line) until the server ends the stream. A stream
-    /// that breaks counts as that server failing; one left on a server the agent has moved away
-    /// from ends with `ServerSwitched` at its next event, so the informer relists on the new one.
+    /// that breaks counts as that server failing. A watch still on a server the agent has moved
+    /// away from (another request found it failing) ends with `ServerSwitched` at once, even when
+    /// that server's connection has gone silent, so the informer relists on the new one.
     public func watch(_ path: String, onEvent: @Sendable (WatchEvent) async throws -> Void) async throws {
         let (server, response) = try await failover.perform { server in (server, try await self.openWatch(server + path)) }
-        var pending: [UInt8] = []
-        var chunks = response.body.makeAsyncIterator()
-        while true {
-            let chunk: ByteBuffer?
-            do {
-                chunk = try await chunks.next()
-            } catch {
-                if ServerFailover.isServerFailure(error), !Task.isCancelled { failover.serverFailed(server, error: error) }
-                throw error
+        // The body is read in a child task so that the other child, woken when the agent leaves
+        // the server, can end the watch while a read waits.
+        let (chunks, sink) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await chunk in response.body { sink.yield(chunk) }
+                    sink.finish()
+                } catch {
+                    if ServerFailover.isServerFailure(error), !Task.isCancelled { self.failover.serverFailed(server, error: error) }
+                    sink.finish(throwing: error)
+                }
             }
-            guard let chunk else { return }
-            let current = failover.currentURL
-            guard current == server else { throw ServerSwitched(from: server, to: current) }
-            pending += chunk.readableBytesView
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                guard !line.isEmpty, let event = try? JSON(parsing: line) else { continue }
-                try await onEvent(WatchEvent(type: event["type"].string ?? "", object: event["object"]))
+            group.addTask {
+                await self.failover.waitUntilAway(from: server)
+                guard !Task.isCancelled else { return }
+                sink.finish(throwing: ServerSwitched(from: server, to: self.failover.currentURL))
+            }
+            defer { group.cancelAll() }
+            var pending: [UInt8] = []
+            for try await chunk in chunks {
+                pending += chunk.readableBytesView
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(pending[..<newline])
+                    pending.removeSubrange(...newline)
+                    guard !line.isEmpty, let event = try? JSON(parsing: line) else { continue }
+                    try await onEvent(WatchEvent(type: event["type"].string ?? "", object: event["object"]))
+                }
             }
         }
     }

@@ -13,7 +13,14 @@ import Synchronization
 public final class ServerFailover: Sendable {
     public typealias Sleep = @Sendable (Duration) async throws -> Void
 
-    private let endpoints: Mutex<ServerEndpoints>
+    private struct State {
+        var endpoints: ServerEndpoints
+        /// Watches waiting for the agent to leave a server, by id: woken when it does.
+        var waiters: [Int: (server: String, waiter: CheckedContinuation<Void, Never>)] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state: Mutex<State>
     private let logger: Logger
     private let sleep: Sleep
     private let jitter: @Sendable () -> Double
@@ -22,28 +29,28 @@ public final class ServerFailover: Sendable {
         endpoints: ServerEndpoints, logger: Logger, sleep: @escaping Sleep = { try await Task.sleep(for: $0) },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
     ) {
-        self.endpoints = Mutex(endpoints)
+        self.state = Mutex(State(endpoints: endpoints))
         self.logger = logger
         self.sleep = sleep
         self.jitter = jitter
     }
 
     /// The server requests go to now.
-    public var currentURL: String { endpoints.withLock { $0.currentURL } }
+    public var currentURL: String { state.withLock { $0.endpoints.currentURL } }
 
     /// The state as it is now (for tests and logs).
-    public var snapshot: ServerEndpoints { endpoints.withLock { $0 } }
+    public var snapshot: ServerEndpoints { state.withLock { $0.endpoints } }
 
     /// Runs `request` against the current server's base URL, failing over as described above.
     public func perform<T: Sendable>(_ request: (String) async throws -> T) async throws -> T {
-        let attempts = endpoints.withLock { $0.urls.count }
+        let attempts = state.withLock { $0.endpoints.urls.count }
         var attempt = 0
         while true {
             attempt += 1
             let url = currentURL
             do {
                 let result = try await request(url)
-                endpoints.withLock { $0.succeeded(url) }
+                state.withLock { $0.endpoints.succeeded(url) }
                 return result
             } catch {
                 guard Self.isServerFailure(error), !Task.isCancelled else { throw error }
@@ -58,16 +65,46 @@ public final class ServerFailover: Sendable {
     /// started); returns the back-off before the next try.
     @discardableResult
     public func serverFailed(_ url: String, error: any Error) -> Duration {
-        let (next, wait) = endpoints.withLock { endpoints in
-            let next = endpoints.failed(url)
-            return (next, endpoints.backoff(jitter: jitter()))
+        let (next, wait, woken) = state.withLock { state in
+            let next = state.endpoints.failed(url)
+            var woken: [CheckedContinuation<Void, Never>] = []
+            if next != nil {
+                for (id, entry) in state.waiters where entry.server != state.endpoints.currentURL {
+                    woken.append(entry.waiter)
+                    state.waiters.removeValue(forKey: id)
+                }
+            }
+            return (next, state.endpoints.backoff(jitter: jitter()), woken)
         }
+        for waiter in woken { waiter.resume() }
         if let next {
             logger.warning(
                 "API server failed; switching to the next one",
                 metadata: ["from": "\(url)", "to": "\(next)", "error": "\(error)"])
         }
         return wait
+    }
+
+    /// Returns once requests no longer go to `server` (at once when they do not now), or when the
+    /// waiting task is cancelled: a watch on a server that stopped answering without closing its
+    /// connections (a host gone from the network) would otherwise wait for data that never comes.
+    public func waitUntilAway(from server: String) async {
+        let id = state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.endpoints.currentURL != server || Task.isCancelled { return true }
+                    state.waiters[id] = (server, waiter)
+                    return false
+                }
+                if resumeNow { waiter.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.waiter.resume()
+        }
     }
 
     /// Whether `error` says the server (or the way to it) failed rather than the request: every
