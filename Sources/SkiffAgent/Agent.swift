@@ -91,7 +91,7 @@ public final class Agent: Service {
 }
 
 /// The agent once its node API listens: registers the Node, takes back the pods a previous
-/// agent ran, then runs the loops that keep them (heartbeat, pod source, stats) until graceful
+/// agent ran, then runs the loops that keep them (heartbeat, pod source, stats, eviction) until graceful
 /// shutdown, which leaves every pod running.
 private struct NodeSession: Service {
     let configuration: AgentConfiguration
@@ -142,10 +142,13 @@ private struct NodeSession: Service {
         let stats = StatsCollector(context: context, manager: manager, hierarchy: hierarchy)
         runtime.value = AgentNodeBackend.AgentRuntime(context: context, manager: manager, stats: stats)
         Agent.notifySystemd(logger: logger)
+        let eviction = EvictionManager(
+            configuration: configuration.eviction, host: AgentEvictionHost(stats: stats, manager: manager, registrar: registrar), logger: logger)
         return [
             NodeHeartbeat(registrar: registrar),
             PodSource(client: client, nodeName: configuration.nodeName, manager: manager, logger: logger),
             StatsHousekeeping(collector: stats),
+            eviction,
         ] + network.services
     }
 }

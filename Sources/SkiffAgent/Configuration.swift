@@ -50,6 +50,8 @@ public struct AgentConfiguration: Sendable {
     /// First restart waits this long after the second failure, doubling to `maxBackoff`.
     public var initialBackoffSeconds: Double
     public var maxBackoffSeconds: Double
+    /// Node-pressure eviction: thresholds, how often they are checked, how long pressure lingers.
+    public var eviction: EvictionConfiguration
 
     public init(
         servers: ServerEndpoints, joinToken: String, caCertificatePEM: String, nodeName: String,
@@ -83,6 +85,7 @@ public struct AgentConfiguration: Sendable {
         self.heartbeatSeconds = 10
         self.initialBackoffSeconds = 10
         self.maxBackoffSeconds = 300
+        self.eviction = EvictionConfiguration()
     }
 
     var containersDirectory: String { dataDirectory + "/containers" }

@@ -42,6 +42,15 @@ public struct AgentCommand: AsyncParsableCommand {
     var podNetwork = "auto"
     @Option(help: "How Services are programmed: nftables, or none (someone else proxies).") var proxyMode = "nftables"
     @Option(help: "The resolv.conf Default pods copy and cluster DNS forwards other names to.") var resolvConf = "/etc/resolv.conf"
+    @Option(
+        help:
+            "Hard eviction thresholds, comma-separated signal<quantity or signal<percent%; signals: memory.available, nodefs.available, nodefs.inodesFree, pid.available. \"\" turns eviction off."
+    )
+    var evictionHard = "memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,pid.available<2%"
+    @Option(help: "How long a pressure condition stays True after its threshold was last crossed (a Go duration).")
+    var evictionPressureTransitionPeriod = "5m0s"
+    @Option(help: "How often the eviction thresholds are checked and at most one pod evicted (a Go duration).")
+    var evictionMonitoringPeriod = "10s"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     public init() {}
@@ -73,6 +82,17 @@ public struct AgentCommand: AsyncParsableCommand {
         }
         guard ["nftables", "none"].contains(proxyMode) else { throw ValidationError("--proxy-mode must be nftables or none, got \(proxyMode)") }
         guard FileSystem.exists(resolvConf) else { throw ValidationError("--resolv-conf \(resolvConf) does not exist") }
+        do {
+            _ = try EvictionThreshold.parseList(evictionHard)
+        } catch {
+            throw ValidationError("--eviction-hard: \(error)")
+        }
+        guard EvictionConfiguration.seconds(parsingDuration: evictionPressureTransitionPeriod) != nil else {
+            throw ValidationError("--eviction-pressure-transition-period \(evictionPressureTransitionPeriod) is not a duration like 5m0s or 30s")
+        }
+        guard let monitoring = EvictionConfiguration.seconds(parsingDuration: evictionMonitoringPeriod), monitoring > 0 else {
+            throw ValidationError("--eviction-monitoring-period \(evictionMonitoringPeriod) is not a positive duration like 10s")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         guard getuid() == 0 else { throw ValidationError("skiff agent must run as root (it creates namespaces, cgroups and mounts)") }
     }
@@ -101,6 +121,10 @@ public struct AgentCommand: AsyncParsableCommand {
         configuration.podNetworkMode = PodNetworkMode(rawValue: podNetwork)
         configuration.serviceProxy = proxyMode == "nftables"
         configuration.resolvConf = resolvConf
+        configuration.eviction = EvictionConfiguration(
+            thresholds: try EvictionThreshold.parseList(evictionHard),
+            monitoringIntervalSeconds: EvictionConfiguration.seconds(parsingDuration: evictionMonitoringPeriod) ?? 10,
+            pressureTransitionPeriodSeconds: EvictionConfiguration.seconds(parsingDuration: evictionPressureTransitionPeriod) ?? 300)
         let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import SkiffAPI
@@ -12,7 +13,10 @@ actor NodeRegistrar {
     let nodeAPIPort: Int
     let certificateSHA256: String
     private(set) var podCIDR: String?
-    private var conditions: [String: (status: String, reason: String, message: String)] = [:]
+    /// MemoryPressure, DiskPressure and PIDPressure as the eviction manager last set them.
+    private var pressure: NodePressure
+    /// Ready turned True when this agent started; its transition time stays that.
+    private let readySince = Timestamp.now()
 
     static let kubeletVersion = "v1.32.0-skiff"
 
@@ -23,6 +27,7 @@ actor NodeRegistrar {
         self.nodeAPIPort = nodeAPIPort
         self.certificateSHA256 = certificateSHA256
         self.logger = logger
+        pressure = NodePressure(transitionPeriodSeconds: 0, now: Date())
     }
 
     var nodePath: String { "/api/v1/nodes/\(configuration.nodeName)" }
@@ -72,8 +77,15 @@ actor NodeRegistrar {
             message: "node \(configuration.nodeName) has no pod CIDR yet (is the cluster CIDR used up? see `kubectl describe node`)")
     }
 
-    func setCondition(_ type: String, status: String, reason: String, message: String) {
-        conditions[type] = (status, reason, message)
+    /// Takes the eviction manager's new pressure conditions and writes them at once, rather than
+    /// on the next heartbeat, so the scheduler stops placing pods here without delay.
+    func setPressure(_ pressure: NodePressure) async {
+        self.pressure = pressure
+        do {
+            try await updateStatus()
+        } catch {
+            logger.warning("cannot update the node's pressure conditions; the next heartbeat will", metadata: ["error": "\(error)"])
+        }
     }
 
     func nodeObject() -> JSON {
@@ -93,7 +105,7 @@ actor NodeRegistrar {
     }
 
     func statusObject() -> JSON {
-        let now = JSON.string(Timestamp.now())
+        let now = Timestamp.now()
         let resources: JSON = .object([
             "cpu": .string("\(facts.cpuCount)"),
             "memory": .string("\(facts.memoryBytes / 1024)Ki"),
@@ -114,24 +126,11 @@ actor NodeRegistrar {
             "containerRuntimeVersion": "skiff-runc://0.1.0", "kubeletVersion": .string(Self.kubeletVersion),
             "kubeProxyVersion": "", "operatingSystem": "linux", "architecture": .string(facts.architecture),
         ])
-        var list: [JSON] = []
-        for (type, defaultReason, defaultMessage) in [
-            ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-            ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        ] {
-            let override = conditions[type]
-            list.append(
-                .object([
-                    "type": .string(type), "status": .string(override?.status ?? "False"),
-                    "reason": .string(override?.reason ?? defaultReason), "message": .string(override?.message ?? defaultMessage),
-                    "lastHeartbeatTime": now, "lastTransitionTime": now,
-                ]))
-        }
+        var list = pressure.json(now: now)
         list.append(
             .object([
                 "type": "Ready", "status": "True", "reason": "KubeletReady", "message": "skiff agent is posting ready status",
-                "lastHeartbeatTime": now, "lastTransitionTime": now,
+                "lastHeartbeatTime": .string(now), "lastTransitionTime": .string(readySince),
             ]))
         status["conditions"] = .array(list)
         return status

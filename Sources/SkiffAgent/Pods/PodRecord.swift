@@ -11,6 +11,8 @@ struct PodRecord: Sendable {
     var finished: Bool
     var startTime: Date?
     var podIP: String?
+    /// The Evicted message of a pod the eviction manager stopped.
+    var evictionMessage: String?
 
     static func path(podsDirectory: String, uid: String) -> String { "\(podsDirectory)/\(uid)/state.json" }
 
@@ -42,12 +44,14 @@ struct PodRecord: Sendable {
         finished = json["finished"].bool ?? false
         startTime = json["startTime"].double.map { Date(timeIntervalSince1970: $0) }
         podIP = json["podIP"].string
+        evictionMessage = json["evictionMessage"].string
     }
 
     var json: JSON {
         var object: JSON = ["pod": pod.json, "containers": .array(containers.map(\.persisted)), "finished": .bool(finished)]
         if let startTime { object["startTime"] = .double(startTime.timeIntervalSince1970) }
         if let podIP { object["podIP"] = .string(podIP) }
+        if let evictionMessage { object["evictionMessage"] = .string(evictionMessage) }
         return object
     }
 }

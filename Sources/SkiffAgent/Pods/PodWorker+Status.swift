@@ -5,6 +5,7 @@ extension PodWorker {
     /// The kubelet's phase rules: Pending until init containers succeed and every container has
     /// run; Running while any runs or will restart; Succeeded/Failed once none will run again.
     func podPhase() -> PodPhase {
+        if evictionMessage != nil { return .failed }
         let restartPolicy = pod.spec.restartPolicy
         for spec in pod.spec.initContainers {
             guard let state = containers[spec.name] else { continue }
@@ -54,6 +55,10 @@ extension PodWorker {
             status["podIPs"] = [["ip": .string(sandbox.podIP)]]
         }
         if let startTime { status["startTime"] = .string(Timestamp.string(startTime)) }
+        if let evictionMessage {
+            status["reason"] = "Evicted"
+            status["message"] = .string(evictionMessage)
+        }
         let initSpecs = pod.spec.initContainers
         let appSpecs = pod.spec.containers
         let initStatuses = initSpecs.compactMap { containers[$0.name]?.statusJSON() }
@@ -71,7 +76,15 @@ extension PodWorker {
             conditions["Ready"] = (false, "PodCompleted")
             conditions["ContainersReady"] = (false, "PodCompleted")
         }
-        var list = pod.status.conditions.filter { conditions[$0.type] == nil }
+        var list = pod.status.conditions.filter { conditions[$0.type] == nil && ($0.type != "DisruptionTarget" || evictionMessage == nil) }
+        if let evictionMessage {
+            // Kubernetes marks a pod its kubelet evicts, so a Job's pod failure policy can tell.
+            let previous = pod.status.condition("DisruptionTarget")
+            list.append(
+                PodCondition(
+                    type: "DisruptionTarget", status: "True", reason: "TerminationByKubelet", message: evictionMessage,
+                    lastTransitionTime: previous?.status == "True" ? (previous?.lastTransitionTime ?? now) : now))
+        }
         for type in ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady"] {
             guard let (value, reason) = conditions[type] else { continue }
             let statusText = value ? "True" : "False"

@@ -14,6 +14,8 @@ actor PodWorker {
     var sandbox: SandboxInfo?
     var containers: [String: ContainerState] = [:]
     var startTime: Date?
+    /// Why the eviction manager stopped the pod (the Evicted status message), once it has.
+    var evictionMessage: String?
     private var sync: SyncState = .idle
     private var wakeTask: Task<Void, Never>?
     var reportedStatus: JSON = .null
@@ -205,8 +207,9 @@ actor PodWorker {
     // MARK: persistence
 
     func persist() {
-        let record = PodRecord(
+        var record = PodRecord(
             pod: pod, containers: Array(containers.values), finished: lifecycle == .finished, startTime: startTime, podIP: sandbox?.podIP)
+        record.evictionMessage = evictionMessage
         do {
             try record.save(podsDirectory: context.configuration.podsDirectory, uid: uid)
         } catch {
@@ -221,6 +224,7 @@ actor PodWorker {
             containers[state.name] = state
         }
         if saved.finished { lifecycle = .finished }
+        evictionMessage = saved.evictionMessage
         startTime = saved.startTime
         if let ip = saved.podIP, lifecycle == .running {
             // Re-running setUp is idempotent and gives back the same namespaces and files.

@@ -1,0 +1,27 @@
+import SkiffAPI
+
+extension PodWorker {
+    /// Seconds a hard eviction gives containers between SIGTERM and SIGKILL (the kubelet's
+    /// immediate-eviction grace period): the node is short of something now.
+    static let evictionGracePeriodSeconds = 1.0
+
+    /// Stops the pod for node pressure, as the kubelet's eviction manager does: a Warning event
+    /// "Evicted", the containers killed and never restarted, the pod network given back, and the
+    /// status phase Failed with reason Evicted and `message`. The pod object stays for its owner
+    /// to replace. False when the pod is not running here (finished, or being deleted).
+    func evict(message: String) async -> Bool {
+        guard lifecycle == .running, !pod.isBeingDeleted else { return false }
+        // Before the first await: an exit from here on must not restart the container.
+        lifecycle = .finished
+        evictionMessage = message
+        persist()
+        context.status.record(pod: pod, container: nil, type: "Warning", reason: "Evicted", message: message)
+        await stopContainers(gracePeriod: Self.evictionGracePeriodSeconds, reason: "Evicted")
+        await context.sandboxes.tearDown(podUID: uid)
+        // Page cache and tmpfs pages stay charged to the cgroup until it is gone.
+        context.cgroups.remove(for: pod)
+        persist()
+        await reportStatus()
+        return true
+    }
+}
