@@ -110,6 +110,35 @@ struct NodeLifecycleControllerTests {
         #expect(try node(cluster)?.taints.allSatisfy { $0.key == Taint.notReadyKey } == true)
     }
 
+    @Test("MemoryPressure True adds the memory-pressure NoSchedule taint and False removes it; other taints stay")
+    func pressureTaints() async throws {
+        let cluster = FakeCluster()
+        let dedicated = Taint(key: "dedicated", value: "db", effect: "NoSchedule")
+        func pressured(_ status: String, taints: [Taint]) -> JSON {
+            var node = Self.node("node-1", taints: taints)
+            node["status"]["conditions"] = .array(
+                (node["status"]["conditions"].array ?? []).map { condition in
+                    var condition = condition
+                    if condition["type"] == "MemoryPressure" { condition["status"] = .string(status) }
+                    return condition
+                })
+            return node
+        }
+        cluster.put(.nodes, pressured("True", taints: [dedicated]))
+        // A long grace period: this test is about conditions, not silence.
+        let context = F.context(cluster)
+        let running = F.run(context, [NodeLifecycleController(context: context, gracePeriod: .seconds(600), monitorPeriod: .milliseconds(50))])
+        defer { running.cancel() }
+        #expect(try await F.until { try node(cluster)?.taints.contains { $0.key == Taint.memoryPressureKey } == true })
+        let tainted = try node(cluster)?.taints ?? []
+        #expect(tainted.contains(dedicated))
+        #expect(tainted.first { $0.key == Taint.memoryPressureKey }?.effect == "NoSchedule")
+        #expect(tainted.count == 2, "no disk or pid pressure taint: \(tainted)")
+
+        cluster.put(.nodes, pressured("False", taints: tainted))
+        #expect(try await F.until { try node(cluster)?.taints == [dedicated] })
+    }
+
     @Test("a NoExecute taint evicts an intolerant pod at once (DisruptionTarget, graceful delete) and a tolerant one when its seconds run out")
     func taintEviction() async throws {
         let cluster = FakeCluster()

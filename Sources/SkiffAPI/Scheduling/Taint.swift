@@ -12,6 +12,11 @@ public struct Taint: Sendable, Equatable {
     /// The node lifecycle controller's taint on a Node whose Ready condition is Unknown (its
     /// agent stopped reporting).
     public static let unreachableKey = "node.kubernetes.io/unreachable"
+    /// NoSchedule while the Node's MemoryPressure, DiskPressure or PIDPressure condition is True
+    /// (the node lifecycle controller's TaintNodesByCondition).
+    public static let memoryPressureKey = "node.kubernetes.io/memory-pressure"
+    public static let diskPressureKey = "node.kubernetes.io/disk-pressure"
+    public static let pidPressureKey = "node.kubernetes.io/pid-pressure"
 
     public init(key: String, value: String = "", effect: String, timeAdded: String? = nil) {
         self.key = key

@@ -58,7 +58,9 @@ actor EvictionManager: Service {
             let message = EvictionRanking.message(for: candidate, signal: threshold.signal, threshold: limit, available: observation.available)
             logger.warning(
                 "evicting pod for node pressure",
-                metadata: ["pod": "\(candidate.key)", "signal": "\(threshold.signal.rawValue)", "available": "\(observation.available)", "threshold": "\(limit)"])
+                metadata: [
+                    "pod": "\(candidate.key)", "signal": "\(threshold.signal.rawValue)", "available": "\(observation.available)", "threshold": "\(limit)",
+                ])
             if await host.evict(podUID: candidate.uid, message: message) {
                 return Eviction(uid: candidate.uid, key: candidate.key, signal: threshold.signal, message: message)
             }

@@ -84,7 +84,8 @@ public struct EvictionThreshold: Sendable, Equatable {
             return EvictionThreshold(signal: signal, value: .percentage(percent))
         }
         guard let quantity = Quantity(parsing: amount), quantity.milliValue >= 0 else {
-            throw EvictionThresholdError("\(entry): \(amount.isEmpty ? "no amount" : amount) is not a non-negative quantity (like 100Mi) or percentage (like 10%)")
+            throw EvictionThresholdError(
+                "\(entry): \(amount.isEmpty ? "no amount" : amount) is not a non-negative quantity (like 100Mi) or percentage (like 10%)")
         }
         return EvictionThreshold(signal: signal, value: .quantity(quantity.value))
     }

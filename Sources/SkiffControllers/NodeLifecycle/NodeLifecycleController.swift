@@ -166,35 +166,56 @@ public final class NodeLifecycleController: Service, Sendable {
     }
 
     /// The not-ready (Ready False) or unreachable (Ready Unknown) taints, NoSchedule and NoExecute,
-    /// and neither once the node is Ready again. A NoExecute taint keeps its timeAdded while it stays.
+    /// and neither once the node is Ready again; and, as Kubernetes' TaintNodesByCondition, the
+    /// memory-, disk- and pid-pressure NoSchedule taints while the agent reports that pressure
+    /// True. A NoExecute taint keeps its timeAdded while it stays.
     private func keepTaints(of cached: KubeNode) async throws {
-        let key: String? =
-            switch cached.readyStatus {
-            case "False": Taint.notReadyKey
-            case "Unknown": Taint.unreachableKey
-            default: nil
-            }
-        let wanted = key.map { key in ["NoSchedule", "NoExecute"].map { Taint(key: key, effect: $0) } } ?? []
-        func isManaged(_ taint: Taint) -> Bool {
-            [Taint.notReadyKey, Taint.unreachableKey].contains(taint.key) && ["NoSchedule", "NoExecute"].contains(taint.effect)
-        }
-        let current = cached.taints.filter(isManaged)
+        let wanted = Self.wantedTaints(of: cached)
+        let current = cached.taints.filter(Self.isManaged)
         let inStep = current.count == wanted.count && wanted.allSatisfy { want in current.contains { $0.sameSlot(as: want) } }
         guard !inStep else { return }
         guard var json = try await client.get(.nodes, namespace: "", name: cached.name) else { return }
         let stored = try KubeNode(json: json)
-        guard stored.readyStatus == cached.readyStatus else {
+        guard Self.wantedTaints(of: stored) == wanted else {
             // The agent spoke meanwhile: its update's event brings the node back here.
             return
         }
         let now = Timestamp.now()
-        var taints = stored.taints.filter { taint in !isManaged(taint) || wanted.contains { $0.sameSlot(as: taint) } }
+        var taints = stored.taints.filter { taint in !Self.isManaged(taint) || wanted.contains { $0.sameSlot(as: taint) } }
         for want in wanted where !taints.contains(where: { $0.sameSlot(as: want) }) {
             taints.append(Taint(key: want.key, effect: want.effect, timeAdded: want.effect == "NoExecute" ? now : nil))
         }
         json["spec"]["taints"] = taints.isEmpty ? .null : .array(taints.map(\.json))
         _ = try await client.update(.nodes, namespace: "", json, fieldManager: Self.component)
-        logger.info("node taints follow its Ready condition", metadata: ["node": "\(stored.name)", "ready": "\(stored.readyStatus ?? "none")"])
+        logger.info(
+            "node taints follow its conditions",
+            metadata: ["node": "\(stored.name)", "ready": "\(stored.readyStatus ?? "none")", "taints": "\(wanted.map(\.key))"])
+    }
+
+    /// The condition each pressure taint follows, as TaintNodesByCondition pairs them.
+    static let pressureTaints: [(condition: String, key: String)] = [
+        ("MemoryPressure", Taint.memoryPressureKey), ("DiskPressure", Taint.diskPressureKey), ("PIDPressure", Taint.pidPressureKey),
+    ]
+
+    /// The taints this controller owns that `node`'s conditions call for.
+    static func wantedTaints(of node: KubeNode) -> [Taint] {
+        let key: String? =
+            switch node.readyStatus {
+            case "False": Taint.notReadyKey
+            case "Unknown": Taint.unreachableKey
+            default: nil
+            }
+        var wanted = key.map { key in ["NoSchedule", "NoExecute"].map { Taint(key: key, effect: $0) } } ?? []
+        for (condition, key) in pressureTaints where node.condition(condition)?.status == "True" {
+            wanted.append(Taint(key: key, effect: "NoSchedule"))
+        }
+        return wanted
+    }
+
+    /// Whether this controller adds and removes `taint`; others' taints are left alone.
+    static func isManaged(_ taint: Taint) -> Bool {
+        if [Taint.notReadyKey, Taint.unreachableKey].contains(taint.key) { return ["NoSchedule", "NoExecute"].contains(taint.effect) }
+        return pressureTaints.contains { $0.key == taint.key } && taint.effect == "NoSchedule"
     }
 
     /// Sets the Ready condition of the node's running pods False, as Kubernetes' MarkPodsNotReady:
