@@ -12,6 +12,8 @@ final class AgentCluster: @unchecked Sendable {
     var agent: Process?
     let bridge: String
     let podCIDR: String
+    /// Added to the agent's command line (thresholds, periods a test needs).
+    let agentArguments: [String]
 
     /// Servers a test made unresponsive while their process lives on (stopped with SIGSTOP).
     var frozen: Set<ObjectIdentifier> = []
@@ -22,8 +24,10 @@ final class AgentCluster: @unchecked Sendable {
     var runtimeRoot: String { directory + "/runc" }
 
     /// Runs `body` against a fresh cluster and always tears it down afterwards.
-    static func with(name: String, clusterCIDRBlock: Int, _ body: (AgentCluster) async throws -> Void) async throws {
-        let cluster = try await start(name: name, clusterCIDRBlock: clusterCIDRBlock)
+    static func with(
+        name: String, clusterCIDRBlock: Int, agentArguments: [String] = [], _ body: (AgentCluster) async throws -> Void
+    ) async throws {
+        let cluster = try await start(name: name, clusterCIDRBlock: clusterCIDRBlock, agentArguments: agentArguments)
         do {
             try await body(cluster)
         } catch {
@@ -34,11 +38,13 @@ final class AgentCluster: @unchecked Sendable {
     }
 
     /// With `servers` (made by `clusterArguments`), the agent uses them instead of a server of its own.
-    static func start(name: String, clusterCIDRBlock: Int, servers: [ServerProcess]? = nil) async throws -> AgentCluster {
+    static func start(
+        name: String, clusterCIDRBlock: Int, servers: [ServerProcess]? = nil, agentArguments: [String] = []
+    ) async throws -> AgentCluster {
         let cidr = cidr(clusterCIDRBlock)
         var servers = servers ?? []
         if servers.isEmpty { servers = [try await ServerProcess.start(extraArguments: clusterArguments(clusterCIDRBlock: clusterCIDRBlock))] }
-        let cluster = AgentCluster(servers: servers, bridge: "skt\(name.prefix(10))", podCIDR: cidr)
+        let cluster = AgentCluster(servers: servers, bridge: "skt\(name.prefix(10))", podCIDR: cidr, agentArguments: agentArguments)
         do {
             try await cluster.importBusybox()
             try await cluster.startAgent()
@@ -55,8 +61,9 @@ final class AgentCluster: @unchecked Sendable {
     /// The server flags a cluster with this CIDR block needs.
     static func clusterArguments(clusterCIDRBlock: Int) -> [String] { ["--cluster-cidr", cidr(clusterCIDRBlock)] }
 
-    private init(servers: [ServerProcess], bridge: String, podCIDR: String) {
+    private init(servers: [ServerProcess], bridge: String, podCIDR: String, agentArguments: [String]) {
         self.servers = servers
+        self.agentArguments = agentArguments
         self.directory = servers[0].directory + "/node"
         self.bridge = bridge
         self.podCIDR = podCIDR
@@ -84,7 +91,7 @@ final class AgentCluster: @unchecked Sendable {
     func startAgent() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Tools.skiffBinary())
-        process.arguments = [
+        var arguments = [
             "agent", "--server", try servers.map { try $0.url }.joined(separator: ","),
             "--token-file", server.directory + "/node-token", "--data-dir", agentData, "--pod-log-dir", podLogs,
             "--node-name", "node-\(bridge)", "--node-api-port", "0", "--runtime-root", runtimeRoot,
@@ -94,6 +101,8 @@ final class AgentCluster: @unchecked Sendable {
             // (the DNS address, the nftables tables, the routes) are tested on scripts/cluster's hosts.
             "--cluster-dns", "", "--proxy-mode", "none", "--pod-network", "none",
         ]
+        arguments += agentArguments
+        process.arguments = arguments
         let logPath = directory + "/agent.log"
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)

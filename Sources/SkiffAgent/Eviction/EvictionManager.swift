@@ -47,9 +47,11 @@ actor EvictionManager: Service {
             crossed.append((threshold, observation))
         }
         if pressure.observe(crossed: Set(crossed.map(\.threshold.signal)), now: now) {
-            for type in NodePressureType.allCases {
-                logger.notice("node condition", metadata: ["type": "\(type.rawValue)", "status": "\(pressure.isUnderPressure(type))"])
-            }
+            let pressure = pressure
+            logger.notice(
+                "node pressure changed",
+                metadata: Logger.Metadata(
+                    uniqueKeysWithValues: NodePressureType.allCases.map { ($0.rawValue, "\(pressure.isUnderPressure($0))") }))
             await host.publish(pressure)
         }
         guard let (threshold, observation) = crossed.first else { return nil }
