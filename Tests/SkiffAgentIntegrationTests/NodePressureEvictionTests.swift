@@ -47,14 +47,31 @@ struct NodePressureEvictionTests {
               limits: {cpu: "1", memory: 900Mi}
         """
 
+    /// BestEffort, bound straight to the node (the scheduler would keep it off the tainted node):
+    /// the agent's admission refuses it while MemoryPressure is True.
+    static func latePod(node: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: late}
+        spec:
+          nodeName: \(node)
+          terminationGracePeriodSeconds: 1
+          containers:
+          - name: main
+            image: busybox
+            command: ["/bin/sh", "-c", "while true; do sleep 1; done"]
+        """
+    }
+
     @Test(
-        "a memory hog sets MemoryPressure True and the memory-pressure taint; the BestEffort pod is evicted first (Failed, Evicted, an event), then the hog, then the pressure clears (root)"
+        "a memory hog sets MemoryPressure True and the memory-pressure taint; the BestEffort pod is evicted first (Failed, Evicted, an event), a new one is refused, then the hog goes and the pressure clears (root)"
     )
     func memoryHogEvictsBestEffortFirst() async throws {
         try await AgentCluster.with(
             name: "evict", clusterCIDRBlock: 9,
             agentArguments: [
-                "--eviction-hard", Self.threshold, "--eviction-monitoring-period", "3s", "--eviction-pressure-transition-period", "1s",
+                "--eviction-hard", Self.threshold, "--eviction-monitoring-period", "4s", "--eviction-pressure-transition-period", "1s",
             ]
         ) { cluster in
             try Self.limitPodsRoot(of: cluster, bytes: Self.rootLimit)
@@ -73,8 +90,11 @@ struct NodePressureEvictionTests {
             while Date() < deadline, !(sawTaint && pressure["status"] as? String == "True") {
                 let node = try await Self.node(cluster)
                 let conditions = (node["status"] as? [String: Any])?["conditions"] as? [[String: Any]] ?? []
-                if let memory = conditions.first(where: { $0["type"] as? String == "MemoryPressure" }), memory["status"] as? String == "True" {
+                if pressure.isEmpty, let memory = conditions.first(where: { $0["type"] as? String == "MemoryPressure" }),
+                    memory["status"] as? String == "True"
+                {
                     pressure = memory
+                    #expect(try await cluster.kubectl("apply", "-f", "-", input: Self.latePod(node: cluster.nodeName)).status == 0)
                 }
                 let taints = (node["spec"] as? [String: Any])?["taints"] as? [[String: Any]] ?? []
                 sawTaint =
@@ -109,6 +129,12 @@ struct NodePressureEvictionTests {
             }
             #expect(events.contains { $0.pod == "idle" && $0.type == "Warning" && $0.message == message }, "Evicted events: \(events)")
 
+            // A new BestEffort pod bound to the node under memory pressure is refused, never started.
+            let late = try await cluster.waitForPod("late", timeout: 30) { Self.phase($0) == "Failed" }
+            let lateStatus = late["status"] as? [String: Any] ?? [:]
+            #expect(lateStatus["reason"] as? String == "Evicted")
+            #expect(lateStatus["message"] as? String == "The node had condition: [MemoryPressure]. ")
+
             // Still short of memory with only the hog left: it goes next, and the pressure clears.
             let hog = try await cluster.waitForPod("hog", timeout: 60) { Self.phase($0) == "Failed" }
             #expect((hog["status"] as? [String: Any])?["reason"] as? String == "Evicted")
@@ -123,7 +149,7 @@ struct NodePressureEvictionTests {
             #expect(cleared["status"] as? String == "False", "MemoryPressure stayed \(cleared); agent log:\n\(cluster.agentLog())")
             #expect(cleared["reason"] as? String == "KubeletHasSufficientMemory")
             #expect((cleared["lastTransitionTime"] as? String ?? "") >= (pressure["lastTransitionTime"] as? String ?? "~"))
-            #expect(try await cluster.kubectl("get", "pods", "hog", "idle").status == 0, "evicted pods stay for their owners to see")
+            #expect(try await cluster.kubectl("get", "pods", "hog", "idle", "late").status == 0, "evicted pods stay for their owners to see")
         }
     }
 

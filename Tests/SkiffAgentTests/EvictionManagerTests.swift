@@ -158,4 +158,41 @@ struct EvictionManagerTests {
         let saved = PodRecord.load(podsDirectory: harness.context.configuration.podsDirectory, uid: "uid-1")
         #expect(saved?.evictionMessage == message, "a restarted agent still reports why")
     }
+
+    @Test("a pod refused under pressure never starts and reports Failed, reason Evicted, with an Evicted event")
+    func podWorkerRefusal() async throws {
+        let pod = WorkerHarness.pod(containers: [["app", "run"]])
+        let harness = try WorkerHarness(pod: pod)
+        defer { harness.cleanUp() }
+        await harness.worker.refuse(message: "The node had condition: [MemoryPressure]. ")
+        try await harness.update(pod)
+        #expect(await harness.eventually { harness.status.latest["phase"] == "Failed" })
+        #expect(harness.status.latest["reason"] == "Evicted")
+        #expect(harness.status.latest["message"] == "The node had condition: [MemoryPressure]. ")
+        #expect((harness.status.latest["conditions"].array ?? []).allSatisfy { $0["type"] != "DisruptionTarget" })
+        #expect(harness.status.events == ["Evicted"])
+        #expect(harness.runtime.log.isEmpty, "nothing was created or started")
+        #expect(await harness.worker.lifecycle == .finished)
+    }
+
+    @Test("under memory pressure the pod manager refuses a new BestEffort pod and runs a Burstable one")
+    func managerAdmission() async throws {
+        let harness = try WorkerHarness(pod: WorkerHarness.pod(containers: [["unused", "run"]]))
+        defer { harness.cleanUp() }
+        let manager = PodManager(context: harness.context)
+        await manager.setPressure([.memory])
+        var bestEffort = WorkerHarness.pod(containers: [["idle", "run"]])
+        bestEffort["metadata"]["uid"] = "uid-be"
+        await manager.apply(try Pod(json: bestEffort))
+        #expect(await harness.eventually { harness.status.latest["reason"] == "Evicted" })
+        #expect(harness.status.latest["phase"] == "Failed")
+        #expect(harness.runtime.log.isEmpty)
+
+        var burstable = WorkerHarness.pod(containers: [["busy", "run"]])
+        burstable["metadata"]["uid"] = "uid-bu"
+        burstable["spec"]["containers"][0]["resources"] = ["requests": ["memory": "64Mi"]]
+        await manager.apply(try Pod(json: burstable))
+        #expect(await harness.eventually { harness.runtime.log.contains("start busy") })
+        #expect(await manager.worker(uid: "uid-bu")?.lifecycle == .running)
+    }
 }

@@ -120,3 +120,33 @@ struct EvictionRankingTests {
         #expect(unlimited[.nodefsAvailable] == nil)
     }
 }
+
+@Suite("Admission under node pressure")
+struct PressureAdmissionTests {
+    static func pod(memoryRequest: String? = nil, priority: Int? = nil, tolerations: JSON? = nil) throws -> Pod {
+        var container: JSON = ["name": "main", "image": "busybox"]
+        if let memoryRequest { container["resources"] = ["requests": ["memory": .string(memoryRequest)]] }
+        var spec: JSON = ["containers": [container]]
+        if let priority { spec["priority"] = .int(Int64(priority)) }
+        if let tolerations { spec["tolerations"] = tolerations }
+        return try Pod(json: ["metadata": ["name": "p", "namespace": "default", "uid": "u"], "spec": spec])
+    }
+
+    @Test("memory pressure refuses BestEffort pods only, unless they tolerate the memory-pressure taint")
+    func memoryPressure() throws {
+        #expect(PressureAdmission.rejection(of: try Self.pod(), under: []) == nil)
+        #expect(PressureAdmission.rejection(of: try Self.pod(), under: [.memory]) == "The node had condition: [MemoryPressure]. ")
+        #expect(PressureAdmission.rejection(of: try Self.pod(memoryRequest: "64Mi"), under: [.memory]) == nil)
+        let tolerant = try Self.pod(tolerations: [["key": "node.kubernetes.io/memory-pressure", "operator": "Exists", "effect": "NoSchedule"]])
+        #expect(PressureAdmission.rejection(of: tolerant, under: [.memory]) == nil)
+    }
+
+    @Test("disk or pid pressure refuses every pod but critical ones")
+    func diskAndPIDPressure() throws {
+        #expect(
+            PressureAdmission.rejection(of: try Self.pod(memoryRequest: "64Mi"), under: [.disk, .memory])
+                == "The node had condition: [MemoryPressure DiskPressure]. ")
+        #expect(PressureAdmission.rejection(of: try Self.pod(memoryRequest: "64Mi"), under: [.pid]) == "The node had condition: [PIDPressure]. ")
+        #expect(PressureAdmission.rejection(of: try Self.pod(priority: 2_000_001_000), under: [.disk, .pid]) == nil)
+    }
+}

@@ -41,6 +41,7 @@ struct AgentEvictionHost: EvictionHost {
     }
 
     func publish(_ pressure: NodePressure) async {
+        await manager.setPressure(pressure.active)
         await registrar.setPressure(pressure)
     }
 }

@@ -41,6 +41,9 @@ struct NodePressure: Sendable, Equatable {
 
     func isUnderPressure(_ type: NodePressureType) -> Bool { conditions[type]?.underPressure ?? false }
 
+    /// The conditions that are True.
+    var active: Set<NodePressureType> { Set(NodePressureType.allCases.filter(isUnderPressure)) }
+
     /// The three conditions as `status.conditions` entries, heartbeat stamped `now`.
     func json(now: String) -> [JSON] {
         NodePressureType.allCases.compactMap { type in

@@ -11,6 +11,9 @@ actor PodManager {
     private var containerOwners: [String: String] = [:]
     /// Pods that cannot be decoded, by uid, with the error last reported for each.
     private var rejected: [String: String] = [:]
+    /// The node's pressure conditions that are True, as the eviction manager last set them:
+    /// new pods are admitted against them.
+    private var pressure: Set<NodePressureType> = []
 
     init(context: AgentContext) {
         self.context = context
@@ -33,7 +36,16 @@ actor PodManager {
         if pod.status.phase?.isFinal == true && !pod.isBeingDeleted { return }
         let worker = makeWorker(pod)
         workers[pod.uid] = worker
+        // Only pods that have not started anywhere yet: one a previous agent ran keeps running.
+        if pod.status.phase == nil || pod.status.phase == .pending, let message = PressureAdmission.rejection(of: pod, under: pressure) {
+            await worker.refuse(message: message)
+            return
+        }
         await worker.update(pod)
+    }
+
+    func setPressure(_ pressure: Set<NodePressureType>) {
+        self.pressure = pressure
     }
 
     /// A pod bound here that the model cannot decode (an enum value the API server did not

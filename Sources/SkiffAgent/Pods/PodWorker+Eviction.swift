@@ -24,4 +24,16 @@ extension PodWorker {
         await reportStatus()
         return true
     }
+
+    /// Refuses a new pod the node has no room for (it is under pressure), as the kubelet's
+    /// admission does: nothing is started, a Warning event "Evicted", and the status phase
+    /// Failed with reason Evicted and `message`.
+    func refuse(message: String) async {
+        guard lifecycle == .running, sandbox == nil, !pod.isBeingDeleted else { return }
+        lifecycle = .finished
+        evictionMessage = message
+        persist()
+        context.status.record(pod: pod, container: nil, type: "Warning", reason: "Evicted", message: message)
+        await reportStatus()
+    }
 }

@@ -77,8 +77,9 @@ extension PodWorker {
             conditions["ContainersReady"] = (false, "PodCompleted")
         }
         var list = pod.status.conditions.filter { conditions[$0.type] == nil && ($0.type != "DisruptionTarget" || evictionMessage == nil) }
-        if let evictionMessage {
-            // Kubernetes marks a pod its kubelet evicts, so a Job's pod failure policy can tell.
+        // Kubernetes marks a pod its kubelet evicts, so a Job's pod failure policy can tell; a pod
+        // refused at admission (it never started) is not marked.
+        if let evictionMessage, startTime != nil {
             let previous = pod.status.condition("DisruptionTarget")
             list.append(
                 PodCondition(
