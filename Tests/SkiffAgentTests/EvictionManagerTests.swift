@@ -195,4 +195,26 @@ struct EvictionManagerTests {
         #expect(await harness.eventually { harness.runtime.log.contains("start busy") })
         #expect(await manager.worker(uid: "uid-bu")?.lifecycle == .running)
     }
+
+    @Test("a pod deleted while its eviction is stopping it is then terminated, and the eviction returns")
+    func deletionDuringEviction() async throws {
+        let pod = WorkerHarness.pod(grace: 30, containers: [["stubborn", "ignore-term"]])
+        let harness = try WorkerHarness(pod: pod)
+        defer { harness.cleanUp() }
+        try await harness.update(pod)
+        #expect(await harness.eventually { harness.containerState("stubborn") == "running" })
+        let worker = harness.worker
+        let eviction = Task { await worker.evict(message: "low on memory") }
+        // SIGTERM is ignored: the eviction is inside its 1 s grace when the deletion comes.
+        #expect(await harness.eventually { harness.runtime.log.contains("kill TERM stubborn") })
+        var deleted = pod
+        deleted["metadata"]["deletionTimestamp"] = .string(Timestamp.now())
+        deleted["metadata"]["deletionGracePeriodSeconds"] = 0
+        try await harness.update(deleted)
+        #expect(await eviction.value)
+        #expect(await harness.eventually { harness.finished.value == true })
+        #expect(await harness.worker.lifecycle == .terminated)
+        #expect(harness.status.deletions == ["default/p"])
+        #expect(harness.runtime.starts("stubborn").count == 1)
+    }
 }

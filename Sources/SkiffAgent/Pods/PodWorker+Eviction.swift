@@ -6,23 +6,42 @@ extension PodWorker {
     static let evictionGracePeriodSeconds = 1.0
 
     /// Stops the pod for node pressure, as the kubelet's eviction manager does: a Warning event
-    /// "Evicted", the containers killed and never restarted, the pod network given back, and the
-    /// status phase Failed with reason Evicted and `message`. The pod object stays for its owner
-    /// to replace. False when the pod is not running here (finished, or being deleted).
+    /// "Evicted", the containers killed and never restarted, the pod network and cgroup given
+    /// back, and the status phase Failed with reason Evicted and `message`. The pod object stays
+    /// for its owner to replace. Returns once the containers are gone; false when the pod is not
+    /// running here (finished, or being deleted).
     func evict(message: String) async -> Bool {
         guard lifecycle == .running, !pod.isBeingDeleted else { return false }
-        // Before the first await: an exit from here on must not restart the container.
+        // From here no exit restarts a container and no sync starts one. The stopping itself
+        // is the sync loop's, like a deletion's, so it never overlaps a start in flight.
         lifecycle = .finished
         evictionMessage = message
+        evictionPending = true
         persist()
         context.status.record(pod: pod, container: nil, type: "Warning", reason: "Evicted", message: message)
+        await withCheckedContinuation { continuation in
+            evictionWaiters.append(continuation)
+            requestSync()
+        }
+        return true
+    }
+
+    /// The sync loop's part of an eviction: stop the containers, release the sandbox and cgroup.
+    func stopEvictedPod() async {
         await stopContainers(gracePeriod: Self.evictionGracePeriodSeconds, reason: "Evicted")
         await context.sandboxes.tearDown(podUID: uid)
         // Page cache and tmpfs pages stay charged to the cgroup until it is gone.
         context.cgroups.remove(for: pod)
+        evictionPending = false
         persist()
-        await reportStatus()
-        return true
+        resumeEvictionWaiters()
+    }
+
+    /// Lets `evict` return: the containers are stopped, by the eviction or by a deletion that
+    /// overtook it.
+    func resumeEvictionWaiters() {
+        for waiter in evictionWaiters { waiter.resume() }
+        evictionWaiters = []
     }
 
     /// Refuses a new pod the node has no room for (it is under pressure), as the kubelet's

@@ -16,6 +16,8 @@ extension PodWorker {
         try? FileSystem.removeTree(context.podLogDirectory(pod))
         try? FileSystem.removeTree("\(context.configuration.podsDirectory)/\(uid)")
         lifecycle = .terminated
+        evictionPending = false
+        resumeEvictionWaiters()
         if pod.isBeingDeleted {
             do {
                 try await context.status.confirmDeletion(namespace: pod.namespace, name: pod.name, uid: uid)

@@ -14,8 +14,11 @@ actor PodWorker {
     var sandbox: SandboxInfo?
     var containers: [String: ContainerState] = [:]
     var startTime: Date?
-    /// Why the eviction manager stopped the pod (the Evicted status message), once it has.
+    /// Why the pod was evicted or refused for node pressure (the Evicted status message).
     var evictionMessage: String?
+    /// An eviction whose containers the next sync stops; `evict` waits on these for it.
+    var evictionPending = false
+    var evictionWaiters: [CheckedContinuation<Void, Never>] = []
     private var sync: SyncState = .idle
     private var wakeTask: Task<Void, Never>?
     var reportedStatus: JSON = .null
@@ -99,6 +102,7 @@ actor PodWorker {
             await terminatePod()
             return
         case .finished:
+            if evictionPending { await stopEvictedPod() }
             await reportStatus()
             return
         case .running: break
@@ -225,6 +229,8 @@ actor PodWorker {
         }
         if saved.finished { lifecycle = .finished }
         evictionMessage = saved.evictionMessage
+        // An agent stopped mid-eviction: the next sync finishes it.
+        evictionPending = evictionMessage != nil && saved.containers.contains(where: \.isRunning)
         startTime = saved.startTime
         if let ip = saved.podIP, lifecycle == .running {
             // Re-running setUp is idempotent and gives back the same namespaces and files.
