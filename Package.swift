@@ -265,7 +265,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentTests",
-            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffServiceProxy", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffServiceProxy", "SkiffStats", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentIntegrationTests",
