@@ -36,6 +36,7 @@ public struct APIServer: Sendable {
         api.defaultTolerationSeconds = configuration.defaultTolerationSeconds
         api.requestLimit = RequestLimit(maxInFlight: configuration.maxRequestsInFlight)
         api.clusterJoin = configuration.clusterJoin
+        api.watchCache = WatchCache(enabled: configuration.watchCache)
         try await Bootstrap.ensureDefaults(api)
         let tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
@@ -73,6 +74,8 @@ public struct APIServer: Sendable {
         return APIServer(
             api: api,
             services: [
+                // The watch cache starts before the listener and stops after it has let its watches go.
+                WatchCacheService(cache: api.watchCache, store: store, logger: logger),
                 NamespaceCacheService(api: api, logger: logger), PodCIDRTracker(api: api, logger: logger), application,
                 Compactor(store: store, logger: logger),
             ],

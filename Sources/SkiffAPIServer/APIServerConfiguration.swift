@@ -13,6 +13,9 @@ public struct APIServerConfiguration: Sendable {
     public var clusterJoin: ClusterJoinEndpoint?
     /// `--max-requests-inflight` (0: no limit).
     public var maxRequestsInFlight = RequestLimit.defaultMaxInFlight
+    /// Whether watches are served from the watch cache (one store watch per resource) rather than
+    /// each opening its own store watch (`--watch-cache=false`, for comparing the two).
+    public var watchCache = true
 
     public init(
         dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,

@@ -3,11 +3,6 @@ import SkiffAPI
 import SkiffStore
 
 extension KubeAPI {
-    enum WatchItem: Sendable {
-        case event(StoreEvent)
-        case bookmark
-    }
-
     /// An opened watch: its events are produced by `run` (until the client goes, the watch times
     /// out or the store closes), or the requested resourceVersion is already compacted.
     public enum WatchSession {
@@ -57,9 +52,9 @@ extension KubeAPI {
             }
             after = revision
         }
-        let stream: AsyncStream<StoreEvent>
+        let source: WatchSource
         do {
-            stream = try await store.watch(prefix: prefix, afterRevision: after)
+            source = try await watchSource(definition: definition, keyPrefix: prefix, after: after)
         } catch .compacted(let compactRevision) {
             return .expired(status: APIError.gone("too old resource version: \(after) (\(compactRevision))").status)
         } catch {
@@ -71,39 +66,43 @@ extension KubeAPI {
         let bookmarks = request.flag("allowWatchBookmarks")
         let interval = bookmarkInterval
         let initialObjects = initial
+        let cache = watchCache
+        let resourcePrefix = definition.prefix(namespace: nil)
         return .open { emit in
-            var lastRevision = after
+            let subscription = source.subscription
+            defer { cache.unsubscribe(subscription, resourcePrefix: resourcePrefix) }
             for object in initialObjects {
                 try await emit("ADDED", object)
             }
-            let (items, continuation) = AsyncStream<WatchItem>.makeStream()
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await event in stream { continuation.yield(.event(event)) }
-                    continuation.finish()
+                if let events = source.ownStoreWatch {
+                    // The cache does not serve: this client's own store watch fills its queue.
+                    group.addTask {
+                        for await event in events where !subscription.offer(event) { break }
+                        subscription.finish()
+                    }
                 }
                 if bookmarks {
                     group.addTask {
                         while !Task.isCancelled {
                             try? await Task.sleep(for: interval)
-                            continuation.yield(.bookmark)
+                            subscription.requestBookmark()
                         }
                     }
                 }
                 group.addTask {
                     try? await Task.sleep(for: .seconds(timeout))
-                    continuation.finish()
+                    subscription.finish()
                 }
-                for await item in items {
+                while let item = await subscription.next() {
                     switch item {
-                    case .bookmark:
+                    case .bookmark(let revision):
                         let bookmark: JSON = [
                             "kind": .string(definition.kind), "apiVersion": .string(definition.naming.apiVersion),
-                            "metadata": ["resourceVersion": .string(String(lastRevision))],
+                            "metadata": ["resourceVersion": .string(String(revision))],
                         ]
                         try await emit("BOOKMARK", bookmark)
                     case .event(let event):
-                        lastRevision = event.revision
                         guard let (type, object) = try self.watchEvent(event, selection, definition) else { continue }
                         try await emit(type, object)
                     }
@@ -111,6 +110,22 @@ extension KubeAPI {
                 group.cancelAll()
             }
         }
+    }
+
+    /// Where a watch's events come from: a subscription to the watch cache, or (cache off or not
+    /// running) a store watch of its own that fills a subscription the same way.
+    struct WatchSource: Sendable {
+        let subscription: WatchSubscription
+        let ownStoreWatch: AsyncStream<StoreEvent>?
+    }
+
+    func watchSource(definition: ResourceDefinition, keyPrefix: String, after: Int64) async throws(StoreError) -> WatchSource {
+        if let subscription = try await watchCache.subscribe(resourcePrefix: definition.prefix(namespace: nil), keyPrefix: keyPrefix, after: after) {
+            return WatchSource(subscription: subscription, ownStoreWatch: nil)
+        }
+        let events = try await store.watch(prefix: keyPrefix, afterRevision: after)
+        return WatchSource(
+            subscription: WatchSubscription(keyPrefix: keyPrefix, afterRevision: after, backlog: watchCache.limits.backlog), ownStoreWatch: events)
     }
 
     func render(_ object: JSON, _ definition: ResourceDefinition, _ wantsTable: Bool, _ request: APIRequest) -> JSON {

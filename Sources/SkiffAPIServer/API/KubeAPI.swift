@@ -21,6 +21,8 @@ public struct KubeAPI: Sendable {
     public var defaultTolerationSeconds = DefaultTolerationSeconds()
     /// `/cacerts` and `/skiff/v1/join` for servers joining an HA cluster (nil: not offered).
     public var clusterJoin: ClusterJoinEndpoint?
+    /// Watches' one store watch per resource; serves while `WatchCacheService` runs.
+    public var watchCache = WatchCache()
     /// Calls to the agents' node API (pods/log, pods/exec, metrics).
     public let nodeProxy: NodeProxy
     let podCIDRAllocator: PodCIDRAllocator

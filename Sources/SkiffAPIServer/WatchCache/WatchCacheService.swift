@@ -1,0 +1,18 @@
+import Logging
+import ServiceLifecycle
+import SkiffStore
+
+/// Runs the API server's watch cache until graceful shutdown, when its store watches close and
+/// every client still subscribed is ended.
+struct WatchCacheService: Service {
+    let cache: WatchCache
+    let store: any Store
+    let logger: Logger
+
+    func run() async throws {
+        guard cache.enabled else { return }
+        await cancelWhenGracefulShutdown {
+            await cache.run(store: store, logger: logger)
+        }
+    }
+}
