@@ -9,7 +9,7 @@ public struct SkiffBenchCommand: AsyncParsableCommand {
         subcommands: [
             APIBenchCommand.self, APIClientsCommand.self, SchedulerBenchCommand.self, ControllersBenchCommand.self, ProxyBenchCommand.self,
             ProxyProbeCommand.self,
-            DNSBenchCommand.self, StatsCommand.self,
+            DNSBenchCommand.self, WatchFanoutBenchCommand.self, WatchFanoutClientsCommand.self, StatsCommand.self,
         ])
 
     public init() {}

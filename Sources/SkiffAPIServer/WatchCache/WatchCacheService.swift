@@ -10,7 +10,7 @@ struct WatchCacheService: Service {
     let logger: Logger
 
     func run() async throws {
-        guard cache.enabled else { return }
+        // Runs (idle) even with the cache disabled: a service that returns ends the ServiceGroup.
         await cancelWhenGracefulShutdown {
             await cache.run(store: store, logger: logger)
         }
