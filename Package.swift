@@ -300,7 +300,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffServerIntegrationTests",
-            dependencies: ["SkiffAPI", "SkiffTestSupport", "skiff", "SkiffNodeAPI"],
+            dependencies: [
+                "SkiffAPI", "SkiffTestSupport", "skiff", "SkiffNodeAPI", "SkiffAPIServer", "SkiffStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict),
         // scripts/cluster: a server and agents on hosts of their own (network namespaces on a bridge).
         .testTarget(
