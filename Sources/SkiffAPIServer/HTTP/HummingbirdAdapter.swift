@@ -33,6 +33,9 @@ struct HummingbirdAdapter: HTTPResponder {
         return path.removingPercentEncoding ?? path
     }
 
+    /// How many chunks of a streamed response may wait for a slow connection.
+    static let streamChunksAhead = 64
+
     static func response(_ response: APIResponse, closed: EventLoopFuture<Void>? = nil) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = response.contentType
@@ -49,9 +52,13 @@ struct HummingbirdAdapter: HTTPResponder {
                 status: status, headers: fields,
                 body: ResponseBody { writer in
                     let (chunks, continuation) = AsyncStream<[UInt8]>.makeStream()
+                    let credit = StreamCredit(limit: Self.streamChunksAhead)
                     // Hummingbird does not cancel a handler when its client goes away; ending the
                     // chunk stream on channel close stops an idle watch at once.
-                    closed?.whenComplete { _ in continuation.finish() }
+                    closed?.whenComplete { _ in
+                        continuation.finish()
+                        credit.close()
+                    }
                     // The producer runs as a child task so the writer (not Sendable) stays in this task.
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask {
@@ -61,13 +68,16 @@ struct HummingbirdAdapter: HTTPResponder {
                             try await cancelWhenGracefulShutdown {
                                 try await produce(
                                     StreamWriter { bytes in
+                                        guard await credit.acquire() else { throw CancellationError() }
                                         if case .terminated = continuation.yield(bytes) { throw CancellationError() }
                                     })
                             }
                         }
                         for await chunk in chunks {
                             try await writer.write(ByteBuffer(bytes: chunk))
+                            credit.release()
                         }
+                        credit.close()
                         group.cancelAll()
                     }
                     try await writer.finish(nil)

@@ -66,6 +66,8 @@ final class ResourceWatchCache: Sendable {
         subscription.finish()
     }
 
+    var latestRevision: Int64 { state.withLock { $0.ring.latest } }
+
     var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 
     /// Follows the store until cancelled: one watch of `prefix`, reopened from the newest revision

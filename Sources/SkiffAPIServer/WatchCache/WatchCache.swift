@@ -72,6 +72,11 @@ public final class WatchCache: Sendable {
     /// Whether the service follows the store, so watches are served from the cache.
     var isRunning: Bool { state.withLock { $0.running } }
 
+    /// The newest revision the resource's cache has seen (nil before its first client).
+    func latestRevision(resourcePrefix: String) -> Int64? {
+        state.withLock { $0.resources[resourcePrefix] }?.latestRevision
+    }
+
     /// Clients currently subscribed to the resource under `resourcePrefix`.
     public func subscriberCount(resourcePrefix: String) -> Int {
         state.withLock { $0.resources[resourcePrefix] }?.subscriberCount ?? 0
