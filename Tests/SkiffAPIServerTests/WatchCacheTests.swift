@@ -268,6 +268,22 @@ final class Locked<Value: Sendable>: Sendable {
         }
     }
 
+    @Test("an event's line is serialized once for every watcher it goes to, per revision and type")
+    func eventLinesAreSharedByRevisionAndType() {
+        let encoded = EncodedWatchEvents()
+        let object: JSON = ["kind": "Pod", "metadata": ["name": "a", "uid": "u1", "resourceVersion": "7"]]
+        let added = encoded.line(type: "ADDED", object: object)
+        #expect(added == KubeAPI.eventLine("ADDED", object))
+        var changed = object
+        changed["spec"] = ["nodeName": "n"]
+        // Same revision, type and uid: the stored line, whatever the caller holds.
+        #expect(encoded.line(type: "ADDED", object: changed) == added)
+        #expect(encoded.line(type: "DELETED", object: object) == KubeAPI.eventLine("DELETED", object))
+        var other = changed
+        other["metadata"]["uid"] = "u2"
+        #expect(encoded.line(type: "ADDED", object: other) == KubeAPI.eventLine("ADDED", other))
+    }
+
     @Test("without the cache service running, each watch opens its own store watch")
     func withoutTheServiceWatchesGoToTheStore() async throws {
         let api = try await CachedTestAPI()

@@ -27,7 +27,11 @@ extension KubeAPI {
                 status: 200,
                 body: .stream { writer in
                     try await run { type, object in
-                        try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
+                        if wantsTable || type == "BOOKMARK" {
+                            try await writer.write(Self.eventLine(type, self.render(object, definition, wantsTable, request)))
+                        } else {
+                            try await writer.write(self.encodedEvents.line(type: type, object: object))
+                        }
                     }
                 })
         }

@@ -30,6 +30,8 @@ public struct KubeAPI: Sendable {
     let namespaces = NamespaceCache()
     /// Recently stored objects, parsed once for every watch and read of them.
     let decodedObjects = DecodedObjects()
+    /// Recent watch event lines, serialized once for every watcher they are sent to.
+    let encodedEvents = EncodedWatchEvents()
 
     public init(
         store: any Store, registry: ResourceRegistry = .standard, authenticator: Authenticator, nodeProxy: NodeProxy = NodeProxy(),

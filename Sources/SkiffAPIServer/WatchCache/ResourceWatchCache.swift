@@ -89,7 +89,9 @@ final class ResourceWatchCache: Sendable {
                 becomeReady()
                 for await event in events { deliver(event) }
             } catch .compacted(let compactRevision) {
-                restart(at: compactRevision)
+                // etcd does not say where it compacted (0): then the cache starts again from now.
+                let restartRevision = compactRevision > 0 ? compactRevision : ((try? await store.currentRevision()) ?? 0)
+                restart(at: restartRevision)
                 continue
             } catch {
                 logger.warning("watch cache: store watch failed", metadata: ["prefix": "\(prefix)", "error": "\(error)"])
