@@ -1,21 +1,21 @@
 import SkiffStore
 import Synchronization
 
-/// The bench's store: SQLite, counting the pod watches opened on it (one per watcher without the
+/// The bench's store (SQLite or etcd), counting the pod watches opened on it (one per watcher without the
 /// watch cache, one in all with it).
 final class WatchCountingStore: Store {
-    let base: SQLiteStore
+    let base: any Store
     private let opened = Atomic<Int>(0)
 
     static let pods = "/registry/core/pods/"
 
-    init(_ base: SQLiteStore) { self.base = base }
+    init(_ base: any Store) { self.base = base }
 
     var podWatchesOpened: Int { opened.load(ordering: .relaxed) }
 
-    func get(_ key: String) async throws(StoreError) -> KeyValue? { try base.get(key) }
+    func get(_ key: String) async throws(StoreError) -> KeyValue? { try await base.get(key) }
     func list(prefix: String, startAfter: String?, limit: Int?, revision: Int64?) async throws(StoreError) -> ListResult {
-        try base.list(prefix: prefix, startAfter: startAfter, limit: limit, revision: revision)
+        try await base.list(prefix: prefix, startAfter: startAfter, limit: limit, revision: revision)
     }
     func create(_ key: String, value: [UInt8]) async throws(StoreError) -> Int64 { try await base.create(key, value: value) }
     func update(_ key: String, value: [UInt8], expectedRevision: Int64) async throws(StoreError) -> Int64 {
@@ -26,8 +26,8 @@ final class WatchCountingStore: Store {
     }
     func watch(prefix: String, afterRevision: Int64) async throws(StoreError) -> AsyncStream<StoreEvent> {
         if prefix.hasPrefix(Self.pods) { opened.add(1, ordering: .relaxed) }
-        return try base.watch(prefix: prefix, afterRevision: afterRevision)
+        return try await base.watch(prefix: prefix, afterRevision: afterRevision)
     }
-    func currentRevision() async throws(StoreError) -> Int64 { try base.currentRevision() }
-    func compact(keepingRecent keep: Int64) async throws(StoreError) { try base.compact(keepingRecent: keep) }
+    func currentRevision() async throws(StoreError) -> Int64 { try await base.currentRevision() }
+    func compact(keepingRecent keep: Int64) async throws(StoreError) { try await base.compact(keepingRecent: keep) }
 }

@@ -20,6 +20,7 @@ struct WatchFanoutBenchCommand: AsyncParsableCommand {
     @Option(help: "Pods created, one at a time, each an event every watcher receives.") var pods = 50
     @Option(help: "Milliseconds between creates.") var intervalMs = 100
     @Option(help: "Serve watches from the watch cache (on) or a store watch each (off).") var watchCache: WatchCacheMode = .on
+    @Option(help: "Store the cluster in this etcd (its client URL) instead of SQLite.") var etcdEndpoint: String?
 
     enum WatchCacheMode: String, ExpressibleByArgument, Sendable { case on, off }
 
@@ -28,8 +29,17 @@ struct WatchFanoutBenchCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try ClusterPKI.writeToken(SkiffBenchCommand.token, directory: directory)
-        let sqlite = try SQLiteStore(path: directory + "/state.db")
-        let store = WatchCountingStore(sqlite)
+        let sqlite: SQLiteStore?
+        let backend: any Store
+        if let etcdEndpoint {
+            backend = try EtcdStore(endpoint: etcdEndpoint)
+            sqlite = nil
+        } else {
+            let file = try SQLiteStore(path: directory + "/state.db")
+            backend = file
+            sqlite = file
+        }
+        let store = WatchCountingStore(backend)
         var logger = Logger(label: "skiff.bench")
         logger.logLevel = .error
         var configuration = APIServerConfiguration(dataDirectory: directory, bindAddress: "127.0.0.1", port: 0)
@@ -56,7 +66,7 @@ struct WatchFanoutBenchCommand: AsyncParsableCommand {
                     throw ValidationError("the watch clients failed (\(output.status)): \(output.stderr)")
                 }
                 let peak = ControllersBench.peakRSSKiB()
-                print("watch cache \(watchCache.rawValue): " + output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), terminator: "")
+                print("watch cache \(watchCache.rawValue) (\(etcdEndpoint == nil ? "SQLite" : "etcd")): " + output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), terminator: "")
                 print(
                     String(
                         format: ", server RSS idle %.1f MiB, peak %.1f MiB, store pod watches %d", Double(idle) / 1024, Double(peak) / 1024,
@@ -68,7 +78,7 @@ struct WatchFanoutBenchCommand: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }
-        sqlite.closeWatches()
+        sqlite?.closeWatches()
     }
 
     /// VmRSS: this process's resident memory now.

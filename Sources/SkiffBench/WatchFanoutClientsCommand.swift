@@ -15,6 +15,8 @@ struct WatchFanoutClientsCommand: AsyncParsableCommand {
     @Option(help: "Pods created.") var pods = 50
     @Option(help: "Milliseconds between creates.") var intervalMs = 100
 
+    static let deadlineSeconds = 300
+
     /// When each pod's create was sent, and when each watcher got its event.
     final class Timeline: Sendable {
         let sent = Mutex<[String: ContinuousClock.Instant]>([:])
@@ -59,7 +61,15 @@ struct WatchFanoutClientsCommand: AsyncParsableCommand {
                     }
                 }
             }
-            try await group.waitForAll()
+            group.addTask {
+                // A server that cannot deliver fails the run rather than hanging it.
+                try await Task.sleep(for: .seconds(Self.deadlineSeconds))
+                let delivered = timeline.latencies.withLock { $0.count }
+                throw ValidationError("after \(Self.deadlineSeconds) s, \(delivered) of \(watchers * expected) deliveries")
+            }
+            // Every watcher and the creator finish; the deadline task is what is left.
+            for _ in 0...watchers { try await group.next() }
+            group.cancelAll()
         }
         let milliseconds = timeline.latencies.withLock { $0 }.map { $0.seconds * 1000 }
         guard milliseconds.count == watchers * pods else {
