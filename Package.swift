@@ -302,7 +302,7 @@ let package = Package(
             name: "SkiffServerIntegrationTests",
             dependencies: [
                 "SkiffAPI", "SkiffTestSupport", "skiff", "SkiffNodeAPI", "SkiffAPIServer", "SkiffStore",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         // scripts/cluster: a server and agents on hosts of their own (network namespaces on a bridge).

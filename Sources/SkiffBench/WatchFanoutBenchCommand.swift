@@ -66,7 +66,9 @@ struct WatchFanoutBenchCommand: AsyncParsableCommand {
                     throw ValidationError("the watch clients failed (\(output.status)): \(output.stderr)")
                 }
                 let peak = ControllersBench.peakRSSKiB()
-                print("watch cache \(watchCache.rawValue) (\(etcdEndpoint == nil ? "SQLite" : "etcd")): " + output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), terminator: "")
+                print(
+                    "watch cache \(watchCache.rawValue) (\(etcdEndpoint == nil ? "SQLite" : "etcd")): "
+                        + output.stdout.trimmingCharacters(in: .whitespacesAndNewlines), terminator: "")
                 print(
                     String(
                         format: ", server RSS idle %.1f MiB, peak %.1f MiB, store pod watches %d", Double(idle) / 1024, Double(peak) / 1024,

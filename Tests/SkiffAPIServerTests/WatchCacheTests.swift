@@ -102,7 +102,12 @@ final class CachedTestAPI: Sendable {
                 try await produce(
                     StreamWriter { bytes in
                         let lines = bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? JSON(parsing: Array($0)) }
-                        if events.lines.withLock({ $0 += lines; return $0.count }) >= count { throw Enough() }
+                        if events.lines.withLock({
+                            $0 += lines
+                            return $0.count
+                        }) >= count {
+                            throw Enough()
+                        }
                     })
             }
             group.addTask {
