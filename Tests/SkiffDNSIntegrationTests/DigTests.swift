@@ -66,7 +66,10 @@ struct DigTests {
                         try await Self.short(port, [transport, "SRV", "_pg._tcp.pg.db.svc.cluster.local"]) == [
                             "0 50 5432 pg-0.pg.db.svc.cluster.local.", "0 50 5432 pg-1.pg.db.svc.cluster.local.",
                         ])
-                    #expect(try await Self.short(port, [transport, "ext.default.svc.cluster.local"]) == ["192.0.2.80", "www.corp.svc.example.test."])
+                    // The CNAME's target comes from the upstream: a CI run under load once got
+                    // something else here, and the expression alone did not say what.
+                    let external = try await Self.short(port, [transport, "ext.default.svc.cluster.local"])
+                    #expect(external == ["192.0.2.80", "www.corp.svc.example.test."], "\(transport): \(external)")
                     #expect(try await Self.status(port, [transport, "nope.default.svc.cluster.local"]) == "NXDOMAIN")
                     #expect(try await Self.status(port, [transport, "AAAA", "web.default.svc.cluster.local"]) == "NOERROR")
                     #expect(try await Self.short(port, [transport, "www.corp.svc.example.test"]) == ["192.0.2.80"])
