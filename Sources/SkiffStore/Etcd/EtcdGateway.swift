@@ -26,7 +26,9 @@ final class EtcdGateway: Sendable {
     private let preferred = Atomic<Int>(0)
     /// A member that accepts the connection but never answers (stopped, or partitioned while
     /// etcd waits for its own timeouts) must not hang the API: unary calls give up after this.
-    static let callTimeout: TimeAmount = .seconds(10)
+    /// Generous: etcd answers a proposal it cannot commit by itself after ~7 s, and on a loaded
+    /// test host a healthy etcd was seen taking over 10 s for a txn (a CI run's watch fan-out test).
+    static let callTimeout: TimeAmount = .seconds(30)
     static let connectTimeout: TimeAmount = .seconds(2)
 
     init(endpoints urls: [String], tls: EtcdClientTLS? = nil) throws(StoreError) {
