@@ -40,7 +40,9 @@ import Testing
         second.stop(removeDirectory: false)
         let (afterStop, stopTook) = try await endpoints(first, are: [one], within: 20)
         #expect(afterStop == [one])
-        #expect(stopTook < 5, "the stopped server was listed \(stopTook) s longer")
+        // Well inside the 15 s a record lives (a killed server's takes 15 s or more): a CI run
+        // under load took 6.3 s here.
+        #expect(stopTook < 10, "the stopped server was listed \(stopTook) s longer")
 
         // Back on its data dir (a new port), it is listed again; killed -9, its record expires.
         let restarted = try await ServerProcess.start(directory: second.directory, extraArguments: ["--datastore-endpoint", etcd.endpoint])
