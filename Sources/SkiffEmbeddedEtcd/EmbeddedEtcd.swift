@@ -30,18 +30,14 @@ public enum EmbeddedEtcd {
         let hasData = FileManager.default.fileExists(atPath: member.dataDirectory + "/member")
         var start: EtcdMember.Start = hasData ? .restart : .newCluster
         var knownClientURLs: [String] = []
-        switch role {
-        case .initialize:
-            _ = try ClusterPKI.loadOrCreate(directory: pki, hostnames: [member.advertiseAddress])
-        case .join(let serverURL, let token):
-            if !hasData {
-                logger.info("joining the cluster", metadata: ["server": "\(serverURL)", "member": "\(member.name)"])
-                let answer = try await ClusterJoinClient(serverURL: serverURL, token: token).join(
-                    ClusterJoinRequest(name: member.name, peerURL: member.peerURL, clientURL: member.clientURL))
-                try store(answer, dataDirectory: serverDataDirectory)
-                start = .join(initialCluster: answer.initialCluster)
-                knownClientURLs = answer.clientURLs
-            }
+        // The first server's CA is made below, where a joiner's (written first) is loaded.
+        if case .join(let serverURL, let token) = role, !hasData {
+            logger.info("joining the cluster", metadata: ["server": "\(serverURL)", "member": "\(member.name)"])
+            let answer = try await ClusterJoinClient(serverURL: serverURL, token: token).join(
+                ClusterJoinRequest(name: member.name, peerURL: member.peerURL, clientURL: member.clientURL))
+            try store(answer, dataDirectory: serverDataDirectory)
+            start = .join(initialCluster: answer.initialCluster)
+            knownClientURLs = answer.clientURLs
         }
         let ca = try ClusterPKI.loadOrCreate(directory: pki, hostnames: [member.advertiseAddress]).caCertificatePEM
         let token = try ServerToken.loadOrCreate(directory: serverDataDirectory, caCertificatePEM: ca)
