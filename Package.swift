@@ -58,6 +58,8 @@ let package = Package(
         // MARK: control plane (skiff server)
         // The system SQLite (libsqlite3-dev) keeps the store free of a vendored amalgamation build.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // zlib with SPDY/3's header dictionary: port-forward's SPDY header blocks (SkiffNodeAPI).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "SkiffAPI", dependencies: ["SkiffJSON"], swiftSettings: strict),
         .target(
             name: "SkiffStore",
@@ -168,6 +170,18 @@ let package = Package(
         // MARK: node agent (skiff agent)
         // Each piece of the kubelet's job is its own target; SkiffAgent wires them into the loops.
         .target(name: "SkiffImages", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        // Pulls from registries (the OCI Distribution API) into SkiffImages' store.
+        .target(
+            name: "SkiffRegistry",
+            dependencies: [
+                "SkiffImages", "SkiffSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(name: "SkiffNetwork", dependencies: ["SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         // The pod network across nodes (flannel's job): routes, VXLAN, masquerade.
         .target(name: "SkiffPodNetwork", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
@@ -177,10 +191,12 @@ let package = Package(
         .target(name: "SkiffSystemd", dependencies: ["SkiffSystem"], swiftSettings: strict),
         // kube-proxy's job (nftables mode): Services → one nft table, patched incrementally.
         .target(name: "SkiffServiceProxy", dependencies: ["SkiffSystem"], swiftSettings: strict),
+        // NetworkPolicy enforcement (kube-router's job in k3s): policies + pods → one nft table.
+        .target(name: "SkiffNetworkPolicy", dependencies: ["SkiffAPI", "SkiffSystem"], swiftSettings: strict),
         .target(
             name: "SkiffNodeAPI",
             dependencies: [
-                "SkiffAPI", "SkiffSystem",
+                "SkiffAPI", "SkiffSystem", "CZlib",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -201,9 +217,9 @@ let package = Package(
         .target(
             name: "SkiffAgent",
             dependencies: [
-                "SkiffAPI", "SkiffClient", "SkiffSystem", "SkiffOCI", "SkiffCgroups", "SkiffImages", "SkiffNetwork",
+                "SkiffAPI", "SkiffClient", "SkiffSystem", "SkiffOCI", "SkiffCgroups", "SkiffImages", "SkiffRegistry", "SkiffNetwork",
                 "SkiffLogs", "SkiffStats", "SkiffSystemd", "SkiffNodeAPI", "SkiffPodNetwork", "SkiffServiceProxy", "SkiffDNS",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "SkiffNetworkPolicy", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -214,7 +230,7 @@ let package = Package(
         .target(
             name: "SkiffAgentCommand",
             dependencies: [
-                "SkiffAgent", "SkiffImages", "SkiffNetwork", "SkiffStats", "SkiffSystem",
+                "SkiffAgent", "SkiffImages", "SkiffRegistry", "SkiffNetwork", "SkiffStats", "SkiffSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -232,6 +248,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "SkiffImagesTests", dependencies: ["SkiffImages", "SkiffSystem"], swiftSettings: strict),
+        .testTarget(
+            name: "SkiffRegistryTests",
+            dependencies: [
+                "SkiffRegistry", "SkiffImages", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "SkiffNetworkTests", dependencies: ["SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(name: "SkiffPodNetworkTests", dependencies: ["SkiffPodNetwork", "SkiffNetwork", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(
@@ -239,20 +262,21 @@ let package = Package(
         .testTarget(name: "SkiffLogsTests", dependencies: ["SkiffLogs", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffSystemdTests", dependencies: ["SkiffSystemd", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffServiceProxyTests", dependencies: ["SkiffServiceProxy"], swiftSettings: strict),
+        .testTarget(name: "SkiffNetworkPolicyTests", dependencies: ["SkiffNetworkPolicy", "SkiffAPI", "SkiffSystem"], swiftSettings: strict),
         .testTarget(
             name: "SkiffServiceProxyIntegrationTests", dependencies: ["SkiffServiceProxy", "SkiffSystem"], swiftSettings: strict),
         .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(
             name: "SkiffNodeAPITests",
             dependencies: [
-                "SkiffNodeAPI", "SkiffAPI", .product(name: "NIOCore", package: "swift-nio"),
+                "SkiffNodeAPI", "SkiffAPI", "SkiffSystem", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
             ],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffDNSTests",
             dependencies: [
-                "SkiffDNS", "SkiffNetwork", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                "SkiffDNS", "SkiffNetwork", "SkiffTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -265,7 +289,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentTests",
-            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffServiceProxy", "SkiffStats", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffRegistry", "SkiffServiceProxy", "SkiffStats", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentIntegrationTests",

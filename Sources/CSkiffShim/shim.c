@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -126,6 +127,65 @@ pid_t skiff_fork(void) {
 }
 
 int skiff_setns(int fd, int nstype) { RET(setns(fd, nstype)); }
+
+struct netns_connect_args {
+    int netns_fd;
+    const struct sockaddr *address;
+    socklen_t address_length;
+    int timeout_ms;
+    int result;  // the connected socket, or -errno
+};
+
+// Runs in the clone child: setns(CLONE_NEWNET) changes only this (single-threaded) process, never
+// the parent's threads; the socket lands in the shared descriptor table.
+static int netns_connect_child(void *raw) {
+    struct netns_connect_args *a = raw;
+    if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) < 0) {
+        a->result = -errno;
+        _exit(1);
+    }
+    int fd = socket(a->address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        a->result = -errno;
+        _exit(1);
+    }
+    // connect(2) honours the send timeout; a loopback connect answers at once anyway.
+    struct timeval timeout = {a->timeout_ms / 1000, (a->timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    int rc;
+    do { rc = connect(fd, a->address, a->address_length); } while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        a->result = -errno;
+        close(fd);
+        _exit(1);
+    }
+    struct timeval none = {0, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    a->result = fd;
+    _exit(0);
+}
+
+int skiff_connect_in_netns(int netns_fd, const struct sockaddr *address, unsigned int address_length,
+                           int timeout_ms) {
+    const size_t stack_size = 64 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -errno;
+    struct netns_connect_args a = {netns_fd, address, address_length, timeout_ms, -EIO};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    // CLONE_VFORK: we sleep until the child exits, so `a` and the stack outlive it;
+    // CLONE_FILES: its socket is ours. The child runs with every signal blocked, as inherited.
+    pid_t pid = clone(netns_connect_child, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &a);
+    int clone_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    munmap(stack, stack_size);
+    if (pid < 0) return -clone_err;
+    int status;
+    // ECHILD only if someone else reaped it: the result is in `a` either way.
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return a.result;
+}
 int skiff_unshare(int flags) { RET(unshare(flags)); }
 int skiff_pivot_root(const char *new_root, const char *put_old) { RET(syscall(SYS_pivot_root, new_root, put_old)); }
 int skiff_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {

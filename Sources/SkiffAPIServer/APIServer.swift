@@ -38,14 +38,20 @@ public struct APIServer: Sendable {
         api.clusterJoin = configuration.clusterJoin
         api.watchCache = WatchCache(enabled: configuration.watchCache)
         try await Bootstrap.ensureDefaults(api)
-        let tls = TLSConfiguration.makeServerConfiguration(
+        var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.serverKeyPEM.utf8), format: .pem)))
+        // Users present client certificates the cluster CA signed; agents and token holders
+        // present none, so a certificate is optional, but one that is presented must verify.
+        tls.certificateVerification = .optionalVerification
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.caCertificatePEM.utf8)))
+        let adminCertificate = try ClusterPKI.issueClientCertificate(
+            directory: directory + "/pki", user: UserInfo.admin.name, groups: [UserInfo.mastersGroup])
         let advertised = configuration.advertiseAddress ?? "127.0.0.1"
         let servingPort = ServingPort()
         let application = Application(
             responder: HummingbirdAdapter(api: api),
-            // Plain HTTP/1.1, plus the websocket upgrade `kubectl exec` asks for.
+            // Plain HTTP/1.1, plus the websocket upgrades `kubectl exec` and `port-forward` ask for.
             server: try .tls(
                 .http1WebSocketUpgrade(
                     configuration: .init(ws: .init(maxFrameSize: ExecWebSocketRelay.maximumMessageSize)),
@@ -57,8 +63,10 @@ public struct APIServer: Sendable {
                 servingPort.bound(to: port)
                 do {
                     try Kubeconfig.write(
-                        to: directory + "/admin.kubeconfig", server: "https://\(advertised):\(port)", caPEM: pki.caCertificatePEM,
-                        token: credentials.adminToken)
+                        Kubeconfig.make(
+                            server: "https://\(advertised):\(port)", caPEM: pki.caCertificatePEM, user: "admin",
+                            credential: .clientCertificate(certificatePEM: adminCertificate.certificatePEM, keyPEM: adminCertificate.keyPEM)),
+                        to: directory + "/admin.kubeconfig")
                     logger.info(
                         "skiff server ready",
                         metadata: [
@@ -76,7 +84,8 @@ public struct APIServer: Sendable {
             services: [
                 // The watch cache starts before the listener and stops after it has let its watches go.
                 WatchCacheService(cache: api.watchCache, store: store, logger: logger),
-                NamespaceCacheService(api: api, logger: logger), PodCIDRTracker(api: api, logger: logger), application,
+                NamespaceCacheService(api: api, logger: logger), RBACAuthorizerService(api: api, logger: logger), PodCIDRTracker(api: api, logger: logger),
+                application,
                 Compactor(store: store, logger: logger),
             ],
             credentials: credentials, servingPort: servingPort)

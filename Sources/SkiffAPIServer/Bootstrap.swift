@@ -22,6 +22,7 @@ enum Bootstrap {
                 "spec": ["type": "ClusterIP", "clusterIP": "10.43.0.1", "ports": [["name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443]]],
             ])
         try await ensureStorageClass(api)
+        try await BootstrapPolicy.ensure(api)
     }
 
     /// The default StorageClass `local-path`, unless the cluster has it (or an administrator

@@ -130,7 +130,7 @@ private struct NodeSession: Service {
         let context = AgentContext(
             configuration: configuration,
             runtime: RuntimeDriver(runtimePath: configuration.runtimePath, runtimeRoot: configuration.runtimeRoot, monitorPath: configuration.monitorPath),
-            sandboxes: sandboxes, images: try ImageStoreProvider(root: configuration.imagesDirectory),
+            sandboxes: sandboxes, images: ImageStoreProvider(configuration: configuration),
             volumes: volumes, environment: EnvironmentResolver(volumes: volumes),
             cgroups: PodCgroups(hierarchy: hierarchy, root: configuration.cgroupRoot, memoryCapacity: facts.memoryBytes, oomScoreFloor: facts.oomScoreFloor),
             status: APIStatusSink(client: client, recorder: recorder, nodeName: configuration.nodeName, logger: logger),

@@ -43,6 +43,9 @@ public struct AgentConfiguration: Sendable {
     /// Whether this agent programs Services into nftables (kube-proxy's job); false leaves it
     /// to someone else.
     public var serviceProxy: Bool
+    /// Whether this agent enforces NetworkPolicies in nftables; false leaves it to someone else
+    /// (k3s's --disable-network-policy).
+    public var networkPolicy: Bool
     /// The resolv.conf that Default pods copy and cluster DNS forwards to (the kubelet's --resolv-conf).
     public var resolvConf: String
     public var leaseDurationSeconds: Int
@@ -52,6 +55,12 @@ public struct AgentConfiguration: Sendable {
     public var maxBackoffSeconds: Double
     /// Node-pressure eviction: thresholds, how often they are checked, how long pressure lingers.
     public var eviction: EvictionConfiguration
+    /// Per-registry CA files, `<dir>/<host[:port]>/ca.crt` (Docker's certs.d layout).
+    public var registryCertificatesDirectory: String
+    /// Registries reachable over plain HTTP or unverified TLS (loopback ones always are).
+    public var insecureRegistries: [String]
+    /// A Docker config.json whose credentials every pull may use, after the pod's imagePullSecrets.
+    public var registryAuthFile: String?
 
     public init(
         servers: ServerEndpoints, joinToken: String, caCertificatePEM: String, nodeName: String,
@@ -80,12 +89,16 @@ public struct AgentConfiguration: Sendable {
         self.clusterCIDR = "10.42.0.0/16"
         self.podNetworkMode = .auto
         self.serviceProxy = true
+        self.networkPolicy = true
         self.resolvConf = "/etc/resolv.conf"
         self.leaseDurationSeconds = 40
         self.heartbeatSeconds = 10
         self.initialBackoffSeconds = 10
         self.maxBackoffSeconds = 300
         self.eviction = EvictionConfiguration()
+        self.registryCertificatesDirectory = "/etc/skiff/certs.d"
+        self.insecureRegistries = []
+        self.registryAuthFile = nil
     }
 
     var containersDirectory: String { dataDirectory + "/containers" }

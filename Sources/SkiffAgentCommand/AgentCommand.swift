@@ -41,6 +41,7 @@ public struct AgentCommand: AsyncParsableCommand {
     )
     var podNetwork = "auto"
     @Option(help: "How Services are programmed: nftables, or none (someone else proxies).") var proxyMode = "nftables"
+    @Option(help: "How NetworkPolicies are enforced: nftables, or none (someone else enforces them).") var networkPolicy = "nftables"
     @Option(help: "The resolv.conf Default pods copy and cluster DNS forwards other names to.") var resolvConf = "/etc/resolv.conf"
     @Option(
         help:
@@ -51,6 +52,10 @@ public struct AgentCommand: AsyncParsableCommand {
     var evictionPressureTransitionPeriod = "5m0s"
     @Option(help: "How often the eviction thresholds are checked and at most one pod evicted (a Go duration).")
     var evictionMonitoringPeriod = "10s"
+    @Option(help: "Per-registry CA files, as <dir>/<host[:port]>/ca.crt.") var registryCertsDir = "/etc/skiff/certs.d"
+    @Option(help: "A registry that may be reached over plain HTTP or unverified TLS (repeatable; loopback ones always may).")
+    var insecureRegistry: [String] = []
+    @Option(help: "A Docker config.json whose credentials pulls use after the pod's imagePullSecrets.") var registryAuthFile: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     public init() {}
@@ -81,6 +86,9 @@ public struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--pod-network must be auto, host-gw, vxlan or none, got \(podNetwork)")
         }
         guard ["nftables", "none"].contains(proxyMode) else { throw ValidationError("--proxy-mode must be nftables or none, got \(proxyMode)") }
+        guard ["nftables", "none"].contains(networkPolicy) else {
+            throw ValidationError("--network-policy must be nftables or none, got \(networkPolicy)")
+        }
         guard FileSystem.exists(resolvConf) else { throw ValidationError("--resolv-conf \(resolvConf) does not exist") }
         do {
             _ = try EvictionThreshold.parseList(evictionHard)
@@ -120,7 +128,11 @@ public struct AgentCommand: AsyncParsableCommand {
         configuration.clusterCIDR = clusterCIDR
         configuration.podNetworkMode = PodNetworkMode(rawValue: podNetwork)
         configuration.serviceProxy = proxyMode == "nftables"
+        configuration.networkPolicy = networkPolicy == "nftables"
         configuration.resolvConf = resolvConf
+        configuration.registryCertificatesDirectory = registryCertsDir
+        configuration.insecureRegistries = insecureRegistry
+        configuration.registryAuthFile = registryAuthFile
         configuration.eviction = EvictionConfiguration(
             thresholds: try EvictionThreshold.parseList(evictionHard),
             monitoringIntervalSeconds: EvictionConfiguration.seconds(parsingDuration: evictionMonitoringPeriod) ?? 10,

@@ -1,11 +1,11 @@
 import ArgumentParser
 import SkiffImages
 
-/// `skiff image`: the node's local image store (no registry: images are imported from OCI layouts).
+/// `skiff image`: the node's local image store, filled from registries (`pull`) or OCI layouts (`import`).
 public struct ImageCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage the node's local images.",
-        subcommands: [Import.self, List.self, Remove.self])
+        subcommands: [Pull.self, Import.self, List.self, Remove.self])
     public init() {}
 
     struct Location: ParsableArguments {

@@ -20,6 +20,8 @@ struct APIBenchCommand: AsyncParsableCommand {
     @Flag(help: "Call the API handlers directly (no HTTP/TLS).") var handlersOnly = false
     @Flag(help: "Run the HTTPS clients in the server's process (sharing its event loops and task pool).") var inProcessClients = false
     @Option(help: "Also write every request as CSV (phase,start_ms,latency_ms) to this file, for a closer look at the tail.") var raw: String?
+    @Flag(help: "Half the clients are a user with a client certificate whose requests RBAC authorizes (bound to edit), timed apart from the admin's half.")
+    var rbac = false
 
     func run() async throws {
         let directory = NSTemporaryDirectory() + "skiff-bench-" + UUID().uuidString
@@ -37,14 +39,19 @@ struct APIBenchCommand: AsyncParsableCommand {
             do {
                 let kubeconfig = directory + "/admin.kubeconfig"
                 let endpoint = try await Self.waitForKubeconfig(kubeconfig)
+                let user = rbac ? try await BenchIdentity.makeUser(api: controlPlane.api, directory: directory, endpoint: endpoint) : nil
                 if handlersOnly || inProcessClients {
                     for phase in ["create", "get"] {
                         print(
                             try await Self.measure(
-                                phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint, raw: raw))
+                                phase: phase, clients: clients, requests: requests, api: handlersOnly ? controlPlane.api : nil, endpoint: endpoint,
+                                raw: raw, identities: [BenchIdentity.admin] + (user.map { [$0.identity] } ?? [])))
                     }
                 } else {
-                    print(try await Self.runClientProcess(kubeconfig: kubeconfig, clients: clients, requests: requests, raw: raw), terminator: "")
+                    print(
+                        try await Self.runClientProcess(
+                            kubeconfig: kubeconfig, userKubeconfig: user?.kubeconfig, clients: clients, requests: requests, raw: raw),
+                        terminator: "")
                 }
             } catch {
                 tasks.cancelAll()
@@ -70,10 +77,10 @@ struct APIBenchCommand: AsyncParsableCommand {
 
     /// Runs `skiff-bench api-clients` to completion on a thread of its own (it blocks while the
     /// child runs) and returns what it printed.
-    static func runClientProcess(kubeconfig: String, clients: Int, requests: Int, raw: String?) async throws -> String {
+    static func runClientProcess(kubeconfig: String, userKubeconfig: String? = nil, clients: Int, requests: Int, raw: String?) async throws -> String {
         let arguments =
             ["api-clients", "--kubeconfig", kubeconfig, "--clients", String(clients), "--requests", String(requests)]
-            + (raw.map { ["--raw", $0] } ?? [])
+            + (raw.map { ["--raw", $0] } ?? []) + (userKubeconfig.map { ["--user-kubeconfig", $0] } ?? [])
         let output = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CommandOutput, any Error>) in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try Command.run("/proc/self/exe", arguments) })
@@ -85,18 +92,27 @@ struct APIBenchCommand: AsyncParsableCommand {
         return output.stdout
     }
 
-    /// One phase's latencies; `api` given means calling its handlers directly instead of HTTPS.
-    static func measure(phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String), raw: String? = nil) async throws -> String
-    {
+    /// One phase's latencies, one line per identity; `api` given means calling its handlers
+    /// directly instead of HTTPS. `servers` (host, port) spreads the clients round-robin over
+    /// several API servers (all trusting `endpoint.ca`, answering `token`); by default every
+    /// client talks to 127.0.0.1. With several identities the clients take turns (client i is
+    /// identity i mod n), so they run at the same time, under the same load and store, and only
+    /// who they are differs.
+    static func measure(
+        phase: String, clients: Int, requests: Int, api: KubeAPI?, endpoint: (port: Int, ca: String), servers: [(host: String, port: Int)] = [],
+        token: String = SkiffBenchCommand.token, raw: String? = nil, identities: [BenchIdentity] = [.admin]
+    ) async throws -> String {
+        let servers = servers.isEmpty ? [("127.0.0.1", endpoint.port)] : servers
         let handlersOnly = api != nil
         let clock = ContinuousClock()
         let ready = BenchStartLine(parties: clients)
-        let samples = try await withThrowingTaskGroup(of: [(start: ContinuousClock.Instant, latency: Duration)].self) { group in
+        let perClient = try await withThrowingTaskGroup(of: (identity: Int, samples: [(start: ContinuousClock.Instant, latency: Duration)]).self) { group in
             for client in 0..<clients {
+                let identity = identities[client % identities.count]
                 group.addTask {
                     var samples: [(start: ContinuousClock.Instant, latency: Duration)] = []
                     func request(_ index: Int) -> (String, String, [UInt8]) {
-                        let name = "bench-\(client)-\(index)"
+                        let name = "bench-\(identity.name)-\(client)-\(index)"
                         if phase == "create" {
                             let pod: JSON = ["metadata": ["name": .string(name)], "spec": ["containers": [["name": "c", "image": "busybox"]]]]
                             return ("POST", "/api/v1/namespaces/default/pods", pod.bytes)
@@ -111,15 +127,18 @@ struct APIBenchCommand: AsyncParsableCommand {
                             let response = await api.handle(
                                 APIRequest(
                                     method: method, path: path,
-                                    headers: [
-                                        "authorization": "Bearer \(SkiffBenchCommand.token)", "content-type": "application/json",
-                                    ], body: body))
+                                    headers: identity.isAdmin
+                                        ? ["authorization": "Bearer \(token)", "content-type": "application/json"]
+                                        : ["content-type": "application/json"],
+                                    body: body, clientCertificate: identity.der))
                             samples.append((before, clock.now - before))
                             guard response.status < 300 else { throw ValidationError("\(phase) failed with \(response.status)") }
                         }
-                        return samples
+                        return (client % identities.count, samples)
                     }
-                    let connection = try await BenchHTTPSClient.connect(host: "127.0.0.1", port: endpoint.port, caPEM: endpoint.ca)
+                    let server = servers[client % servers.count]
+                    let connection = try await BenchHTTPSClient.connect(
+                        host: server.0, port: server.1, caPEM: endpoint.ca, token: token, identity: identity)
                     try await connection.session { send in
                         // Connection set-up is not request latency (clients keep their
                         // connections): the first request on a connection also waits for the
@@ -135,21 +154,26 @@ struct APIBenchCommand: AsyncParsableCommand {
                             guard status < 300 else { throw ValidationError("\(phase) failed with \(status)") }
                         }
                     }
-                    return samples
+                    return (client % identities.count, samples)
                 }
             }
-            return try await group.reduce(into: []) { $0 += $1 }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
         let released = await ready.releasedAt ?? clock.now
         let elapsed = clock.now - released
-        if let raw { try Self.appendRaw(samples, phase: phase, since: released, to: raw) }
-        let latencies = samples.map(\.latency).sorted()
-        func percentile(_ p: Double) -> String {
-            String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
-        }
-        let mode = handlersOnly ? "handlers" : "HTTPS"
-        return
-            "\(phase) (\(mode)): \(latencies.count) requests, \(clients) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
+        return try identities.indices.map { index in
+            let identity = identities[index]
+            let mine = perClient.filter { $0.identity == index }
+            let samples = mine.flatMap(\.samples)
+            if let raw { try Self.appendRaw(samples, phase: identity.isAdmin ? phase : "\(phase)-rbac", since: released, to: raw) }
+            let latencies = samples.map(\.latency).sorted()
+            func percentile(_ p: Double) -> String {
+                String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
+            }
+            let mode = (handlersOnly ? "handlers" : servers.count > 1 ? "HTTPS, \(servers.count) servers" : "HTTPS") + (identity.isAdmin ? "" : ", RBAC user")
+            return
+                "\(phase) (\(mode)): \(latencies.count) requests, \(mine.count) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
+        }.joined(separator: "\n")
     }
 
     /// Appends `phase,start_ms,latency_ms` lines, start counted from when the clients were released.

@@ -7,10 +7,20 @@ import NIOSSL
 /// client-go connection does. Used only by `skiff-bench api`.
 struct BenchHTTPSClient {
     let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+    let host: String
+    let token: String
 
-    static func connect(host: String, port: Int, caPEM: String) async throws -> BenchHTTPSClient {
+    let identity: BenchIdentity
+
+    static func connect(
+        host: String, port: Int, caPEM: String, token: String = SkiffBenchCommand.token, identity: BenchIdentity = .admin
+    ) async throws -> BenchHTTPSClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
+        if let certificate = identity.certificatePEM, let key = identity.keyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certificate.utf8)).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem))
+        }
         let context = try NIOSSLContext(configuration: tls)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: host, port: port) { channel in
@@ -20,7 +30,7 @@ struct BenchHTTPSClient {
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }
             }
-        return BenchHTTPSClient(channel: channel)
+        return BenchHTTPSClient(channel: channel, host: host, token: token, identity: identity)
     }
 
     /// Runs `body` with request/response access over the one connection, then closes it.
@@ -29,8 +39,9 @@ struct BenchHTTPSClient {
             var responses = inbound.makeAsyncIterator()
             try await body { method, path, bytes in
                 var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
-                head.headers.add(name: "Host", value: "127.0.0.1")
-                head.headers.add(name: "Authorization", value: "Bearer \(SkiffBenchCommand.token)")
+                head.headers.add(name: "Host", value: host)
+                // A user authenticates with its certificate, the admin with the token.
+                if identity.isAdmin { head.headers.add(name: "Authorization", value: "Bearer \(token)") }
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Accept", value: "application/json")
                 head.headers.add(name: "Content-Length", value: String(bytes.count))

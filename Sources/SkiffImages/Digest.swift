@@ -2,11 +2,11 @@ import SkiffSystem
 
 /// Content digests: the only algorithm images use in practice, sha256, checked with coreutils'
 /// sha256sum (one process hashes all of an image's blobs, at several hundred MB/s).
-enum Digest {
+public enum Digest {
     static let sha256sum = "/usr/bin/sha256sum"
 
     /// "sha256:" followed by 64 lower-case hex digits.
-    static func isValid(_ digest: String) -> Bool {
+    public static func isValid(_ digest: String) -> Bool {
         guard digest.hasPrefix("sha256:") else { return false }
         let hex = digest.utf8.dropFirst(7)
         return hex.count == 64
@@ -14,7 +14,7 @@ enum Digest {
     }
 
     /// The 64 hex digits of a valid digest.
-    static func hex(_ digest: String) -> String { String(digest.dropFirst(7)) }
+    public static func hex(_ digest: String) -> String { String(digest.dropFirst(7)) }
 
     /// sha256 of each file, as "sha256:<hex>", in the order given.
     static func sha256(of paths: [String]) throws(ImageError) -> [String] {

@@ -1,17 +1,17 @@
 /// The image-spec documents the importer reads (image-layout, index, manifest, config). Docker's
 /// equivalent media types (from `docker save` and registries) are accepted alongside OCI's.
-enum MediaType {
-    static let ociIndex = "application/vnd.oci.image.index.v1+json"
-    static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
-    static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-    static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+public enum MediaType {
+    public static let ociIndex = "application/vnd.oci.image.index.v1+json"
+    public static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
+    public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+    public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
 
-    static func isIndex(_ type: String?) -> Bool { type == ociIndex || type == dockerManifestList }
-    static func isManifest(_ type: String?) -> Bool { type == ociManifest || type == dockerManifest }
+    public static func isIndex(_ type: String?) -> Bool { type == ociIndex || type == dockerManifestList }
+    public static func isManifest(_ type: String?) -> Bool { type == ociManifest || type == dockerManifest }
 
     /// How a layer blob is compressed, from its media type; nil for a type that is not a layer
     /// we can unpack.
-    static func layerCompression(_ type: String) -> LayerCompression? {
+    public static func layerCompression(_ type: String) -> LayerCompression? {
         switch type {
         case "application/vnd.oci.image.layer.v1.tar",
             "application/vnd.oci.image.layer.nondistributable.v1.tar",
@@ -31,34 +31,61 @@ enum MediaType {
     }
 }
 
-enum LayerCompression: Sendable { case uncompressed, gzip, zstd }
+/// How a layer blob is compressed.
+public enum LayerCompression: Sendable { case uncompressed, gzip, zstd }
 
-struct Platform: Codable, Sendable {
-    var architecture: String
-    var os: String
-    var variant: String?
+/// The platform an index entry or config names ("linux", "amd64", variant "v8").
+public struct Platform: Codable, Equatable, Sendable {
+    public var architecture: String
+    public var os: String
+    public var variant: String?
+
+    public init(architecture: String, os: String, variant: String? = nil) {
+        self.architecture = architecture
+        self.os = os
+        self.variant = variant
+    }
+
+    /// linux/<this machine's architecture>: the only platform a node runs.
+    public static var node: Platform { ImageLayout.platform }
 }
 
-struct Descriptor: Codable, Sendable {
-    var mediaType: String?
-    var digest: String
-    var size: Int64
-    var platform: Platform?
-    var annotations: [String: String]?
+/// A content descriptor: what a blob is, its digest and size.
+public struct Descriptor: Codable, Sendable {
+    public var mediaType: String?
+    public var digest: String
+    public var size: Int64
+    public var platform: Platform?
+    public var annotations: [String: String]?
+
+    public init(mediaType: String?, digest: String, size: Int64, platform: Platform? = nil, annotations: [String: String]? = nil) {
+        self.mediaType = mediaType
+        self.digest = digest
+        self.size = size
+        self.platform = platform
+        self.annotations = annotations
+    }
 }
 
 /// index.json and nested indexes (also Docker manifest lists).
-struct ImageIndex: Codable, Sendable {
-    var schemaVersion: Int?
-    var mediaType: String?
-    var manifests: [Descriptor]
+public struct ImageIndex: Codable, Sendable {
+    public var schemaVersion: Int?
+    public var mediaType: String?
+    public var manifests: [Descriptor]
+
+    public init(schemaVersion: Int? = 2, mediaType: String?, manifests: [Descriptor]) {
+        self.schemaVersion = schemaVersion
+        self.mediaType = mediaType
+        self.manifests = manifests
+    }
 }
 
-struct ImageManifest: Codable, Sendable {
-    var schemaVersion: Int?
-    var mediaType: String?
-    var config: Descriptor
-    var layers: [Descriptor]
+/// An image manifest (OCI or Docker schema 2): its config and layers.
+public struct ImageManifest: Codable, Sendable {
+    public var schemaVersion: Int?
+    public var mediaType: String?
+    public var config: Descriptor
+    public var layers: [Descriptor]
 }
 
 /// The image configuration blob; only the parts a kubelet needs.

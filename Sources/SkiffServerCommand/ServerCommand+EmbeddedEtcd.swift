@@ -19,7 +19,6 @@ extension ServerCommand {
         guard datastoreEndpoint == nil else {
             throw ValidationError("--datastore-endpoint uses an external etcd; --cluster-init and --join run an embedded one: give one")
         }
-        guard snapshotSchedule == nil else { throw ValidationError("--snapshot-schedule snapshots the SQLite store, not an etcd cluster") }
         guard let address = advertiseAddress, Self.isIPv4(address), address != "0.0.0.0" else {
             throw ValidationError("--cluster-init and --join need --advertise-address: this host's IPv4 address, which the other members reach")
         }

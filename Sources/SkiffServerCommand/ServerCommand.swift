@@ -106,7 +106,7 @@ public struct ServerCommand: AsyncParsableCommand {
         if let snapshotSchedule {
             do { _ = try CronSchedule(parsing: snapshotSchedule) } catch { throw ValidationError("--snapshot-schedule: \(error)") }
             guard datastoreEndpoint == nil else {
-                throw ValidationError("--snapshot-schedule snapshots the SQLite store; with --datastore-endpoint use etcd's own")
+                throw ValidationError("--snapshot-schedule snapshots the SQLite store or an embedded etcd member; with --datastore-endpoint use etcd's own")
             }
         }
         guard snapshotRetain >= 1 else { throw ValidationError("--snapshot-retain must be at least 1") }
@@ -115,6 +115,19 @@ public struct ServerCommand: AsyncParsableCommand {
         guard defaultNotReadyTolerationSeconds >= 0, defaultUnreachableTolerationSeconds >= 0 else {
             throw ValidationError("--default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds must not be negative")
         }
+    }
+
+    /// `--snapshot-schedule`'s Service, if given: of the embedded etcd member at `etcdEndpoint`,
+    /// or else of the SQLite store.
+    func snapshotScheduleService(etcdEndpoint: String?, logger: Logger) throws -> [any Service] {
+        guard let snapshotSchedule else { return [] }
+        let source: SnapshotSchedule.Source =
+            if let etcdEndpoint { .embeddedEtcd(dataDirectory: dataDir, endpoint: etcdEndpoint) } else { .sqlite(database: dataDir + "/state.db") }
+        return [
+            SnapshotSchedule(
+                schedule: try CronSchedule(parsing: snapshotSchedule), retain: snapshotRetain, source: source, directory: dataDir + "/snapshots",
+                logger: logger)
+        ]
     }
 
     public func run() async throws {
@@ -128,11 +141,15 @@ public struct ServerCommand: AsyncParsableCommand {
         var configuration = APIServerConfiguration(
             dataDirectory: dataDir, bindAddress: bindAddress, port: port, advertiseAddress: advertiseAddress, clusterCIDR: clusterCIDR)
         var etcdMember: EtcdMemberProcess?
+        // The local member's client URL (EmbeddedEtcd lists it first), which scheduled snapshots use.
+        var etcdEndpoint: String?
         if let role = try embeddedEtcdRole() {
             let started = try await startEmbeddedEtcd(role: role, logger: logger)
             etcdMember = started.member
+            etcdEndpoint = started.endpoints.first
             if etcdOnly {
-                let group = ServiceGroup(configuration: .init(services: [started.member], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                let services: [any Service] = [started.member] + (try snapshotScheduleService(etcdEndpoint: etcdEndpoint, logger: logger))
+                let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 try await group.run()
                 return
             }
@@ -164,13 +181,9 @@ public struct ServerCommand: AsyncParsableCommand {
             nodeMonitorGracePeriod: nodeMonitorGracePeriod.duration, nodeMonitorPeriod: nodeMonitorPeriod.duration, leaderElection: election)
         // The member goes first: a ServiceGroup stops its services in reverse order, so etcd
         // stops after the API server and the controllers that use it.
-        var services: [any Service] = (etcdMember.map { [$0] } ?? []) + controlPlane.services + [readiness]
-        if let snapshotSchedule {
-            services.append(
-                SnapshotSchedule(
-                    schedule: try CronSchedule(parsing: snapshotSchedule), retain: snapshotRetain, database: dataDir + "/state.db",
-                    directory: dataDir + "/snapshots", logger: logger))
-        }
+        let services: [any Service] =
+            (etcdMember.map { [$0] } ?? []) + controlPlane.services + [readiness]
+            + (try snapshotScheduleService(etcdEndpoint: etcdEndpoint, logger: logger))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         sqlite?.closeWatches()

@@ -102,6 +102,11 @@ public final class TestCluster: Sendable {
         try await Self.script(["start-node", name])
     }
 
+    /// A node's agent alone is killed (SIGKILL) and started again; its pods keep running.
+    public func restartAgent(_ name: String) async throws {
+        try await Self.script(["restart-agent", name])
+    }
+
     /// The server process is killed (SIGKILL) and started again on the same data.
     public func restartServer() async throws {
         try await Self.script(["restart-server"], timeout: 90)

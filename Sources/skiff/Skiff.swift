@@ -7,7 +7,7 @@ import SkiffServerCommand
 struct Skiff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skiff", abstract: "A lightweight Kubernetes-compatible cluster.",
-        subcommands: [ServerCommand.self, AgentCommand.self, ImageCommand.self, PodsCommand.self])
+        subcommands: [ServerCommand.self, AgentCommand.self, ImageCommand.self, PodsCommand.self, KubeconfigCommand.self])
 }
 
 /// A synchronous entry point that parks the main thread until the command finishes.

@@ -16,7 +16,11 @@ import Testing
         #expect(pods["subresources"].array?.compactMap { $0["subresource"].string }.contains("status") == true)
         let groups = try await api.call("GET", "/apis", accept: accept)
         let names = (groups.body["items"].array ?? []).compactMap { $0["metadata"]["name"].string }
-        #expect(names == ["apps", "batch", "autoscaling", "policy", "storage.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "metrics.k8s.io"])
+        #expect(
+            names == [
+                "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "storage.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "metrics.k8s.io",
+                "rbac.authorization.k8s.io",
+            ])
     }
 
     @Test func legacyDiscoveryServesVersionsGroupsAndResourceLists() async throws {

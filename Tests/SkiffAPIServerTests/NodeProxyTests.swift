@@ -99,6 +99,32 @@ struct NodeProxyTests {
         }
     }
 
+    @Test("pods/portforward relays to the agent's /portForward; without the SPDY tunnel subprotocol it is 400; nodes may not")
+    func podPortForward() async throws {
+        let api = try await TestAPI()
+        _ = try await api.call(
+            "POST", nodes,
+            [
+                "metadata": ["name": "n1", "annotations": ["skiff.dev/agent-certificate-sha256": .string(String(repeating: "0", count: 64))]],
+                "status": ["addresses": [["type": "InternalIP", "address": "127.0.0.1"]], "daemonEndpoints": ["kubeletEndpoint": ["Port": 1]]],
+            ])
+        _ = try await api.call("POST", pods, TestAPI.pod("web", node: "n1"))
+        _ = try await api.call("POST", pods, TestAPI.pod("pending"))
+        let spdy = try await api.call("POST", "\(pods)/web/portforward")
+        #expect(spdy.status == 400)
+        #expect((spdy.body["message"].string ?? "").contains("SPDY/3.1 is not supported for port-forward"))
+        #expect(try await api.call("POST", "\(pods)/pending/portforward").body["message"] == "pod pending does not have a host assigned")
+        #expect(try await api.call("POST", "\(pods)/missing/portforward").status == 404)
+
+        let plan = try await api.api.portForwardPlan(path: "\(pods)/web/portforward", headers: ["authorization": "Bearer \(TestAPI.adminToken)"])
+        #expect(plan.agentPath == "/portForward/default/web")
+        #expect(plan.endpoint.port == 1)
+        let n1 = Authenticator.nodeToken(joinToken: TestAPI.joinToken, nodeName: "n1")
+        await #expect(throws: APIError.self) {
+            _ = try await api.api.portForwardPlan(path: "\(pods)/web/portforward", headers: ["authorization": "Bearer \(n1)"])
+        }
+    }
+
     @Test("metrics lists are typed and empty without reachable agents; a named item is 404")
     func metricsWithoutAgents() async throws {
         let api = try await TestAPI()

@@ -99,7 +99,7 @@ final class AgentCluster: @unchecked Sendable {
             "--cgroup-root", "skiff-test-\(bridge)", "--log-level", "debug",
             // Several of these agents share the host: the node-wide parts of the cluster network
             // (the DNS address, the nftables tables, the routes) are tested on scripts/cluster's hosts.
-            "--cluster-dns", "", "--proxy-mode", "none", "--pod-network", "none",
+            "--cluster-dns", "", "--proxy-mode", "none", "--pod-network", "none", "--network-policy", "none",
         ]
         arguments += agentArguments
         process.arguments = arguments

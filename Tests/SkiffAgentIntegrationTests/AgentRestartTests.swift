@@ -149,7 +149,7 @@ struct AgentRestartTests {
                 kind: Pod
                 metadata: {name: noimage}
                 spec:
-                  containers: [{name: c, image: "registry.example/nothing:1.0", command: ["true"]}]
+                  containers: [{name: c, image: "registry.example/nothing:1.0", imagePullPolicy: Never, command: ["true"]}]
                 ---
                 apiVersion: v1
                 kind: Pod

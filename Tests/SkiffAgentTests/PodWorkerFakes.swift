@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import SkiffAPI
 import SkiffOCI
+import SkiffRegistry
 import SkiffSystem
 import Synchronization
 
@@ -160,11 +161,35 @@ final class FakeSandboxes: PodSandboxes {
     }
 }
 
+/// The fake node's images and registry: which images are stored (nil: every one), the pulls
+/// asked for, and why pulls fail (nil: they succeed and store the image).
+final class FakeImageRegistry: Sendable {
+    let state = Mutex<(present: Set<String>?, pulls: [String], failure: String?, imported: Set<String>)>((nil, [], nil, []))
+
+    var pulls: [String] { state.withLock { $0.pulls } }
+}
+
 struct FakeImages: ImageProvider {
     let root: String
+    var registry = FakeImageRegistry()
 
     func resolve(_ reference: String) throws -> ResolvedImage {
-        ResolvedImage(reference: reference, imageID: "sha256:fake", rootfs: root, defaults: ImageDefaults(env: ["PATH=/bin"]))
+        if let present = registry.state.withLock({ $0.present }), !present.contains(reference) {
+            throw ContainerRuntimeError(reason: "NotFound", message: "image not found: \(reference)")
+        }
+        var image = ResolvedImage(reference: reference, imageID: "sha256:fake", rootfs: root, defaults: ImageDefaults(env: ["PATH=/bin"]))
+        image.imported = registry.state.withLock { $0.imported.contains(reference) }
+        return image
+    }
+
+    func pull(_ reference: String, credentials: [DockerConfig]) async throws -> Int64 {
+        let failure = registry.state.withLock { state in
+            state.pulls.append(reference)
+            if state.failure == nil { state.present?.insert(reference) }
+            return state.failure
+        }
+        if let failure { throw ContainerRuntimeError(reason: "Registry", message: failure) }
+        return 1024
     }
 
     func mountRootfs(_ image: ResolvedImage, containerDirectory: String) throws -> String {
@@ -194,6 +219,7 @@ struct WorkerHarness {
     let exits = FakeExitEvents()
     let status = RecordingStatusSink()
     let sandboxes = FakeSandboxes()
+    let images = FakeImageRegistry()
     let finished = LateBound<Bool>()
     let worker: PodWorker
     /// The services the worker runs on, for building other agent pieces on the same fakes.
@@ -209,7 +235,7 @@ struct WorkerHarness {
         try FileSystem.makeDirectories(directory + "/image")
         let volumes = VolumeManager(client: NoObjects(), podsDirectory: configuration.podsDirectory)
         context = AgentContext(
-            configuration: configuration, runtime: runtime, sandboxes: sandboxes, images: FakeImages(root: directory + "/image"),
+            configuration: configuration, runtime: runtime, sandboxes: sandboxes, images: FakeImages(root: directory + "/image", registry: images),
             volumes: volumes, environment: EnvironmentResolver(volumes: volumes),
             cgroups: PodCgroups(tree: FakeCgroups(), root: "kubepods", memoryCapacity: 8 << 30),
             status: status, specBuilder: ContainerSpecBuilder(template: ContainerSpecBuilderTests.template), exits: exits,

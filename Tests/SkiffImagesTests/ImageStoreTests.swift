@@ -233,6 +233,32 @@ struct ImageStoreTests {
             #expect(ContinuousClock.now - start > .milliseconds(700))
         }
     }
+
+    @Test(
+        "a first layer with a ../ member or a member below its own absolute symlink is refused, nothing written outside",
+        arguments: ["dotdot", "symlink"])
+    func firstLayerEscape(kind: String) throws {
+        try withTemporaryDirectory { dir in
+            try shell("mkdir \(dir)/outside")
+            let extra =
+                kind == "dotdot"
+                ? "echo pwned > $W/dd && tar -rf $W/layer1 -P --transform 's,^.*/dd$,../../outside/dd,' $W/dd"
+                : """
+                ln -s \(dir)/outside $W/x-link && tar -rf $W/layer1 -C $W --transform 's,^x-link,./escape,' x-link
+                mkdir -p $W/x/escape && echo pwned > $W/x/escape/pwned && tar -rf $W/layer1 -C $W/x ./escape/pwned
+                """
+            let layout = try SyntheticImage.build(in: dir, extra: extra)
+            let store = ImageStore(root: dir + "/store")
+            do {
+                try store.importImage(from: layout)
+                Issue.record("the layer was unpacked")
+            } catch {
+                #expect("\(error)".contains("cannot unpack layer"), "\(error)")
+            }
+            #expect(contents(dir + "/outside").isEmpty)
+            #expect(contents(dir + "/store/images").isEmpty && contents(dir + "/store/tmp").isEmpty)
+        }
+    }
 }
 
 func inodeNumber(_ path: String) throws -> UInt {

@@ -1,4 +1,5 @@
 import SkiffNodeAPI
+import SkiffSystem
 import Synchronization
 
 /// A backend with one pod `default/web` (containers `app`, `sidecar`) whose log and commands are
@@ -37,6 +38,12 @@ final class FakeBackend: NodeAPIBackend {
         case "cat": return FakeExecSession(echoesStdin: true)
         default: throw NodeAPIError.badRequest("no such command in the fake: \(command)")
         }
+    }
+
+    /// The host's own loopback stands in for the pod's.
+    func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket {
+        guard namespace == "default", pod == "web" else { throw NodeAPIError.notFound("pod \(namespace)/\(pod) is not on this node") }
+        return ConnectedSocket(descriptor: try NamespacedConnect.loopback(networkNamespace: nil, port: port))
     }
 
     func statsSummary() async throws -> [UInt8] { Self.summary }

@@ -11,7 +11,7 @@ import Testing
         server = config["clusters"][0]["cluster"]["server"]
         context = ssl.create_default_context(cadata=base64.b64decode(config["clusters"][0]["cluster"]["certificate-authority-data"]).decode())
         node_token = sys.argv[2]
-        admin = config["users"][0]["user"]["token"]
+        admin = open(sys.argv[3]).read().strip()
 
         def parse(data):
             try:
@@ -61,7 +61,8 @@ import Testing
         let joinToken = try String(contentsOfFile: server.directory + "/node-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let nodeToken = await Self.nodeToken(joinToken: joinToken, node: "n1")
         try Self.probe.write(toFile: server.directory + "/probe.py", atomically: true, encoding: .utf8)
-        let result = try await Tools.run(try #require(Tools.which("python3")), [server.directory + "/probe.py", server.kubeconfig, nodeToken])
+        let result = try await Tools.run(
+            try #require(Tools.which("python3")), [server.directory + "/probe.py", server.kubeconfig, nodeToken, server.directory + "/pki/admin.token"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(
             result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"""

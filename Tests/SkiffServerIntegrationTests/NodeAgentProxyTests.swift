@@ -129,6 +129,10 @@ struct FakeAgentBackend: NodeAPIBackend {
         }
     }
 
+    func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket {
+        throw NodeAPIError.badRequest("the fake agent forwards no ports")
+    }
+
     func statsSummary() async throws -> [UInt8] {
         let summary: JSON = [
             "node": [

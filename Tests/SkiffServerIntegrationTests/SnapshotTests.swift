@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test(
-        "an embedded etcd member's snapshot (--cluster-init, real etcd over TLS) saved while the server runs and restored into a one-member cluster brings every object back at its resourceVersion"
+        "an embedded etcd member's snapshot (--cluster-init, real etcd over TLS) saved while the server runs and restored into a one-member cluster brings every object back at its resourceVersion; --snapshot-schedule snapshots the member and prunes to --snapshot-retain"
     )
     func etcdSaveRestore() async throws {
         let clientPort = EtcdProcess.freePort()
@@ -90,13 +90,32 @@ import Testing
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(restored.stdout.contains("as a one-member cluster"), "\(restored.stdout)")
 
-        let again = try await ServerProcess.start(directory: directory, extraArguments: etcdFlags)
+        // An older scheduled snapshot, for --snapshot-retain 1 to prune.
+        let snapshots = directory + "/snapshots"
+        try FileManager.default.copyItem(atPath: snapshots + "/before.etcd", toPath: snapshots + "/skiff-snapshot-old.etcd")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: snapshots + "/skiff-snapshot-old.etcd")
+        let again = try await ServerProcess.start(
+            directory: directory, extraArguments: etcdFlags + ["--snapshot-schedule", "* * * * *", "--snapshot-retain", "1"])
         defer { again.stop() }
         let restoredVersions = try await versions(again, of: "configmaps")
         #expect(restoredVersions == saved, "before: \(saved), restored: \(restoredVersions)")
         #expect(try await again.kubectl("get", "deployment", "till", "-n", "shop").status == 0)
         #expect(try await again.kubectl("get", "configmap", "later", "-n", "shop").status != 0)
         #expect(try await again.kubectl("create", "configmap", "after", "-n", "shop").status == 0)
+
+        // --snapshot-schedule on the embedded member: one on the minute, the older scheduled one
+        // pruned, the named one kept.
+        let deadline = Date().addingTimeInterval(90)
+        var names: [String] = []
+        while Date() < deadline {
+            names = try FileManager.default.contentsOfDirectory(atPath: snapshots).sorted()
+            if !names.contains("skiff-snapshot-old.etcd") && !names.contains(where: { $0.hasSuffix(".partial") }) { break }
+            try await Task.sleep(for: .seconds(1))
+        }
+        #expect(names.count == 2 && names.contains("before.etcd"), "\(names)")
+        let scheduled = try #require(names.first { $0.hasPrefix("skiff-snapshot-2") && $0.hasSuffix(".etcd") }, "\(names)")
+        let listedAgain = try await skiff(["ls", "--data-dir", directory])
+        #expect(listedAgain.stdout.contains(scheduled + "\t") && !listedAgain.stdout.contains("damaged"), "\(listedAgain.stdout)")
     }
 
     @Test("a damaged or missing snapshot is refused and the store is left as it was")

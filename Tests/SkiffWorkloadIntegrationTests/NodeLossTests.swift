@@ -73,10 +73,7 @@ struct NodeLossTests {
     func hostLoss() async throws {
         try await TestCluster.with(
             nodes: 3,
-            serverArguments: [
-                "--node-monitor-grace-period=\(Self.grace)s", "--node-monitor-period=1s",
-                "--default-unreachable-toleration-seconds=\(Self.toleration)", "--default-not-ready-toleration-seconds=\(Self.toleration)",
-            ]
+            serverArguments: Workloads.shortNodeLifecycle(grace: Self.grace, toleration: Self.toleration)
         ) { cluster in try await Self.loseAHost(Workloads(cluster: cluster)) }
     }
 

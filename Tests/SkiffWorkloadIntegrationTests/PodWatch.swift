@@ -80,5 +80,9 @@ extension PodWatch.Event {
         return isActive && conditions.contains { $0["type"] as? String == "Ready" && $0["status"] as? String == "True" }
     }
 
-    var templateHash: String? { ((pod["metadata"] as? [String: Any])?["labels"] as? [String: Any])?["pod-template-hash"] as? String }
+    var uid: String { (pod["metadata"] as? [String: Any])?["uid"] as? String ?? "" }
+
+    var labels: [String: Any] { (pod["metadata"] as? [String: Any])?["labels"] as? [String: Any] ?? [:] }
+
+    var templateHash: String? { labels["pod-template-hash"] as? String }
 }

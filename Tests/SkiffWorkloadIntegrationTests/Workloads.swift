@@ -31,6 +31,15 @@ struct Workloads {
         return object["items"] as? [[String: Any]] ?? []
     }
 
+    /// Server flags that make a lost host count quickly: its Node Unknown after `grace` seconds
+    /// (checked every second) and its pods evicted `toleration` seconds after that.
+    static func shortNodeLifecycle(grace: Int, toleration: Int) -> [String] {
+        [
+            "--node-monitor-grace-period=\(grace)s", "--node-monitor-period=1s", "--default-unreachable-toleration-seconds=\(toleration)",
+            "--default-not-ready-toleration-seconds=\(toleration)",
+        ]
+    }
+
     /// Polls `condition` every half second until it holds; throws naming `what` after `timeout`.
     func eventually(_ what: String, timeout: TimeInterval = 120, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)

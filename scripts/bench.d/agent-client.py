@@ -31,20 +31,28 @@ class API:
         with open(kubeconfig_path) as f:
             config = json.load(f)
         cluster = config["clusters"][0]["cluster"]
-        self.token = config["users"][0]["user"]["token"]
+        user = config["users"][0]["user"]
+        # The admin kubeconfig holds a client certificate (system:masters); a token one still works.
+        self.auth = {"Authorization": "Bearer " + user["token"]} if "token" in user else {}
         url = urllib.parse.urlparse(cluster["server"])
         self.host, self.port = url.hostname, url.port or 443
         ca = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
         ca.write(base64.b64decode(cluster["certificate-authority-data"]).decode())
         ca.close()
         self.context = ssl.create_default_context(cafile=ca.name)
+        if "client-certificate-data" in user:
+            pair = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
+            pair.write(base64.b64decode(user["client-certificate-data"]).decode())
+            pair.write(base64.b64decode(user["client-key-data"]).decode())
+            pair.close()
+            self.context.load_cert_chain(pair.name)
         self.connection = self.connect()
 
     def connect(self, timeout=60):
         return http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=timeout)
 
     def request(self, method, path, body=None, ok=(200, 201, 202)):
-        headers = {"Authorization": "Bearer " + self.token, "Accept": "application/json"}
+        headers = {**self.auth, "Accept": "application/json"}
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -108,7 +116,7 @@ class RunningWatch(threading.Thread):
             connection = self.api.connect(timeout=600)
             path = (f"/api/v1/namespaces/{NAMESPACE}/pods?watch=1&resourceVersion={self.resource_version}"
                     "&timeoutSeconds=590")
-            connection.request("GET", path, headers={"Authorization": "Bearer " + self.api.token})
+            connection.request("GET", path, headers=self.api.auth)
             response = connection.getresponse()
             if response.status != 200:
                 raise RuntimeError(f"watch: HTTP {response.status}: {response.read()[:300]!r}")

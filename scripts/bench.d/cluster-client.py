@@ -41,16 +41,24 @@ class API:
         with open(kubeconfig_path) as f:
             config = json.load(f)
         cluster = config["clusters"][0]["cluster"]
-        self.token = config["users"][0]["user"]["token"]
+        user = config["users"][0]["user"]
+        # The admin kubeconfig holds a client certificate (system:masters); a token one still works.
+        self.auth = {"Authorization": "Bearer " + user["token"]} if "token" in user else {}
         url = urllib.parse.urlparse(cluster["server"])
         ca = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
         ca.write(base64.b64decode(cluster["certificate-authority-data"]).decode())
         ca.close()
         context = ssl.create_default_context(cafile=ca.name)
+        if "client-certificate-data" in user:
+            pair = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
+            pair.write(base64.b64decode(user["client-certificate-data"]).decode())
+            pair.write(base64.b64decode(user["client-key-data"]).decode())
+            pair.close()
+            context.load_cert_chain(pair.name)
         self.connection = http.client.HTTPSConnection(url.hostname, url.port or 443, context=context, timeout=30)
 
     def patch(self, path, body):
-        headers = {"Authorization": "Bearer " + self.token, "Accept": "application/json",
+        headers = {**self.auth, "Accept": "application/json",
                    "Content-Type": "application/merge-patch+json"}
         self.connection.request("PATCH", path, body=json.dumps(body).encode(), headers=headers)
         response = self.connection.getresponse()

@@ -85,7 +85,7 @@ class Recorder(threading.Thread):
         try:
             connection = self.api.connect(timeout=900)
             connection.request("GET", f"{self.path}?watch=1&resourceVersion={self.resource_version}&timeoutSeconds=890",
-                               headers={"Authorization": "Bearer " + self.api.token})
+                               headers=self.api.auth)
             response = connection.getresponse()
             if response.status != 200:
                 raise RuntimeError(f"watch {self.path}: HTTP {response.status}: {response.read()[:300]!r}")

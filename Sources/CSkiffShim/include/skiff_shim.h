@@ -22,6 +22,15 @@ pid_t skiff_spawn(const char *path, char *const argv[], char *const envp[], cons
 pid_t skiff_fork(void);
 
 int skiff_setns(int fd, int nstype);
+
+struct sockaddr;
+/// Connects a new TCP socket to `address` from inside the network namespace `netns_fd` (an
+/// open /proc/PID/ns/net or pinned namespace file; -1 for our own). A clone(2) child that shares
+/// our memory and descriptor table (but is its own single-threaded process) enters the namespace,
+/// creates the socket there and connects it, waiting at most `timeout_ms`; the socket keeps
+/// the namespace it was made in. Returns the connected socket (close-on-exec), or -errno.
+int skiff_connect_in_netns(int netns_fd, const struct sockaddr *address, unsigned int address_length,
+                           int timeout_ms);
 int skiff_unshare(int flags);
 int skiff_pivot_root(const char *new_root, const char *put_old);
 int skiff_prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5);

@@ -14,6 +14,9 @@ public struct PodSpec: Sendable, Equatable, JSONDecodable {
     public let hostNetwork: Bool
     public let nodeName: String?
     public let serviceAccountName: String?
+    /// Names of `kubernetes.io/dockerconfigjson` Secrets in the pod's namespace whose
+    /// credentials the agent offers registries when it pulls the pod's images.
+    public let imagePullSecrets: [String]
     public let securityContext: PodSecurityContext
 
     static let empty = PodSpec()
@@ -32,6 +35,7 @@ public struct PodSpec: Sendable, Equatable, JSONDecodable {
         hostNetwork = false
         nodeName = nil
         serviceAccountName = nil
+        imagePullSecrets = []
         securityContext = .empty
     }
 
@@ -49,6 +53,8 @@ public struct PodSpec: Sendable, Equatable, JSONDecodable {
         hostNetwork = try json.field("hostNetwork", default: false)
         nodeName = try json.optional("nodeName")
         serviceAccountName = try json.optional("serviceAccountName")
+        // LocalObjectReference entries; one without a name refers to nothing, as in Kubernetes.
+        imagePullSecrets = try json.field("imagePullSecrets", default: [LocalObjectReference]()).compactMap(\.name)
         securityContext = try json.field("securityContext", default: .empty)
         // Containers are known by name (statuses, logs, exec): two with one name cannot both run.
         var names = Set<String>()
@@ -126,6 +132,17 @@ public struct PodSpec: Sendable, Equatable, JSONDecodable {
         public init(json: JSONField) throws(JSONShapeError) {
             ip = try json.required("ip")
             hostnames = try json.field("hostnames", default: [])
+        }
+    }
+}
+
+extension PodSpec {
+    /// `{"name": …}`, how a pod names an object in its own namespace.
+    struct LocalObjectReference: Sendable, Equatable, JSONDecodable {
+        let name: String?
+
+        init(json: JSONField) throws(JSONShapeError) {
+            name = try json.optional("name")
         }
     }
 }

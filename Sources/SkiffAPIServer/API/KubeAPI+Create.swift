@@ -134,7 +134,7 @@ extension KubeAPI {
         var validator = Validator()
         let metadata = object["metadata"]
         let name = metadata["name"].string ?? ""
-        if let problem = definition.nameIsLabel ? ObjectNames.labelProblem(name) : ObjectNames.subdomainProblem(name) {
+        if let problem = definition.nameProblem(name) {
             validator.fail("metadata.name", "Invalid value: \"\(name)\": \(problem)")
         }
         validator.stringMap(metadata["labels"], "metadata.labels", labels: true)

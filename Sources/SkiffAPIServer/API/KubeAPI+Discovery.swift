@@ -60,6 +60,7 @@ extension KubeAPI {
         case .log: ("", "v1", "Pod")
         case .exec: ("", "v1", "PodExecOptions")
         case .attach: ("", "v1", "PodAttachOptions")
+        case .portforward: ("", "v1", "PodPortForwardOptions")
         case .eviction: ("policy", "v1", "Eviction")
         case .status, .finalize: (definition.naming.group, definition.naming.version, definition.kind)
         }
@@ -71,7 +72,7 @@ extension KubeAPI {
         case .binding, .eviction: ["create"]
         case .finalize: ["update"]
         case .log: ["get"]
-        case .exec, .attach: ["create", "get"]
+        case .exec, .attach, .portforward: ["create", "get"]
         }
     }
 

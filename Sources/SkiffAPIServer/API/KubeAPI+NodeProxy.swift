@@ -8,7 +8,7 @@ extension KubeAPI {
     /// `GET /api/v1/nodes/NODE/proxy/PATH`: the kubelet-API passthrough `kubectl get --raw` and
     /// monitoring use, answered by the node's agent. Admin only.
     func nodeProxy(_ request: APIRequest, identity: Identity, node: String, path: [String]) async throws -> APIResponse {
-        guard identity == .admin else { throw APIError.forbidden("nodes/proxy is only for cluster admins") }
+        guard identity.isPrivileged else { throw APIError.forbidden("nodes/proxy is only for cluster admins") }
         guard request.method == "GET" else { throw APIError.methodNotAllowed("nodes/proxy only serves GET") }
         let agentPath = path.joined(separator: "/")
         guard Self.nodeProxyPaths.contains(agentPath) else {

@@ -29,15 +29,18 @@ extension KubeAPI {
     /// Checks a websocket exec request (`GET /api/v1/namespaces/NS/pods/P/exec?command=…`) and
     /// says where to relay it. Throws whatever the plain HTTP request would answer; only the
     /// admin may exec.
-    public func execPlan(path: String, query: [(name: String, value: String)], headers: [String: String]) async throws -> ExecPlan {
+    public func execPlan(
+        path: String, query: [(name: String, value: String)], headers: [String: String], clientCertificate: [UInt8]? = nil
+    ) async throws -> ExecPlan {
         let segments = path.split(separator: "/").map(String.init)
         guard segments.count == 7, segments[0] == "api", segments[1] == "v1", segments[2] == "namespaces", segments[4] == "pods",
             segments[6] == "exec"
         else { throw Self.pathNotFound }
-        switch authenticator.identify(authorization: headers["authorization"]) {
+        switch authenticator.identify(APIRequest(method: "GET", path: path, headers: headers, clientCertificate: clientCertificate)) {
         case nil: throw APIError.unauthorized
         case .node(let node): throw APIError.forbidden("node \"\(node)\" cannot get resource \"pods/exec\"")
-        case .admin: break
+        case let identity?:
+            guard identity.isPrivileged else { throw APIError.forbidden("pods/exec is only for cluster admins") }
         }
         let resolved = try await containerTarget(namespace: segments[3], pod: segments[5], container: QueryString.values("container", in: query).last)
         let command = QueryString.values("command", in: query)

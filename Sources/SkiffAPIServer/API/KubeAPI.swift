@@ -26,6 +26,8 @@ public struct KubeAPI: Sendable {
     /// Calls to the agents' node API (pods/log, pods/exec, metrics).
     public let nodeProxy: NodeProxy
     let podCIDRAllocator: PodCIDRAllocator
+    /// RBAC's index of roles and bindings; decides while `RBACAuthorizerService` runs.
+    let rbac = RBACAuthorizer()
     /// Namespace existence and phase for creates; answers only while `NamespaceCacheService` runs.
     let namespaces = NamespaceCache()
     /// Recently stored objects, parsed once for every watch and read of them.
@@ -69,14 +71,19 @@ public struct KubeAPI: Sendable {
         if let first = segments.first, ["healthz", "livez", "readyz"].contains(first) { return .text("ok") }
         if segments == ["version"] { return .json(Self.version) }
         if let joined = try await clusterJoinRoute(request, segments: segments) { return joined }
-        guard let identity = authenticator.identify(authorization: request.headers["authorization"]) else {
+        guard let authenticated = authenticator.identify(request) else {
             throw APIError.unauthorized
         }
-        let limited = identity != .admin
+        let identity = try await impersonated(authenticated, request)
+        let limited = !identity.isPrivileged
         if limited {
             guard requestLimit.enter() else { return RequestLimit.overloaded }
         }
         defer { if limited { requestLimit.leave() } }
+        if let review = try await accessReview(request, identity: identity, segments: segments) { return review }
+        if case .user(let user) = identity, !user.isPrivileged, !Self.isResourcePath(segments) {
+            try await authorize(AuthorizationAttributes(user: user, verb: request.method.lowercased(), target: .path(request.path)))
+        }
         switch segments.first {
         case nil: return .json(["paths": .array(rootPaths.map { .string($0) })])
         case "openapi": return try openAPI(segments: Array(segments.dropFirst()))
@@ -92,6 +99,11 @@ public struct KubeAPI: Sendable {
         default:
             throw Self.pathNotFound
         }
+    }
+
+    /// Paths under a group version (`/api/v1/pods`), as opposed to discovery and other paths.
+    static func isResourcePath(_ segments: [String]) -> Bool {
+        (segments.first == "api" && segments.count >= 3) || (segments.first == "apis" && segments.count >= 4)
     }
 
     static let pathNotFound = APIError(code: 404, reason: "NotFound", message: "the server could not find the requested resource")
@@ -137,11 +149,14 @@ public struct KubeAPI: Sendable {
             throw APIError.methodNotAllowed("the server does not allow this method on the requested resource")
         }
         if case .node(let node) = identity {
-            if let subresource = target.subresource, ["log", "exec", "attach"].contains(subresource) {
+            if let subresource = target.subresource, ["log", "exec", "attach", "portforward"].contains(subresource) {
                 // Reading logs and running commands in pods is the admin's; agents never need it.
                 throw APIError.forbidden("node \"\(node)\" cannot \(verb) resource \"pods/\(subresource)\"")
             }
             try await authorize(node: node, verb: verb, target: target, request: request)
+        }
+        if case .user(let user) = identity, !user.isPrivileged {
+            try await authorize(Self.attributes(user: user, verb: verb, target: target))
         }
         if target.definition.naming.group == "metrics.k8s.io" { return try await metrics(target, request) }
         switch (request.method, target.name, target.subresource) {
@@ -150,6 +165,7 @@ public struct KubeAPI: Sendable {
         case ("GET", _?, "scale"): return try await getScale(target, request)
         case ("GET", _?, "log"): return try await podLog(target, request)
         case ("GET", _?, "exec"), ("POST", _?, "exec"): return try await podExec(target, request)
+        case ("GET", _?, "portforward"), ("POST", _?, "portforward"): return try await podPortForward(target, request)
         case ("GET", _?, "attach"), ("POST", _?, "attach"):
             throw APIError.badRequest("pods/attach is not supported by skiff; use kubectl logs -f or kubectl exec")
         case ("GET", _?, _): return try await get(target, request)

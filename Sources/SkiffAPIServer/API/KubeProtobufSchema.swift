@@ -55,8 +55,47 @@ enum KubeProtobufSchema {
         13: .pointerInteger("maxFailedIndexes"), 14: .string("podReplacementPolicy"), 15: .string("managedBy"),
     ]
 
+    static let policyRule: Message = [
+        1: .repeatedString("verbs"), 2: .repeatedString("apiGroups"), 3: .repeatedString("resources"), 4: .repeatedString("resourceNames"),
+        5: .repeatedString("nonResourceURLs"),
+    ]
+    static let binding: Message = [
+        1: .message("metadata", objectMeta),
+        2: .repeatedMessage("subjects", [1: .string("kind"), 2: .string("apiGroup"), 3: .string("name"), 4: .string("namespace")]),
+        3: .message("roleRef", [1: .string("apiGroup"), 2: .string("kind"), 3: .string("name")]),
+    ]
+    static let resourceAttributes: Message = [
+        1: .string("namespace"), 2: .string("verb"), 3: .string("group"), 4: .string("version"), 5: .string("resource"),
+        6: .string("subresource"), 7: .string("name"),
+    ]
+    static let nonResourceAttributes: Message = [1: .string("path"), 2: .string("verb")]
+    /// SubjectAccessReview's and LocalSubjectAccessReview's.
+    static let subjectAccessReview: Message = [
+        1: .message("metadata", objectMeta),
+        2: .message(
+            "spec",
+            [
+                1: .message("resourceAttributes", resourceAttributes), 2: .message("nonResourceAttributes", nonResourceAttributes),
+                3: .string("user"), 4: .repeatedString("groups"), 6: .string("uid"),
+            ]),
+    ]
+
     /// The top-level message of each kind, keyed by kind (by `apiVersion/kind` where versions differ).
     static let kinds: [String: Message] = [
+        // `kubectl create role|clusterrole|rolebinding|clusterrolebinding` and `kubectl auth can-i`.
+        "Role": [1: .message("metadata", objectMeta), 2: .repeatedMessage("rules", policyRule)],
+        "ClusterRole": [
+            1: .message("metadata", objectMeta), 2: .repeatedMessage("rules", policyRule),
+            3: .message("aggregationRule", [1: .repeatedMessage("clusterRoleSelectors", labelSelector)]),
+        ],
+        "RoleBinding": binding, "ClusterRoleBinding": binding,
+        "SelfSubjectAccessReview": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec", [1: .message("resourceAttributes", resourceAttributes), 2: .message("nonResourceAttributes", nonResourceAttributes)]),
+        ],
+        "SubjectAccessReview": subjectAccessReview, "LocalSubjectAccessReview": subjectAccessReview,
+        "SelfSubjectRulesReview": [1: .message("metadata", objectMeta), 2: .message("spec", [1: .string("namespace")])],
         "Namespace": [1: .message("metadata", objectMeta), 2: .message("spec", [1: .repeatedString("finalizers")])],
         "ConfigMap": [1: .message("metadata", objectMeta), 2: .stringMap("data"), 3: .bytesMap("binaryData"), 4: .bool("immutable")],
         "Secret": [1: .message("metadata", objectMeta), 2: .bytesMap("data"), 3: .string("type"), 4: .stringMap("stringData"), 5: .bool("immutable")],

@@ -9,8 +9,15 @@ public struct APIRequest: Sendable {
     /// Header names lowercased.
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The DER of the client certificate the TLS handshake verified against the cluster CA, when
+    /// the request carries no bearer token (only then does it decide who the request is from).
+    public var clientCertificate: [UInt8]?
 
-    public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = []) {
+    public init(
+        method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: [UInt8] = [],
+        clientCertificate: [UInt8]? = nil
+    ) {
+        self.clientCertificate = clientCertificate
         self.method = method
         self.path = path
         self.query = query

@@ -8,7 +8,8 @@ import SkiffNodeAPI
 
 /// `kubectl exec` over websocket: accepts the upgrade on the API port when `KubeAPI.execPlan`
 /// allows it, then relays channel frames between kubectl and the pod's agent until either
-/// side closes. Requests it declines fall through to `KubeAPI`, which answers with the reason.
+/// side closes (port-forward's upgrade goes to `PortForwardRelay`). Requests it declines fall
+/// through to `KubeAPI`, which answers with the reason.
 struct ExecWebSocketRelay: Sendable {
     let api: KubeAPI
 
@@ -23,15 +24,21 @@ struct ExecWebSocketRelay: Sendable {
     {
         let target = head.path ?? ""
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts[0].hasSuffix("/exec") else { return .dontUpgrade }
         var headers: [String: String] = [:]
         for field in head.headerFields {
             let name = field.name.canonicalName
             headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
         }
+        if parts[0].hasSuffix("/portforward") {
+            let certificate = headers["authorization"] == nil ? await HummingbirdAdapter.peerCertificate(channel) : nil
+            return await PortForwardRelay(api: api).shouldUpgrade(
+                path: QueryString.decode(parts[0]), headers: headers, clientCertificate: certificate, logger: logger)
+        }
+        guard parts[0].hasSuffix("/exec") else { return .dontUpgrade }
         guard let subprotocol = ExecChannelProtocol.negotiate(headers["sec-websocket-protocol"]),
             let plan = try? await api.execPlan(
-                path: QueryString.decode(parts[0]), query: parts.count > 1 ? QueryString.parse(parts[1]) : [], headers: headers)
+                path: QueryString.decode(parts[0]), query: parts.count > 1 ? QueryString.parse(parts[1]) : [], headers: headers,
+                clientCertificate: headers["authorization"] == nil ? await HummingbirdAdapter.peerCertificate(channel) : nil)
         else {
             return .dontUpgrade
         }

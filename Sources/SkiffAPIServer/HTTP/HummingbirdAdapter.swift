@@ -13,7 +13,11 @@ struct HummingbirdAdapter: HTTPResponder {
     func respond(to request: Request, context: SkiffRequestContext) async throws -> Response {
         var request = request
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        for field in request.headers {
+            let name = field.name.canonicalName
+            // Repeated fields (`Impersonate-Group`) join as HTTP says they may.
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: KubeAPI.maximumBodySize)
@@ -22,8 +26,15 @@ struct HummingbirdAdapter: HTTPResponder {
         }
         let apiRequest = APIRequest(
             method: request.method.rawValue, path: Self.decodedPath(request.uri.path),
-            query: APIRequest.parseQuery(request.uri.query), headers: headers, body: Array(buffer: body))
+            query: APIRequest.parseQuery(request.uri.query), headers: headers, body: Array(buffer: body),
+            clientCertificate: headers["authorization"] == nil ? await Self.peerCertificate(context.channel) : nil)
         return Self.response(await api.handle(apiRequest), closed: context.channel.closeFuture)
+    }
+
+    /// The DER of the connection's verified client certificate, if it presented one. Asked only
+    /// for requests without a token.
+    static func peerCertificate(_ channel: any Channel) async -> [UInt8]? {
+        await PeerCertificates.shared.der(of: channel)
     }
 
     /// The path with percent escapes decoded; most paths have none, and Foundation's decoding

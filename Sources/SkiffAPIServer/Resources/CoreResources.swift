@@ -33,7 +33,7 @@ enum CoreResources {
         })
 
     static let pod = ResourceDefinition(
-        kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], subresources: [.status, .binding, .log, .exec, .attach, .eviction],
+        kind: "Pod", plural: "pods", shortNames: ["po"], categories: ["all"], subresources: [.status, .binding, .log, .exec, .attach, .portforward, .eviction],
         columns: [
             .text("Ready", Columns.podReady), .text("Status", Columns.podStatus), .integer("Restarts", Columns.podRestarts), .age,
             .text("IP", priority: 1) { Columns.none($0["status"]["podIP"].string ?? "") },

@@ -3,7 +3,7 @@ import SkiffAPI
 /// Everything the API server knows about one kind: naming for URLs and discovery, Table columns,
 /// defaulting and validation. One table-driven value per kind (see `ResourceRegistry`).
 public struct ResourceDefinition: Sendable {
-    public enum Subresource: String, Sendable { case status, scale, binding, log, exec, attach, finalize, eviction }
+    public enum Subresource: String, Sendable { case status, scale, binding, log, exec, attach, portforward, finalize, eviction }
 
     public let naming: ResourceNaming
     public let singular: String
@@ -15,6 +15,8 @@ public struct ResourceDefinition: Sendable {
     public let tracksGeneration: Bool
     /// Names must be DNS-1123 labels (Namespace, Service) rather than subdomains.
     public let nameIsLabel: Bool
+    /// Names may be any path segment (RBAC's `system:aggregate-to-view`), not only subdomains.
+    public let nameIsPathSegment: Bool
     public let columns: [TableColumn]
     /// Fields besides metadata.name/namespace that `fieldSelector` may use.
     public let selectableFields: [String]
@@ -32,7 +34,7 @@ public struct ResourceDefinition: Sendable {
     public init(
         group: String = "", version: String = "v1", kind: String, plural: String, namespaced: Bool = true,
         shortNames: [String] = [], categories: [String] = [], subresources: [Subresource] = [], tracksGeneration: Bool = false,
-        nameIsLabel: Bool = false, columns: [TableColumn] = [], selectableFields: [String] = [],
+        nameIsLabel: Bool = false, nameIsPathSegment: Bool = false, columns: [TableColumn] = [], selectableFields: [String] = [],
         topLevelFields: Set<String> = ["spec", "status"], readOnly: Bool = false, leadingNameColumn: Bool = true,
         defaults: @escaping @Sendable (inout JSON) -> Void = { _ in },
         validate: @escaping @Sendable (JSON, inout Validator) -> Void = { _, _ in }, conversion: VersionConversion? = nil
@@ -45,6 +47,7 @@ public struct ResourceDefinition: Sendable {
         self.subresources = subresources
         self.tracksGeneration = tracksGeneration
         self.nameIsLabel = nameIsLabel
+        self.nameIsPathSegment = nameIsPathSegment
         self.columns = (leadingNameColumn ? [.name] : []) + (columns.isEmpty ? [.age] : columns)
         self.selectableFields = selectableFields
         self.topLevelFields = topLevelFields.union(["apiVersion", "kind", "metadata"])
@@ -52,6 +55,14 @@ public struct ResourceDefinition: Sendable {
         self.defaults = defaults
         self.validate = validate
         self.conversion = conversion
+    }
+
+    /// Why `name` is not a valid name of this kind, or nil.
+    func nameProblem(_ name: String) -> String? {
+        guard nameIsPathSegment, !name.isEmpty else { return nameIsLabel ? ObjectNames.labelProblem(name) : ObjectNames.subdomainProblem(name) }
+        if name == "." || name == ".." { return "may not be '\(name)'" }
+        if let bad = ["/", "%"].first(where: { name.contains($0) }) { return "may not contain '\(bad)'" }
+        return nil
     }
 
     /// The object as stored (the storage version's shape).

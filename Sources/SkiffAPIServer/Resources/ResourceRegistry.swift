@@ -19,9 +19,10 @@ public struct ResourceRegistry: Sendable {
         AppsResources.statefulSet, AppsResources.controllerRevision,
         // v2 first: the preferred (and stored) version.
         AutoscalingResources.horizontalPodAutoscaler, AutoscalingResources.horizontalPodAutoscalerV1,
-        PolicyResources.podDisruptionBudget,
+        PolicyResources.podDisruptionBudget, NetworkingResources.networkPolicy,
         StorageResources.persistentVolume, StorageResources.persistentVolumeClaim, StorageResources.storageClass,
         ClusterResources.lease, ClusterResources.endpointSlice, ClusterResources.nodeMetrics, ClusterResources.podMetrics,
+        RBACResources.role, RBACResources.clusterRole, RBACResources.roleBinding, RBACResources.clusterRoleBinding,
     ])
 
     static func path(_ group: String, _ version: String, _ plural: String) -> String { "\(group)/\(version)/\(plural)" }

@@ -1,24 +1,53 @@
 import Foundation
 import SkiffNodeAPI
 
-/// Who a request comes from: the cluster admin, or one node's agent.
+/// Who a request comes from: the admin token's holder, one node's agent, or a user (a client
+/// certificate, or whoever an impersonating admin acts as).
 public enum Identity: Sendable, Equatable {
     case admin
     case node(String)
+    case user(UserInfo)
+
+    /// The user authorization decides for.
+    public var user: UserInfo {
+        switch self {
+        case .admin: .admin
+        case .node(let node): UserInfo(name: "system:node:\(node)", groups: [UserInfo.nodesGroup])
+        case .user(let user): user
+        }
+    }
+
+    /// Allowed everything without asking RBAC (the admin token, and `system:masters`).
+    public var isPrivileged: Bool {
+        switch self {
+        case .admin: true
+        case .node: false
+        case .user(let user): user.isPrivileged
+        }
+    }
 }
 
-/// Bearer-token authentication.
+/// Bearer-token and client-certificate authentication.
 ///
-/// The admin token is a random secret written into `admin.kubeconfig`. Nodes hold the join token
+/// The admin token is a random secret in `DIR/pki/admin.token`. Nodes hold the join token
 /// from `DIR/node-token` and present `skiff-node.<node>.<hex HMAC-SHA256(join token, node)>`, so the
-/// server can tell nodes apart without storing per-node credentials.
+/// server can tell nodes apart without storing per-node credentials. People present a client
+/// certificate the cluster CA signed (the TLS handshake verified it): its CN is the user, its Os
+/// the groups, as Kubernetes' x509 authenticator reads them.
 public struct Authenticator: Sendable {
     let adminToken: String
     let joinToken: String
+    let certificateUsers = ClientCertificateUsers()
 
     public init(adminToken: String, joinToken: String) {
         self.adminToken = adminToken
         self.joinToken = joinToken
+    }
+
+    /// The request's identity: its bearer token when it has one, else its client certificate.
+    public func identify(_ request: APIRequest) -> Identity? {
+        if let authorization = request.headers["authorization"] { return identify(authorization: authorization) }
+        return request.clientCertificate.flatMap { certificateUsers.user(der: $0) }.map { .user($0) }
     }
 
     public static func randomSecret() -> String {

@@ -48,6 +48,34 @@ public struct ClusterPKI: Sendable {
             serverKeyPEM: try String(contentsOfFile: serverKeyPath, encoding: .utf8))
     }
 
+    /// A client certificate and key for `user` in `groups` (CN and O, as Kubernetes' x509
+    /// authenticator reads them), signed by the CA in `directory`, valid for `days`.
+    public static func issueClientCertificate(
+        directory: String, user: String, groups: [String], days: Int = 365
+    ) throws -> (
+        certificatePEM: String, keyPEM: String
+    ) {
+        let caKey = try P256.Signing.PrivateKey(pemRepresentation: try String(contentsOfFile: directory + "/ca.key", encoding: .utf8))
+        let ca = try Certificate(pemEncoded: try String(contentsOfFile: directory + "/ca.crt", encoding: .utf8))
+        let key = P256.Signing.PrivateKey()
+        let now = Date()
+        let subject = try DistinguishedName {
+            for group in groups { OrganizationName(group) }
+            CommonName(user)
+        }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: serialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600), notValidAfter: now.addingTimeInterval(Double(days) * 86400),
+            issuer: ca.subject, subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.clientAuth])
+            },
+            issuerPrivateKey: .init(caKey))
+        return (try certificate.serializeAsPEM().pemString, key.pemRepresentation)
+    }
+
     /// Presets the admin token (benchmarks and tests that start a server in-process).
     public static func writeToken(_ token: String, directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory + "/pki", withIntermediateDirectories: true)

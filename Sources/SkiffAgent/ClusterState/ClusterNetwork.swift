@@ -4,13 +4,14 @@ import SkiffAPI
 import SkiffClient
 import SkiffDNS
 import SkiffNetwork
+import SkiffNetworkPolicy
 import SkiffPodNetwork
 import SkiffServiceProxy
 import SkiffSystem
 
 /// The node's share of the cluster network, set up once the Node is registered: routes to the
-/// other nodes' pods (flannel's job), Services in nftables (kube-proxy's), and the cluster DNS
-/// server (CoreDNS's), each following the informers it needs. Parts the configuration turns off
+/// other nodes' pods (flannel's job), Services in nftables (kube-proxy's), NetworkPolicies in
+/// nftables (kube-router's), and the cluster DNS server (CoreDNS's), each following the informers it needs. Parts the configuration turns off
 /// are left to someone else.
 struct ClusterNetwork {
     /// The loops to run: the informers first, then the controllers and the DNS server.
@@ -39,6 +40,14 @@ struct ClusterNetwork {
             loops.append(
                 ServiceProxyController(informers: informers, proxy: proxy, nodeName: configuration.nodeName, recorder: recorder, logger: logger)
                     .worker())
+        }
+        if configuration.networkPolicy {
+            // Pods on one bridge reach each other bridged: only with bridge netfilter do those
+            // packets pass the forward hook the policies are enforced on.
+            await blocking { ensureBridgedTrafficIsFiltered(logger: logger) }
+            let enforcer = NetworkPolicyEnforcer(tableName: "skiff-netpol")
+            loops += [informers.pods as any Service, informers.namespaces, informers.networkPolicies]
+            loops.append(NetworkPolicyController(informers: informers, enforcer: enforcer, nodeName: configuration.nodeName, logger: logger).worker())
         }
         if let address = configuration.clusterDNS.first {
             let hostResolvers = ResolvConf(parsing: (try? FileSystem.readString(configuration.resolvConf)) ?? "")

@@ -84,6 +84,16 @@ struct AgentNodeBackend: NodeAPIBackend {
         }
     }
 
+    func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket {
+        let worker = try await worker(namespace: namespace, pod: pod)
+        guard let sandbox = await worker.sandbox else { throw NodeAPIError.badRequest("pod \(namespace)/\(pod) has no network yet") }
+        // A host-network pod has no namespace of its own: its loopback is the node's.
+        let namespacePath = sandbox.paths.network
+        // Entering the namespace waits for a clone child: off the cooperative pool.
+        let descriptor = try await blocking { try NamespacedConnect.loopback(networkNamespace: namespacePath, port: port) }
+        return ConnectedSocket(descriptor: descriptor)
+    }
+
     func statsSummary() async throws -> [UInt8] { try await current().stats.summaryJSON() }
     func resourceMetrics() async throws -> [UInt8] { try await current().stats.resourceMetrics() }
     func cadvisorMetrics() async throws -> [UInt8] { try await current().stats.cadvisorMetrics() }

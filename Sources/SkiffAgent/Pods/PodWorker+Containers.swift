@@ -23,16 +23,9 @@ extension PodWorker {
             if hostProcess {
                 image = ResolvedImage(reference: hostProcessImage, imageID: "", rootfs: "/", defaults: ImageDefaults())
             } else {
-                do {
-                    image = try context.images.resolve(imageReference)
-                } catch {
-                    throw ContainerRuntimeError(
-                        reason: "ErrImageNeverPull",
-                        message: "Container image \"\(imageReference)\" is not present with pull policy of Never: \(error); import it with `skiff image import`"
-                    )
-                }
+                image = try await ensureImage(spec)
             }
-            state.imageID = image.imageID
+            state.imageID = image.repoDigest.isEmpty ? image.imageID : image.repoDigest
             let volumePaths: [String: String]
             let mounts: [PreparedMount]
             let environment: [String]
@@ -111,11 +104,20 @@ extension PodWorker {
             try? FileSystem.removeTree(directory)
             state.phase = .waiting(reason: failure.reason, message: failure.message)
             containers[name] = state
-            context.status.record(
-                pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed",
-                message: failure.message)
-            // A missing image or ConfigMap may appear later; retry as the kubelet does.
-            wake(at: Date().addingTimeInterval(10))
+            switch failure.reason {
+            case "ErrImagePull":
+                // ensureImage recorded why; a sync within the back-off reports ImagePullBackOff,
+                // and the one after it ends pulls again.
+                wake(at: Date().addingTimeInterval(min(1, (imagePullBackOffs[name]?.delay ?? 2) / 2)))
+            case "ImagePullBackOff":
+                wake(at: imagePullBackOffs[name]?.until ?? Date().addingTimeInterval(10))
+            default:
+                context.status.record(
+                    pod: pod, container: name, type: "Warning", reason: failure.reason == "ErrImageNeverPull" ? "ErrImageNeverPull" : "Failed",
+                    message: failure.message)
+                // A missing image or ConfigMap may appear later; retry as the kubelet does.
+                wake(at: Date().addingTimeInterval(10))
+            }
         }
     }
 

@@ -28,6 +28,8 @@ actor PodWorker {
     /// Containers being created or started: an exit that arrives before the start returns is
     /// kept here and handled once it does.
     var startsInFlight: [String: Bool] = [:]
+    /// Containers whose last image pull failed, by name: ImagePullBackOff until it expires.
+    var imagePullBackOffs: [String: ImagePullBackOff] = [:]
     let onFinished: @Sendable (String) -> Void
 
     var logger: Logger {

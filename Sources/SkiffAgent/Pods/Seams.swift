@@ -1,5 +1,6 @@
 import SkiffAPI
 import SkiffOCI
+import SkiffRegistry
 
 /// What the pod's sandbox gave it: an IP and the namespaces its containers join.
 struct SandboxInfo: Sendable, Equatable {
@@ -23,13 +24,21 @@ protocol PodSandboxes: Sendable {
 struct ResolvedImage: Sendable {
     var reference: String
     var imageID: String
+    /// `repository@sha256:<manifest digest>`, what containerStatuses[].imageID shows.
+    var repoDigest: String = ""
+    /// Came from `skiff image import`, not from a registry: no registry has it to ask.
+    var imported = false
     var rootfs: String
     var defaults: ImageDefaults
 }
 
-/// The local image store and per-container overlay mounts.
+/// The local image store, pulls from registries, and per-container overlay mounts.
 protocol ImageProvider: Sendable {
+    /// The stored image `reference` names; throws when it is not on the node.
     func resolve(_ reference: String) throws -> ResolvedImage
+    /// Pulls `reference` from its registry, offering each of `credentials` that has an entry for
+    /// it (then the node's own); returns the image's size in bytes.
+    func pull(_ reference: String, credentials: [DockerConfig]) async throws -> Int64
     /// Mounts a writable overlay of the image for one container; returns the merged directory.
     func mountRootfs(_ image: ResolvedImage, containerDirectory: String) throws -> String
     func unmountRootfs(containerDirectory: String)

@@ -4,9 +4,9 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 
-/// Decides whether a request becomes an exec websocket: right path, the node's credential, and a
-/// channel subprotocol we speak. Anything else falls through to the HTTP routes, which answer 401
-/// or 400 with the reason.
+/// Decides whether a request becomes an exec or port-forward websocket: right path, the node's
+/// credential, and a subprotocol we speak. Anything else falls through to the HTTP routes, which
+/// answer 401 or 400 with the reason.
 struct ExecUpgrade: Sendable {
     let backend: any NodeAPIBackend
     let credential: String
@@ -17,8 +17,18 @@ struct ExecUpgrade: Sendable {
     ) async throws
         -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
-        guard BearerAuthMiddleware.authorized(head.headerFields[.authorization], credential: credential),
-            let subprotocol = ExecChannelProtocol.negotiate(head.headerFields[values: .secWebSocketProtocol].joined(separator: ",")),
+        guard BearerAuthMiddleware.authorized(head.headerFields[.authorization], credential: credential) else { return .dontUpgrade }
+        let offered = head.headerFields[values: .secWebSocketProtocol].joined(separator: ",")
+        if let target = PortForwardTarget(path: head.path ?? "") {
+            guard let subprotocol = PortForwardProtocol.negotiate(offered) else { return .dontUpgrade }
+            var headers = HTTPFields()
+            headers[.secWebSocketProtocol] = subprotocol
+            let tunnel = PortForwardTunnel(namespace: target.namespace, pod: target.pod, backend: backend, logger: self.logger)
+            return .upgrade(headers) { inbound, outbound, _ in
+                await tunnel.run(inbound: inbound, outbound: outbound)
+            }
+        }
+        guard let subprotocol = ExecChannelProtocol.negotiate(offered),
             let request = try? ExecRequest.parse(target: head.path ?? "")
         else {
             return .dontUpgrade

@@ -10,6 +10,11 @@ public protocol NodeAPIBackend: Sendable {
     /// or container, `.badRequest` when the container is not running.
     func exec(namespace: String, pod: String, container: String, command: [String], tty: Bool) async throws -> any ExecSession
 
+    /// Connects to `port` on the pod's loopback address, inside its network namespace, for
+    /// port-forwarding. Returns the connected TCP socket, which the caller owns. Throw
+    /// `NodeAPIError.notFound` for an unknown pod; any error becomes that connection's message.
+    func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket
+
     /// kubelet's `/stats/summary` document (JSON).
     func statsSummary() async throws -> [UInt8]
     /// Prometheus text of `/metrics/resource`.
@@ -18,6 +23,13 @@ public protocol NodeAPIBackend: Sendable {
     func cadvisorMetrics() async throws -> [UInt8]
     /// A JSON PodList of the pods this agent runs (`/pods`).
     func pods() async throws -> [UInt8]
+}
+
+/// A connected stream socket handed from the backend to the node API, which closes it.
+public struct ConnectedSocket: Sendable, Equatable {
+    public let descriptor: Int32
+
+    public init(descriptor: Int32) { self.descriptor = descriptor }
 }
 
 /// One running exec'd process. Both output streams must finish when the process's ends of the

@@ -6,8 +6,8 @@ import SkiffAPI
 import Synchronization
 
 /// A minimal HTTP/1.1 client for etcd's v3 JSON gateway (`/v3/kv/range`, `/v3/kv/txn`,
-/// `/v3/watch`, ...): one connection per call, JSON in and out, and line-delimited streaming for
-/// watches. Written on NIO directly to avoid a whole HTTP client dependency for a handful of POSTs.
+/// `/v3/watch`, ...): unary calls on pooled keep-alive connections, JSON in and out, and
+/// line-delimited streaming for watches on a connection each. Written on NIO directly to avoid a whole HTTP client dependency for a handful of POSTs.
 ///
 /// It knows every member's client URL and sticks to the one that last answered; a member that
 /// cannot be reached, or that answers it has no leader, sends the call on to the next one, so one
@@ -77,14 +77,8 @@ final class EtcdGateway: Sendable {
             let collected: [UInt8]
             do {
                 (status, collected) = try await withDeadline(Self.callTimeout, path) {
-                    var status = 0
-                    var collected: [UInt8] = []
-                    try await self.exchange(endpoint, path, body) { head, chunk in
-                        status = head
-                        collected += chunk
-                        return true
-                    }
-                    return (status, collected)
+                    let response = try await self.unary(index, path, body)
+                    return (response.status, response.body)
                 }
             } catch let failure as Unreachable {
                 failures.append("\(endpoint.description): \(failure.reason)")
@@ -116,6 +110,77 @@ final class EtcdGateway: Sendable {
         throw .unavailable("etcd \(path): no member answered (\(failures.joined(separator: "; ")))")
     }
 
+    /// Idle keep-alive connections by endpoint index. A unary call takes one (or connects) and
+    /// gives it back after the answer: a connection per call cost a TCP and a mutual-TLS
+    /// handshake on both ends for every store read and write, which on a loaded 2-core host made
+    /// an HA server's API requests ten times slower than SQLite's (`scripts/bench api-ha`).
+    private let idle = Mutex<[Int: [any Channel]]>([:])
+    static let maxIdleConnections = 32
+
+    /// One POST on a pooled connection. A reused connection that etcd has closed meanwhile fails
+    /// the write, before anything was sent: then the call goes again on a fresh connection.
+    private func unary(_ index: Int, _ path: String, _ body: JSON) async throws -> EtcdUnaryResponse {
+        let endpoint = endpoints[index]
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
+        let bytes = body.bytes
+        head.headers.add(name: "Host", value: "\(endpoint.host):\(endpoint.port)")
+        head.headers.add(name: "Content-Type", value: "application/json")
+        head.headers.add(name: "Content-Length", value: String(bytes.count))
+        let buffer = ByteBuffer(bytes: bytes)
+        while true {
+            let (channel, reused) = try await checkout(index)
+            let answer = EtcdUnaryAnswer(on: channel.eventLoop)
+            channel.writeAndFlush(EtcdUnaryRequest(head: head, body: buffer, answer: answer)).whenFailure { _ in
+                answer.fail(NothingSent())
+            }
+            let response: EtcdUnaryResponse
+            do {
+                response = try await withTaskCancellationHandler {
+                    try await answer.promise.futureResult.get()
+                } onCancel: {
+                    channel.close(promise: nil)
+                }
+            } catch is NothingSent {
+                channel.close(promise: nil)
+                if reused { continue }
+                throw Unreachable(reason: "the request could not be sent")
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
+            if response.keepAlive && channel.isActive {
+                let kept = idle.withLock { idle in
+                    guard idle[index, default: []].count < Self.maxIdleConnections else { return false }
+                    idle[index, default: []].append(channel)
+                    return true
+                }
+                if !kept { channel.close(promise: nil) }
+            } else {
+                channel.close(promise: nil)
+            }
+            return response
+        }
+    }
+
+    /// An idle connection to the endpoint that is still open, or a new one.
+    private func checkout(_ index: Int) async throws -> (channel: any Channel, reused: Bool) {
+        while let channel = idle.withLock({ $0[index]?.popLast() }) {
+            if channel.isActive { return (channel, true) }
+        }
+        let channel = try await connect(endpoints[index]) { channel in
+            try channel.pipeline.syncOperations.addHandler(EtcdUnaryResponseHandler())
+            return channel
+        }
+        return (channel, false)
+    }
+
+    deinit {
+        for channel in idle.withLock({ $0.values.flatMap { $0 } }) { channel.close(promise: nil) }
+    }
+
+    /// A request that failed to be written: etcd cannot have seen it whole.
+    struct NothingSent: Error {}
+
     /// What etcd answers when it cannot commit or confirm a read for lack of a leader.
     static let quorumTrouble = ["request timed out", "context deadline exceeded", "leader changed", "unhealthy cluster", "no leader"]
 
@@ -130,7 +195,7 @@ final class EtcdGateway: Sendable {
             let endpoint = endpoints[(start + step) % endpoints.count]
             let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
             do {
-                channel = try await connect(endpoint)
+                channel = try await connect(endpoint) { try NIOAsyncChannel(wrappingChannelSynchronously: $0) }
             } catch {
                 lastError = error
                 continue
@@ -169,7 +234,11 @@ final class EtcdGateway: Sendable {
         }
     }
 
-    private func connect(_ endpoint: Endpoint) async throws -> NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart> {
+    /// Connects to the member with TLS (when its URL is https) and HTTP/1.1 client handlers;
+    /// `finish` adds what the caller's use of the connection needs, on its event loop.
+    private func connect<Connection: Sendable>(
+        _ endpoint: Endpoint, finish: @escaping @Sendable (any Channel) throws -> Connection
+    ) async throws -> Connection {
         let context = endpoint.tls ? tlsContext : nil
         do {
             return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -180,17 +249,12 @@ final class EtcdGateway: Sendable {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                        return try finish(channel)
                     }
                 }
         } catch {
             throw Unreachable(reason: "\(error)")
         }
-    }
-
-    private func exchange(_ endpoint: Endpoint, _ path: String, _ body: JSON, onChunk: (Int, [UInt8]) async throws -> Bool) async throws {
-        let channel = try await connect(endpoint)
-        try await exchange(on: channel, endpoint, path, body, onChunk: onChunk)
     }
 
     private func exchange(
