@@ -5,6 +5,17 @@ import FoundationEssentials
 import NIOCore
 import SkiffImages
 
+/// The HTTP client for registries. async-http-client's default retries a refused or timed-out
+/// connection with back-off until the request's own deadline (a manifest's 60 s), so a pull from
+/// a registry that is down took a minute to fail; here a connection that cannot be made fails
+/// the request at once (refused) or after the connect timeout, and the kubelet-style back-off
+/// above decides when to try again. It lives as long as the process, so it is never shut down.
+public let registryHTTPClient: HTTPClient = {
+    var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: nil))
+    configuration.connectionPool.retryConnectionEstablishment = false
+    return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+}()
+
 /// Pulls images from registries into the node's image store (the OCI Distribution API): resolves
 /// the reference to a manifest for this node's platform, downloads the blobs it lacks, verified
 /// and shared across images, then unpacks the image as `skiff image import` does.
@@ -23,7 +34,7 @@ public struct ImagePuller: Sendable {
 
     static let manifestTypes = [MediaType.ociManifest, MediaType.dockerManifest, MediaType.ociIndex, MediaType.dockerManifestList]
 
-    public init(store: ImageStore, hosts: RegistryHosts = RegistryHosts(), platform: Platform = .node, http: HTTPClient = .shared) {
+    public init(store: ImageStore, hosts: RegistryHosts = RegistryHosts(), platform: Platform = .node, http: HTTPClient = registryHTTPClient) {
         self.store = store
         self.hosts = hosts
         self.platform = platform

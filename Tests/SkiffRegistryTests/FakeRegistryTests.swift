@@ -46,6 +46,23 @@ struct FakeRegistryTests {
         }
     }
 
+    @Test("a registry nobody listens on fails the pull in seconds, naming its address, not after the manifest's 60 s deadline")
+    func unreachableRegistryFailsFast() async throws {
+        // Port 1 on loopback: nothing listens, so every connection is refused at once. The old
+        // client kept retrying the refused connection until the request's deadline.
+        try await Self.withStore { store in
+            let started = ContinuousClock.now
+            do {
+                _ = try await ImagePuller(store: store).pull("127.0.0.1:1/test/img:1")
+                Issue.record("a pull from a closed port succeeded")
+            } catch let error as RegistryError {
+                guard case .unreachable(let url, _) = error else { throw error }
+                #expect(url.contains("127.0.0.1:1/v2/test/img/manifests/1"))
+            }
+            #expect(ContinuousClock.now - started < .seconds(20))
+        }
+    }
+
     @Test("a manifest that is not JSON is a bad answer, not a crash")
     func garbage() async throws {
         let router = Router()
