@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import NIOCore
 import NIOPosix
@@ -86,15 +87,8 @@ public final class DNSServer: Service, Sendable {
         let udp: NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>>
         let tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
-            udp = try await bindUDP(port: configuration.port)
+            (udp, tcp) = try await bindBoth()
             let port = udp.channel.localAddress?.port ?? configuration.port
-            do {
-                tcp = try await bindTCP(port: port)
-            } catch {
-                // Without TCP, truncated answers could not be fetched: serve neither.
-                try? await udp.channel.close()
-                throw error
-            }
             logger.info("cluster DNS listening", metadata: ["address": "\(configuration.host):\(port)"])
             finishListening(.bound(port))
         } catch {
@@ -109,6 +103,28 @@ public final class DNSServer: Service, Sendable {
         } onCancelOrGracefulShutdown: {
             udp.channel.close(promise: nil)
             tcp.channel.close(promise: nil)
+        }
+    }
+
+    /// UDP, then TCP on the same port. With port 0 the UDP port the kernel picks may already be
+    /// some TCP socket's (a CI run's busy loopback had one): then both are given up and another
+    /// pair is tried, a few times.
+    private func bindBoth() async throws -> (
+        NIOAsyncChannel<DNSDatagramHandler.ForwardRequest, AddressedEnvelope<ByteBuffer>>, NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    ) {
+        var attempt = 1
+        while true {
+            let udp = try await bindUDP(port: configuration.port)
+            do {
+                return (udp, try await bindTCP(port: udp.channel.localAddress?.port ?? configuration.port))
+            } catch let error as IOError where error.errnoCode == EADDRINUSE && configuration.port == 0 && attempt < 5 {
+                try? await udp.channel.close()
+                attempt += 1
+            } catch {
+                // Without TCP, truncated answers could not be fetched: serve neither.
+                try? await udp.channel.close()
+                throw error
+            }
         }
     }
 
