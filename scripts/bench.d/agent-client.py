@@ -13,43 +13,25 @@ Pods go to namespace "bench" (created if missing) and run `sleep 3600`; they kee
 the measurement so the caller can read the agent's memory with them in place.
 """
 
-import base64
 import http.client
 import json
-import ssl
 import sys
-import tempfile
 import threading
 import time
-import urllib.parse
+
+from kubeconfig import Kubeconfig
 
 NAMESPACE = "bench"
 
 
 class API:
     def __init__(self, kubeconfig_path):
-        with open(kubeconfig_path) as f:
-            config = json.load(f)
-        cluster = config["clusters"][0]["cluster"]
-        user = config["users"][0]["user"]
-        # The admin kubeconfig holds a client certificate (system:masters); a token one still works.
-        self.auth = {"Authorization": "Bearer " + user["token"]} if "token" in user else {}
-        url = urllib.parse.urlparse(cluster["server"])
-        self.host, self.port = url.hostname, url.port or 443
-        ca = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
-        ca.write(base64.b64decode(cluster["certificate-authority-data"]).decode())
-        ca.close()
-        self.context = ssl.create_default_context(cafile=ca.name)
-        if "client-certificate-data" in user:
-            pair = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
-            pair.write(base64.b64decode(user["client-certificate-data"]).decode())
-            pair.write(base64.b64decode(user["client-key-data"]).decode())
-            pair.close()
-            self.context.load_cert_chain(pair.name)
+        self.kubeconfig = Kubeconfig(kubeconfig_path)
+        self.auth = self.kubeconfig.auth
         self.connection = self.connect()
 
     def connect(self, timeout=60):
-        return http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=timeout)
+        return self.kubeconfig.connect(timeout)
 
     def request(self, method, path, body=None, ok=(200, 201, 202)):
         headers = {**self.auth, "Accept": "application/json"}

@@ -18,17 +18,13 @@ already. Each round:
 Prints create,ms,attempts / delete,ms and post,ms (the POST's own round trip).
 """
 
-import base64
-import errno
-import http.client
 import json
 import select
 import socket
-import ssl
 import sys
-import tempfile
 import time
-import urllib.parse
+
+from kubeconfig import Kubeconfig
 
 # One new connect per millisecond: the resolution of the figures, without taking a core.
 POLL_S = 0.001
@@ -38,24 +34,9 @@ TIMEOUT_S = 30
 
 class API:
     def __init__(self, kubeconfig_path):
-        with open(kubeconfig_path) as f:
-            config = json.load(f)
-        cluster = config["clusters"][0]["cluster"]
-        user = config["users"][0]["user"]
-        # The admin kubeconfig holds a client certificate (system:masters); a token one still works.
-        self.auth = {"Authorization": "Bearer " + user["token"]} if "token" in user else {}
-        url = urllib.parse.urlparse(cluster["server"])
-        ca = tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False)
-        ca.write(base64.b64decode(cluster["certificate-authority-data"]).decode())
-        ca.close()
-        context = ssl.create_default_context(cafile=ca.name)
-        if "client-certificate-data" in user:
-            pair = tempfile.NamedTemporaryFile("w", suffix=".pem", delete=False)
-            pair.write(base64.b64decode(user["client-certificate-data"]).decode())
-            pair.write(base64.b64decode(user["client-key-data"]).decode())
-            pair.close()
-            context.load_cert_chain(pair.name)
-        self.connection = http.client.HTTPSConnection(url.hostname, url.port or 443, context=context, timeout=30)
+        kubeconfig = Kubeconfig(kubeconfig_path)
+        self.auth = kubeconfig.auth
+        self.connection = kubeconfig.connect()
 
     def call(self, method, path, body, expect):
         headers = {**self.auth, "Accept": "application/json", "Content-Type": "application/json"}
