@@ -1,4 +1,5 @@
 import SkiffAPI
+import SkiffSystem
 
 /// Compiles NetworkPolicies, the cluster's pods and namespaces into this node's ruleset. Pure:
 /// the same input gives the same text, so tests read the rules and syncs diff them.
@@ -107,7 +108,7 @@ public enum PolicyCompiler {
                     let namespaceMatches =
                         namespaceSelector.map { $0.matches(namespaceLabels[pod.namespace] ?? [:]) } ?? (pod.namespace == policyNamespace)
                     return namespaceMatches && (podSelector?.matches(pod.labels) ?? true)
-                }.compactMap { IPv4Ranges.parse($0.ip) }.map { $0...$0 }
+                }.compactMap { IPv4.parse($0.ip) }.map { $0...$0 }
             }
         }
 

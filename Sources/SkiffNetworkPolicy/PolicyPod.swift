@@ -1,4 +1,5 @@
 import SkiffAPI
+import SkiffSystem
 
 /// A pod as policies see it: where it lives, its labels, its address and its named ports. Pods
 /// without an IPv4 address yet, host-network pods and finished pods are left out by the caller
@@ -38,7 +39,7 @@ public struct PolicyPod: Sendable, Equatable {
     /// The view of an API pod, or nil when policies ignore it (no IPv4 address yet, host network,
     /// finished).
     public init?(_ pod: Pod, localNode: String) {
-        guard let ip = pod.status.podIP, IPv4Ranges.parse(ip) != nil, !pod.spec.hostNetwork else { return nil }
+        guard let ip = pod.status.podIP, IPv4.parse(ip) != nil, !pod.spec.hostNetwork else { return nil }
         if pod.status.phase == .succeeded || pod.status.phase == .failed { return nil }
         let ports = pod.spec.containers.flatMap(\.ports).compactMap { port in
             port.name.map { NamedPort(name: $0, protocol: port.protocol, port: port.containerPort) }

@@ -1,3 +1,5 @@
+import SkiffSystem
+
 extension ProxyRuleset {
     /// The ruleset for `services` on `node`, and what was left out.
     static func build(services: [ProxyService], node: ProxyNode) -> (ruleset: ProxyRuleset, skipped: [ProxySkip]) {

@@ -1,3 +1,5 @@
+import SkiffSystem
+
 /// The `nft -f` scripts a sync sends: the whole table, or the difference between two rulesets.
 /// Each script is one nft transaction, so the kernel switches from the old rules to the new ones
 /// at once or not at all.

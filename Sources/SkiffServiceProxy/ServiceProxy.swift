@@ -1,3 +1,4 @@
+import SkiffSystem
 import Synchronization
 
 /// kube-proxy's job in nftables mode: keeps one `ip` table in step with the Services given to
