@@ -27,6 +27,43 @@ public final class PortForwardProcess: @unchecked Sendable {
         }
     }
 
+    /// The port-forward tests' workload: a Deployment `web` of busybox httpd pods answering
+    /// "hello-from-POD" on the pod's loopback only (port-forward reaches it where the pod IP
+    /// would not), `spread` one per host, and a Service `web` (8000 → the named port).
+    public static func webManifests(replicas: Int, spread: Bool = false) -> String {
+        let spreading =
+            spread
+            ? """
+
+                  topologySpreadConstraints:
+                  - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: pf-web}}}
+            """ : ""
+        return """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              replicas: \(replicas)
+              selector: {matchLabels: {app: pf-web}}
+              template:
+                metadata: {labels: {app: pf-web}}
+                spec:
+                  terminationGracePeriodSeconds: 1\(spreading)
+                  containers:
+                  - name: web
+                    image: busybox
+                    command: ["/bin/sh", "-c", "echo hello-from-$(hostname) > /tmp/index.html; httpd -f -p 127.0.0.1:80 -h /tmp"]
+                    ports: [{containerPort: 80, name: http}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web}
+            spec:
+              selector: {app: pf-web}
+              ports: [{port: 8000, targetPort: http}]
+            """
+    }
+
     public var stdout: String { (try? String(contentsOfFile: directory + "/out", encoding: .utf8)) ?? "" }
     public var stderr: String { (try? String(contentsOfFile: directory + "/err", encoding: .utf8)) ?? "" }
 

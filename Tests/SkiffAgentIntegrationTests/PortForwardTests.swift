@@ -6,36 +6,10 @@ import Testing
 /// the server to the agent, which connects inside the pod's network namespace.
 @Suite("kubectl port-forward through the server and the agent (root)", .serialized)
 struct PortForwardTests {
-    static let manifests = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: web}
-        spec:
-          replicas: 1
-          selector: {matchLabels: {app: pf-web}}
-          template:
-            metadata: {labels: {app: pf-web}}
-            spec:
-              terminationGracePeriodSeconds: 1
-              containers:
-              - name: web
-                image: busybox
-                # Listening on the pod's loopback only: port-forward reaches it where the pod IP would not.
-                command: ["/bin/sh", "-c", "echo hello-from-$(hostname) > /tmp/index.html; httpd -f -p 127.0.0.1:80 -h /tmp"]
-                ports: [{containerPort: 80, name: http}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web}
-        spec:
-          selector: {app: pf-web}
-          ports: [{port: 8000, targetPort: http}]
-        """
-
     @Test("port-forward pod/X 18090:80, svc/NAME and deploy/NAME serve repeated and concurrent requests from the host (root)")
     func forwardsRequests() async throws {
         try await AgentCluster.with(name: "pfwd", clusterCIDRBlock: 11) { cluster in
-            #expect(try await cluster.kubectl("apply", "-f", "-", input: Self.manifests).status == 0)
+            #expect(try await cluster.kubectl("apply", "-f", "-", input: PortForwardProcess.webManifests(replicas: 1)).status == 0)
             let pod = try await waitForRunningPod(cluster)
             let forward = try await PortForwardProcess(kubeconfig: cluster.server.kubeconfig, ["pod/\(pod)", "18090:80"])
             defer { forward.stop() }
@@ -64,7 +38,7 @@ struct PortForwardTests {
     @Test("a port nobody listens on in the pod is an error on that connection, and other forwards keep serving (root)")
     func refusedPort() async throws {
         try await AgentCluster.with(name: "pfref", clusterCIDRBlock: 12) { cluster in
-            #expect(try await cluster.kubectl("apply", "-f", "-", input: Self.manifests).status == 0)
+            #expect(try await cluster.kubectl("apply", "-f", "-", input: PortForwardProcess.webManifests(replicas: 1)).status == 0)
             let pod = try await waitForRunningPod(cluster)
             let good = try await PortForwardProcess(kubeconfig: cluster.server.kubeconfig, ["pod/\(pod)", "18093:80"])
             defer { good.stop() }

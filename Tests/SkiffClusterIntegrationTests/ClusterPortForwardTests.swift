@@ -6,37 +6,10 @@ import Testing
 /// host to the agent of whichever host runs the pod.
 @Suite("Cluster port-forward (root, multi-host)", .serialized)
 struct ClusterPortForwardTests {
-    static let manifests = """
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata: {name: web}
-        spec:
-          replicas: 2
-          selector: {matchLabels: {app: pf-web}}
-          template:
-            metadata: {labels: {app: pf-web}}
-            spec:
-              terminationGracePeriodSeconds: 1
-              topologySpreadConstraints:
-              - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: pf-web}}}
-              containers:
-              - name: web
-                image: busybox
-                command: ["/bin/sh", "-c", "echo hello-from-$(hostname) > /tmp/index.html; httpd -f -p 127.0.0.1:80 -h /tmp"]
-                ports: [{containerPort: 80, name: http}]
-        ---
-        apiVersion: v1
-        kind: Service
-        metadata: {name: web}
-        spec:
-          selector: {app: pf-web}
-          ports: [{port: 8000, targetPort: http}]
-        """
-
     @Test("port-forward to pods on two hosts and to svc/NAME serves repeated and concurrent curls from the test machine")
     func forwardsAcrossHosts() async throws {
         try await TestCluster.with(nodes: 2) { cluster in
-            #expect(try await cluster.kubectl(["apply", "-f", "-"], input: Self.manifests).status == 0)
+            #expect(try await cluster.kubectl(["apply", "-f", "-"], input: PortForwardProcess.webManifests(replicas: 2, spread: true)).status == 0)
             var pods: [String] = []
             for _ in 0..<300 where pods.count < 2 {
                 let running = try await cluster.kubectl(
