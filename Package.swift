@@ -320,7 +320,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAPIServerTests",
-            dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore"],
+            dependencies: ["SkiffAPIServer", "SkiffAPI", "SkiffStore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffServerIntegrationTests",

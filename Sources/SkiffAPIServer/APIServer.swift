@@ -19,6 +19,8 @@ public struct APIServer: Sendable {
     public let credentials: Credentials
     /// The port the listener bound, once it runs.
     public let servingPort: ServingPort
+    /// The cluster CA's certificate, which pods trust the API with (`kube-root-ca.crt`).
+    public let caCertificatePEM: String
 
     /// The event loops that run TLS and HTTP, shared by every server in the process: half the
     /// cores. The handlers run on Swift's task pool, which takes every core; on a 2-core host,
@@ -37,6 +39,8 @@ public struct APIServer: Sendable {
         api.requestLimit = RequestLimit(maxInFlight: configuration.maxRequestsInFlight)
         api.clusterJoin = configuration.clusterJoin
         api.watchCache = WatchCache(enabled: configuration.watchCache)
+        api.serviceAccountAdmission = configuration.serviceAccountAdmission
+        api.authenticator.serviceAccounts.use(try ServiceAccountIssuer.loadOrCreate(pkiDirectory: directory + "/pki"))
         try await Bootstrap.ensureDefaults(api)
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.serverCertificatePEM.utf8)).map { .certificate($0) },
@@ -85,9 +89,10 @@ public struct APIServer: Sendable {
                 // The watch cache starts before the listener and stops after it has let its watches go.
                 WatchCacheService(cache: api.watchCache, store: store, logger: logger),
                 NamespaceCacheService(api: api, logger: logger), RBACAuthorizerService(api: api, logger: logger), PodCIDRTracker(api: api, logger: logger),
+                BoundObjectCacheService(api: api, logger: logger),
                 application,
                 Compactor(store: store, logger: logger),
             ],
-            credentials: credentials, servingPort: servingPort)
+            credentials: credentials, servingPort: servingPort, caCertificatePEM: pki.caCertificatePEM)
     }
 }

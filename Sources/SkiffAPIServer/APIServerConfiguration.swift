@@ -16,6 +16,8 @@ public struct APIServerConfiguration: Sendable {
     /// Whether watches are served from the watch cache (one store watch per resource) rather than
     /// each opening its own store watch (`--watch-cache=false`, for comparing the two).
     public var watchCache = true
+    /// Whether pods get their ServiceAccount's token volume (`KubeAPI.serviceAccountAdmission`).
+    public var serviceAccountAdmission = true
 
     public init(
         dataDirectory: String, bindAddress: String = "0.0.0.0", port: Int = 6443, advertiseAddress: String? = nil,

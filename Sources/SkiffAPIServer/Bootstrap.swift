@@ -13,6 +13,10 @@ enum Bootstrap {
         for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let target = KubeAPI.Target(definition: CoreResources.namespace, namespace: nil, name: nil, subresource: nil)
             try await createIfMissing(api, target, ["metadata": ["name": .string(namespace)]])
+            // The serviceaccounts controller makes these too; the system namespaces have theirs
+            // before any pod is created in them.
+            let account = KubeAPI.Target(definition: CoreResources.serviceAccount, namespace: namespace, name: nil, subresource: nil)
+            try await createIfMissing(api, account, ["metadata": ["name": "default", "namespace": .string(namespace)]])
         }
         let service = KubeAPI.Target(definition: CoreResources.service, namespace: "default", name: nil, subresource: nil)
         try await createIfMissing(

@@ -68,6 +68,8 @@ public struct ControlPlane: Sendable {
             let lifecycleControllers: [any Service] =
                 [
                     GarbageCollector(client: client, logger: logger), NamespaceController(client: client, logger: logger),
+                    ServiceAccountsController(client: client, logger: logger),
+                    RootCACertPublisher(client: client, caCertificatePEM: server.caCertificatePEM, logger: logger),
                     PodGCController(
                         client: client, pods: context.informers.pods, nodes: context.informers.nodes, logger: logger,
                         terminatedPodThreshold: terminatedPodGCThreshold),

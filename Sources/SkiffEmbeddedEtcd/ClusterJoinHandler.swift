@@ -55,7 +55,8 @@ public struct ClusterJoinHandler: Sendable {
             caCertificatePEM: try read(pki + "/ca.crt"), caKeyPEM: try read(pki + "/ca.key"), adminToken: try read(pki + "/admin.token"),
             nodeToken: try read(dataDirectory + "/node-token"), serverToken: try read(dataDirectory + "/server-token"),
             initialCluster: initial.joined(separator: ","),
-            clientURLs: members.flatMap(\.clientURLs) + [request.clientURL])
+            clientURLs: members.flatMap(\.clientURLs) + [request.clientURL],
+            serviceAccountKeyPEM: try? read(pki + "/" + ServiceAccountIssuer.keyFile))
     }
 
     func read(_ path: String) throws -> String {

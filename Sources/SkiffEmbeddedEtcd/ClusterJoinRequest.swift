@@ -51,12 +51,15 @@ public struct ClusterJoinResponse: Sendable, Equatable {
     public let initialCluster: String
     /// Every member's client URL, for the joiner's store to move between.
     public let clientURLs: [String]
+    /// The key service-account tokens are signed with, so every server accepts every server's
+    /// tokens (absent from a server that has not made one yet).
+    public let serviceAccountKeyPEM: String?
 
     public var json: JSON {
         [
             "caCertificate": .string(caCertificatePEM), "caKey": .string(caKeyPEM), "adminToken": .string(adminToken),
             "nodeToken": .string(nodeToken), "serverToken": .string(serverToken), "initialCluster": .string(initialCluster),
-            "clientURLs": .array(clientURLs.map { .string($0) }),
+            "clientURLs": .array(clientURLs.map { .string($0) }), "serviceAccountKey": serviceAccountKeyPEM.map(JSON.string) ?? .null,
         ]
     }
 
@@ -66,13 +69,14 @@ public struct ClusterJoinResponse: Sendable, Equatable {
         else { throw EmbeddedEtcdError("the join answer lacks the cluster's CA, tokens or membership") }
         self.init(
             caCertificatePEM: ca, caKeyPEM: key, adminToken: admin, nodeToken: node, serverToken: server, initialCluster: cluster,
-            clientURLs: (json["clientURLs"].array ?? []).compactMap(\.string))
+            clientURLs: (json["clientURLs"].array ?? []).compactMap(\.string), serviceAccountKeyPEM: json["serviceAccountKey"].string)
     }
 
     public init(
         caCertificatePEM: String, caKeyPEM: String, adminToken: String, nodeToken: String, serverToken: String, initialCluster: String,
-        clientURLs: [String]
+        clientURLs: [String], serviceAccountKeyPEM: String? = nil
     ) {
+        self.serviceAccountKeyPEM = serviceAccountKeyPEM
         self.caCertificatePEM = caCertificatePEM
         self.caKeyPEM = caKeyPEM
         self.adminToken = adminToken

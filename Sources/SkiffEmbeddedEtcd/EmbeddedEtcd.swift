@@ -88,5 +88,6 @@ public enum EmbeddedEtcd {
         try ClusterPKI.writeToken(answer.adminToken, directory: dataDirectory)
         try ClusterPKI.writeSecret(answer.nodeToken + "\n", to: dataDirectory + "/node-token")
         try ClusterPKI.writeSecret(answer.serverToken + "\n", to: dataDirectory + "/server-token")
+        if let key = answer.serviceAccountKeyPEM { try ClusterPKI.writeSecret(key + "\n", to: pki + "/" + ServiceAccountIssuer.keyFile) }
     }
 }

@@ -12,7 +12,7 @@ final class TestAPI: Sendable {
     let store: SQLiteStore
     let api: KubeAPI
 
-    init(clusterCIDR: String? = nil) async throws {
+    init(clusterCIDR: String? = nil, serviceAccountAdmission: Bool = false) async throws {
         directory = NSTemporaryDirectory() + "skiff-api-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory + "/state.db")
@@ -20,6 +20,7 @@ final class TestAPI: Sendable {
             store: store, authenticator: Authenticator(adminToken: Self.adminToken, joinToken: Self.joinToken),
             podCIDRAllocator: try clusterCIDR.map(PodCIDRAllocator.init(clusterCIDR:)))
         api.bookmarkInterval = .milliseconds(200)
+        api.serviceAccountAdmission = serviceAccountAdmission
         self.api = api
         try await api.bootstrap()
     }

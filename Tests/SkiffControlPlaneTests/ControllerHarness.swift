@@ -16,6 +16,8 @@ final class ControllerHarness: Sendable {
     /// What the `kubernetes` Service's endpoints should name.
     static let serverAddress = "192.0.2.10"
     static let serverPort = 6443
+    /// What `kube-root-ca.crt` should hold (any text: the publisher copies it).
+    static let caCertificatePEM = "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n"
     let directory: String
     let store: SQLiteStore
     let api: KubeAPI
@@ -33,7 +35,7 @@ final class ControllerHarness: Sendable {
     /// collected after `orphanGrace`.
     static func start(
         lifecycle: Bool = false, terminatedPodThreshold: Int = 12_500, orphanGrace: Duration = .seconds(60),
-        clusterCIDR: String = PodCIDRAllocator.defaultClusterCIDR
+        clusterCIDR: String = PodCIDRAllocator.defaultClusterCIDR, serviceAccounts: Bool = false
     ) async throws -> ControllerHarness {
         let directory = NSTemporaryDirectory() + "skiff-controllers-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -66,6 +68,11 @@ final class ControllerHarness: Sendable {
                         client: client, pods: informers.pods, nodes: nodes, logger: logger, terminatedPodThreshold: terminatedPodThreshold,
                         orphanGrace: orphanGrace),
                     PodCIDRTracker(api: api, logger: logger), nodeIPAM,
+                ] : [])
+            + (serviceAccounts
+                ? [
+                    ServiceAccountsController(client: client, logger: logger),
+                    RootCACertPublisher(client: client, caCertificatePEM: caCertificatePEM, logger: logger),
                 ] : [])
         let controllers = Task {
             await withTaskGroup(of: Void.self) { group in

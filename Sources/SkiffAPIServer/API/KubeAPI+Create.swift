@@ -98,7 +98,10 @@ extension KubeAPI {
             object["spec"]["finalizers"] = [.string(Self.namespaceFinalizer)]
         }
         if definition.kind == "PersistentVolumeClaim" { try await admitClaim(&object) }
-        if definition.kind == "Pod" { defaultTolerationSeconds.admit(&object) }
+        if definition.kind == "Pod" {
+            if serviceAccountAdmission { try await admitServiceAccount(&object) }
+            defaultTolerationSeconds.admit(&object)
+        }
         try validate(object, definition)
         if definition.kind == "Service" { try await allocateServiceAddresses(&object) }
         var podCIDR: PodCIDRAssignment?

@@ -62,6 +62,7 @@ extension KubeAPI {
         case .attach: ("", "v1", "PodAttachOptions")
         case .portforward: ("", "v1", "PodPortForwardOptions")
         case .eviction: ("policy", "v1", "Eviction")
+        case .token: ("authentication.k8s.io", "v1", "TokenRequest")
         case .status, .finalize: (definition.naming.group, definition.naming.version, definition.kind)
         }
     }
@@ -69,7 +70,7 @@ extension KubeAPI {
     static func subresourceVerbs(_ subresource: ResourceDefinition.Subresource) -> [String] {
         switch subresource {
         case .status, .scale: ["get", "patch", "update"]
-        case .binding, .eviction: ["create"]
+        case .binding, .eviction, .token: ["create"]
         case .finalize: ["update"]
         case .log: ["get"]
         case .exec, .attach, .portforward: ["create", "get"]
@@ -109,7 +110,7 @@ extension KubeAPI {
                     "kind": .string(kind.kind), "verbs": .array(Self.subresourceVerbs(subresource).map { .string($0) }),
                 ]
                 // kubectl drain evicts only when pods/eviction names its group and version (else it deletes).
-                if subresource == .scale || subresource == .eviction {
+                if subresource == .scale || subresource == .eviction || subresource == .token {
                     sub["group"] = .string(kind.group)
                     sub["version"] = .string(kind.version)
                 }

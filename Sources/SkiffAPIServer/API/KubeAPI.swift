@@ -19,6 +19,9 @@ public struct KubeAPI: Sendable {
     public var requestLimit = RequestLimit()
     /// The not-ready and unreachable tolerations a new pod gets (DefaultTolerationSeconds admission).
     public var defaultTolerationSeconds = DefaultTolerationSeconds()
+    /// Whether pods get a ServiceAccount and its token volume when created (`ServiceAccountAdmission`);
+    /// off for an API without the controllers that make the `default` ServiceAccounts.
+    public var serviceAccountAdmission = false
     /// `/cacerts` and `/skiff/v1/join` for servers joining an HA cluster (nil: not offered).
     public var clusterJoin: ClusterJoinEndpoint?
     /// Watches' one store watch per resource; serves while `WatchCacheService` runs.
@@ -30,6 +33,8 @@ public struct KubeAPI: Sendable {
     let rbac = RBACAuthorizer()
     /// Namespace existence and phase for creates; answers only while `NamespaceCacheService` runs.
     let namespaces = NamespaceCache()
+    /// Pods' and ServiceAccounts' uids for bound tokens; answers while `BoundObjectCacheService` runs.
+    let boundObjects = BoundObjectCache()
     /// Recently stored objects, parsed once for every watch and read of them.
     let decodedObjects = DecodedObjects()
     /// Recent watch event lines, serialized once for every watcher they are sent to.
@@ -71,7 +76,7 @@ public struct KubeAPI: Sendable {
         if let first = segments.first, ["healthz", "livez", "readyz"].contains(first) { return .text("ok") }
         if segments == ["version"] { return .json(Self.version) }
         if let joined = try await clusterJoinRoute(request, segments: segments) { return joined }
-        guard let authenticated = authenticator.identify(request) else {
+        guard let authenticated = try await identify(request) else {
             throw APIError.unauthorized
         }
         let identity = try await impersonated(authenticated, request)
@@ -97,6 +102,7 @@ public struct KubeAPI: Sendable {
             if segments.count == 3 { return try resourceList(group: segments[1], version: segments[2]) }
             return try await resource(request, identity: identity, group: segments[1], version: segments[2], rest: Array(segments.dropFirst(3)))
         default:
+            if let document = serviceAccountIssuerDocument(segments) { return document }
             throw Self.pathNotFound
         }
     }
@@ -172,6 +178,7 @@ public struct KubeAPI: Sendable {
         case ("POST", nil, nil): return try await create(target, request)
         case ("POST", _?, "binding"): return try await bind(target, request)
         case ("POST", _?, "eviction"): return try await evict(target, request)
+        case ("POST", _?, "token"): return try await createToken(target, request)
         case ("PUT", _?, "scale"): return try await updateScale(target, request, patch: false)
         case ("PUT", _?, "finalize"): return try await finalize(target, request)
         case ("PATCH", _?, "scale"): return try await updateScale(target, request, patch: true)
@@ -214,6 +221,15 @@ public struct KubeAPI: Sendable {
             guard pod["spec"]["nodeName"].string == node else {
                 throw APIError.forbidden("node \"\(node)\" cannot change pod \"\(name)\": it is bound to another node")
             }
+        case .allowIfTokenForBoundPod:
+            let reference = (try? Self.parseBody(request))?["spec"]["boundObjectRef"] ?? .null
+            let denial = APIError.forbidden(
+                "node \"\(node)\" can only create tokens for pods bound to it, and bound to them (serviceaccount \"\(target.name ?? "")\")")
+            guard reference["kind"].string == "Pod", let podName = reference["name"].string, let namespace = target.namespace,
+                let stored = try await storeGet(CoreResources.pod.key(namespace: namespace, name: podName))
+            else { throw denial }
+            let pod = try decode(stored)
+            guard pod["spec"]["nodeName"].string == node, (pod["spec"]["serviceAccountName"].string ?? "default") == target.name else { throw denial }
         }
     }
 }

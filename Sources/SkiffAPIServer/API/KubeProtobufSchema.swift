@@ -55,6 +55,9 @@ enum KubeProtobufSchema {
         13: .pointerInteger("maxFailedIndexes"), 14: .string("podReplacementPolicy"), 15: .string("managedBy"),
     ]
 
+    static let objectReference: Message = [
+        1: .string("kind"), 2: .string("namespace"), 3: .string("name"), 4: .string("uid"), 5: .string("apiVersion"), 6: .string("resourceVersion"),
+    ]
     static let policyRule: Message = [
         1: .repeatedString("verbs"), 2: .repeatedString("apiGroups"), 3: .repeatedString("resources"), 4: .repeatedString("resourceNames"),
         5: .repeatedString("nonResourceURLs"),
@@ -96,6 +99,20 @@ enum KubeProtobufSchema {
         ],
         "SubjectAccessReview": subjectAccessReview, "LocalSubjectAccessReview": subjectAccessReview,
         "SelfSubjectRulesReview": [1: .message("metadata", objectMeta), 2: .message("spec", [1: .string("namespace")])],
+        // `kubectl create serviceaccount` and `kubectl create token`.
+        "ServiceAccount": [
+            1: .message("metadata", objectMeta), 2: .repeatedMessage("secrets", objectReference),
+            3: .repeatedMessage("imagePullSecrets", [1: .string("name")]), 4: .bool("automountServiceAccountToken"),
+        ],
+        "TokenRequest": [
+            1: .message("metadata", objectMeta),
+            2: .message(
+                "spec",
+                [
+                    1: .repeatedString("audiences"), 4: .pointerInteger("expirationSeconds"),
+                    3: .message("boundObjectRef", [1: .string("kind"), 2: .string("apiVersion"), 3: .string("name"), 4: .string("uid")]),
+                ]),
+        ],
         "Namespace": [1: .message("metadata", objectMeta), 2: .message("spec", [1: .repeatedString("finalizers")])],
         "ConfigMap": [1: .message("metadata", objectMeta), 2: .stringMap("data"), 3: .bytesMap("binaryData"), 4: .bool("immutable")],
         "Secret": [1: .message("metadata", objectMeta), 2: .bytesMap("data"), 3: .string("type"), 4: .stringMap("stringData"), 5: .bool("immutable")],

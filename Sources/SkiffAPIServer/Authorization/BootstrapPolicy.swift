@@ -117,6 +117,14 @@ enum BootstrapPolicy {
         clusterRole("system:discovery", rules: [PolicyRule(verbs: ["get"], nonResourceURLs: discoveryPaths)]),
         clusterRole(
             "system:public-info-viewer", rules: [PolicyRule(verbs: ["get"], nonResourceURLs: ["/healthz", "/livez", "/readyz", "/version", "/version/"])]),
+        // Service accounts may fetch the token issuer's documents (to verify each other's tokens).
+        clusterRole(
+            "system:service-account-issuer-discovery",
+            rules: [
+                PolicyRule(
+                    verbs: ["get"],
+                    nonResourceURLs: ["/.well-known/openid-configuration", "/.well-known/openid-configuration/", "/openid/v1/jwks", "/openid/v1/jwks/"])
+            ]),
         clusterRole(
             "system:basic-user",
             rules: [
@@ -129,6 +137,9 @@ enum BootstrapPolicy {
         binding("cluster-admin", role: "cluster-admin", groups: [UserInfo.mastersGroup]),
         binding("system:discovery", role: "system:discovery", groups: [UserInfo.authenticatedGroup]),
         binding("system:basic-user", role: "system:basic-user", groups: [UserInfo.authenticatedGroup]),
+        binding(
+            "system:service-account-issuer-discovery", role: "system:service-account-issuer-discovery",
+            groups: [ServiceAccountClaims.allServiceAccountsGroup]),
         binding("system:public-info-viewer", role: "system:public-info-viewer", groups: [UserInfo.authenticatedGroup, "system:unauthenticated"]),
     ]
 

@@ -152,4 +152,9 @@ enum CoreResources {
                 validator.fail("data[\(key)]", "Invalid value: must be base64-encoded")
             }
         })
+
+    static let serviceAccount = ResourceDefinition(
+        kind: "ServiceAccount", plural: "serviceaccounts", shortNames: ["sa"], subresources: [.token],
+        columns: [.integer("Secrets") { Int64($0["secrets"].array?.count ?? 0) }, .age],
+        topLevelFields: ["secrets", "imagePullSecrets", "automountServiceAccountToken"])
 }

@@ -3,7 +3,7 @@ import SkiffAPI
 /// Everything the API server knows about one kind: naming for URLs and discovery, Table columns,
 /// defaulting and validation. One table-driven value per kind (see `ResourceRegistry`).
 public struct ResourceDefinition: Sendable {
-    public enum Subresource: String, Sendable { case status, scale, binding, log, exec, attach, portforward, finalize, eviction }
+    public enum Subresource: String, Sendable { case status, scale, binding, log, exec, attach, portforward, finalize, eviction, token }
 
     public let naming: ResourceNaming
     public let singular: String

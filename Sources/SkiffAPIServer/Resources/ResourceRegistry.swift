@@ -14,7 +14,7 @@ public struct ResourceRegistry: Sendable {
 
     public static let standard = ResourceRegistry(definitions: [
         CoreResources.namespace, CoreResources.node, CoreResources.pod, CoreResources.service, CoreResources.endpoints,
-        CoreResources.event, CoreResources.configMap, CoreResources.secret,
+        CoreResources.event, CoreResources.configMap, CoreResources.secret, CoreResources.serviceAccount,
         AppsResources.deployment, AppsResources.replicaSet, AppsResources.daemonSet, AppsResources.job, AppsResources.cronJob,
         AppsResources.statefulSet, AppsResources.controllerRevision,
         // v2 first: the preferred (and stored) version.

@@ -38,6 +38,8 @@ public struct Authenticator: Sendable {
     let adminToken: String
     let joinToken: String
     let certificateUsers = ClientCertificateUsers()
+    /// The service-account token issuer and verified tokens (checked by `KubeAPI.identify`).
+    public let serviceAccounts = ServiceAccountTokens()
 
     public init(adminToken: String, joinToken: String) {
         self.adminToken = adminToken

@@ -1,12 +1,16 @@
 import SkiffAPI
 
 /// What a node's credentials may do: read anything, write its own Node and Lease, the status of
-/// pods bound to it (and delete them once terminated), and record Events.
+/// pods bound to it (and delete them once terminated), request tokens for their ServiceAccounts
+/// bound to them, and record Events.
 enum NodeAuthorizer {
     enum Decision: Equatable {
         case allow
         /// Allowed if the existing pod is bound to this node (checked against the stored object).
         case allowIfPodBound
+        /// A TokenRequest allowed if it binds the token to a pod bound to this node that runs as
+        /// the ServiceAccount (checked against the stored pod).
+        case allowIfTokenForBoundPod
         case deny(String)
     }
 
@@ -23,6 +27,8 @@ enum NodeAuthorizer {
             if subresource == "status" && (verb == "update" || verb == "patch") { return .allowIfPodBound }
             if subresource == nil && verb == "delete" { return .allowIfPodBound }
             return denial
+        case ("", "serviceaccounts"):
+            return subresource == "token" && verb == "create" ? .allowIfTokenForBoundPod : denial
         case ("", "events"), ("events.k8s.io", "events"):
             return verb == "create" || verb == "patch" || verb == "update" ? .allow : denial
         default:

@@ -86,6 +86,8 @@ public struct APIResource: Sendable, Hashable {
     public static let pods = APIResource(plural: "pods")
     public static let endpoints = APIResource(plural: "endpoints")
     public static let events = APIResource(plural: "events")
+    public static let serviceAccounts = APIResource(plural: "serviceaccounts")
+    public static let configMaps = APIResource(plural: "configmaps")
     public static let endpointSlices = APIResource(group: "discovery.k8s.io", plural: "endpointslices")
 
     /// The collection in one namespace: `/api/v1/namespaces/NS/pods`.
