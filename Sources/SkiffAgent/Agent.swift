@@ -148,6 +148,7 @@ private struct NodeSession: Service {
             NodeHeartbeat(registrar: registrar),
             PodSource(client: client, nodeName: configuration.nodeName, manager: manager, logger: logger),
             StatsHousekeeping(collector: stats),
+            ProjectedTokenRefresher(volumes: volumes, logger: logger),
             eviction,
         ] + network.services
     }

@@ -210,6 +210,10 @@ struct NoObjects: ObjectReader {
     func get(_ path: String) async throws -> JSON {
         throw APIClientError(code: 404, reason: "NotFound", message: "\(path) not found")
     }
+
+    func create(_ path: String, _ object: JSON) async throws -> JSON {
+        throw APIClientError(code: 404, reason: "NotFound", message: "\(path) not found")
+    }
 }
 
 /// One pod worker on fakes, in a scratch directory of its own.

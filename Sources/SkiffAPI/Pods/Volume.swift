@@ -18,6 +18,8 @@ public struct Volume: Sendable, Equatable, JSONDecodable {
             source = .downwardAPI(downward)
         } else if let claim = try json.optional("persistentVolumeClaim", as: ClaimSource.self) {
             source = .persistentVolumeClaim(claim)
+        } else if let projected = try json.optional("projected", as: Projected.self) {
+            source = .projected(projected)
         } else {
             let kinds = try json.fields().keys.filter { $0 != "name" }.sorted()
             source = .unsupported(kind: kinds.first ?? "none")
@@ -32,7 +34,10 @@ public struct Volume: Sendable, Equatable, JSONDecodable {
         case downwardAPI(DownwardAPI)
         /// The volume bound to a PersistentVolumeClaim in the pod's namespace.
         case persistentVolumeClaim(ClaimSource)
-        /// Another kind (`projected`, `persistentVolumeClaim`...), named by its field.
+        /// Several sources in one directory: a service-account token, ConfigMap and Secret keys,
+        /// pod fields (the `kube-api-access-*` volume every pod gets).
+        case projected(Projected)
+        /// Another kind (`nfs`, `csi`...), named by its field.
         case unsupported(kind: String)
     }
 
@@ -133,6 +138,53 @@ public struct Volume: Sendable, Equatable, JSONDecodable {
                 fieldPath = try json.optional("fieldRef", as: EnvVar.FieldSelector.self)?.fieldPath
                 mode = try json.optional("mode")
             }
+        }
+    }
+
+    /// `projected`: its sources, each writing files into the one directory.
+    public struct Projected: Sendable, Equatable, JSONDecodable {
+        public let sources: [ProjectionSource]
+        public let defaultMode: Int32
+
+        public init(json: JSONField) throws(JSONShapeError) {
+            sources = try json.field("sources", default: [])
+            defaultMode = try json.field("defaultMode", default: 0o644)
+        }
+    }
+
+    public enum ProjectionSource: Sendable, Equatable, JSONDecodable {
+        case serviceAccountToken(ServiceAccountToken)
+        case configMap(ObjectFiles)
+        case secret(ObjectFiles)
+        case downwardAPI(DownwardAPI)
+        /// Another kind (`clusterTrustBundle`), named by its field.
+        case unsupported(kind: String)
+
+        public init(json: JSONField) throws(JSONShapeError) {
+            if let token = try json.optional("serviceAccountToken", as: ServiceAccountToken.self) {
+                self = .serviceAccountToken(token)
+            } else if try json.has("configMap") {
+                self = .configMap(try ObjectFiles(json: JSONField(json.value["configMap"], path: json.path + ".configMap"), nameKey: "name"))
+            } else if try json.has("secret") {
+                self = .secret(try ObjectFiles(json: JSONField(json.value["secret"], path: json.path + ".secret"), nameKey: "name"))
+            } else if let downward = try json.optional("downwardAPI", as: DownwardAPI.self) {
+                self = .downwardAPI(downward)
+            } else {
+                self = .unsupported(kind: try json.fields().keys.sorted().first ?? "none")
+            }
+        }
+    }
+
+    /// A token for the pod's ServiceAccount, bound to the pod, written to `path`.
+    public struct ServiceAccountToken: Sendable, Equatable, JSONDecodable {
+        public let audience: String?
+        public let expirationSeconds: Int64
+        public let path: String
+
+        public init(json: JSONField) throws(JSONShapeError) {
+            audience = try json.optional("audience")
+            expirationSeconds = try json.field("expirationSeconds", default: 3600)
+            path = try json.required("path")
         }
     }
 }

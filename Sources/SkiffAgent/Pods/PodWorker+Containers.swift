@@ -53,6 +53,12 @@ extension PodWorker {
             if hostProcess {
                 // A host program sees the host's files read-only, with a /tmp of its own.
                 allMounts.append(PreparedMount(destination: "/tmp", source: "tmpfs", type: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]))
+                // The host's /run is a mount of its own, so here it is the empty directory under
+                // it, read-only: a private /run, mounted first, takes the volumes mounted below it
+                // (the service-account token at /var/run/secrets/kubernetes.io/serviceaccount).
+                if allMounts.contains(where: { $0.destination.hasPrefix("/run/") || $0.destination.hasPrefix("/var/run/") }) {
+                    allMounts.insert(PreparedMount(destination: "/run", source: "tmpfs", type: "tmpfs", options: ["nosuid", "nodev", "mode=755"]), at: 0)
+                }
             }
             let user = try resolveUser(spec: spec, image: image)
             let config = try context.specBuilder.build(

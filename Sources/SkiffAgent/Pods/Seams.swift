@@ -105,10 +105,12 @@ struct PodEventSubject: Sendable, Equatable {
     var fieldPath: String?
 }
 
-/// ConfigMaps and Secrets a pod's volumes and environment name.
+/// ConfigMaps and Secrets a pod's volumes and environment name, and its service-account tokens.
 protocol ObjectReader: Sendable {
     /// The object at an API path; throws `APIClientError` 404 when it does not exist.
     func get(_ path: String) async throws -> JSON
+    /// POSTs `object` to a collection or subresource path (a TokenRequest); returns the answer.
+    func create(_ path: String, _ object: JSON) async throws -> JSON
 }
 
 extension APIClient: ObjectReader {}

@@ -18,6 +18,7 @@ struct EnvironmentResolver: Sendable {
             set(String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
         }
         set("HOSTNAME", pod.spec.hostname ?? pod.name)
+        for (name, value) in await kubernetesServiceVariables() { set(name, value) }
         for source in container.envFrom {
             do {
                 for (key, bytes) in try await volumes.fetchData(namespace: namespace, name: source.name, secret: source.isSecret).sorted(by: { $0.key < $1.key }
@@ -44,6 +45,23 @@ struct EnvironmentResolver: Sendable {
         }
         if values["PATH"] == nil { set("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") }
         return order.map { "\($0)=\(values[$0]!)" }
+    }
+
+    /// The `kubernetes` Service's variables every container gets, as the kubelet sets them for
+    /// the master service (`KUBERNETES_SERVICE_HOST`, `KUBERNETES_SERVICE_PORT`, the docker-link
+    /// style `KUBERNETES_PORT*`), so in-cluster clients find the API. None when it cannot be read.
+    func kubernetesServiceVariables() async -> [(String, String)] {
+        guard let service = try? await volumes.client.get("/api/v1/namespaces/default/services/kubernetes"),
+            let host = service["spec"]["clusterIP"].string, !host.isEmpty, host != "None",
+            let port = service["spec"]["ports"].array?.first, let number = port["port"].int
+        else { return [] }
+        let proto = (port["protocol"].string ?? "TCP").lowercased()
+        let url = "\(proto)://\(host):\(number)"
+        var variables = [("KUBERNETES_SERVICE_HOST", host), ("KUBERNETES_SERVICE_PORT", String(number))]
+        if let name = port["name"].string, !name.isEmpty { variables.append(("KUBERNETES_SERVICE_PORT_\(name.uppercased())", String(number))) }
+        let prefix = "KUBERNETES_PORT_\(number)_\(proto.uppercased())"
+        variables += [("KUBERNETES_PORT", url), (prefix, url), (prefix + "_PROTO", proto), (prefix + "_PORT", String(number)), (prefix + "_ADDR", host)]
+        return variables
     }
 
     /// One key of a ConfigMap or Secret; nil when an optional key (or its object) is missing.

@@ -14,6 +14,8 @@ struct VolumeError: Error, CustomStringConvertible, Sendable {
 struct VolumeManager: Sendable {
     let client: any ObjectReader
     let podsDirectory: String
+    /// Projected service-account tokens to refresh.
+    let tokens = ProjectedTokens()
 
     func volumeDirectory(podUID: String, name: String) -> String {
         "\(podsDirectory)/\(podUID)/volumes/\(name)"
@@ -63,11 +65,14 @@ struct VolumeManager: Sendable {
                 paths[name] = directory
             case .persistentVolumeClaim(let claim):
                 paths[name] = try await claimedDirectory(claim.claimName, namespace: pod.namespace, volume: name)
+            case .projected(let projected):
+                try await writeProjected(projected, pod: pod, directory: directory)
+                paths[name] = directory
             case .unsupported(let kind):
                 throw VolumeError(
                     reason: "FailedMount",
                     message:
-                        "volume \(name): \(kind) volumes are not supported (only emptyDir, hostPath, configMap, secret, downwardAPI and persistentVolumeClaim)"
+                        "volume \(name): \(kind) volumes are not supported (only emptyDir, hostPath, configMap, secret, downwardAPI, projected and persistentVolumeClaim)"
                 )
             }
         }
@@ -181,6 +186,7 @@ struct VolumeManager: Sendable {
 
     /// Unmounts tmpfs volumes and removes the pod's volume directories (never a hostPath).
     func cleanup(podUID: String) {
+        tokens.forget(podUID: podUID)
         let root = "\(podsDirectory)/\(podUID)/volumes"
         for name in (try? FileSystem.listDirectory(root)) ?? [] {
             let directory = root + "/" + name
