@@ -84,6 +84,10 @@ import Testing
         #expect(abs(expiry.timeIntervalSinceNow - 600) < 5)
         let token = try #require(answer.body["status"]["token"].string)
         #expect(try await api.call("GET", "/api/v1/namespaces/default/pods/web", token: token).status == 200)
+        // The scheme is case-insensitive: the Python client's in-cluster config sends "bearer".
+        let lowercase = await api.api.handle(
+            APIRequest(method: "GET", path: "/api/v1/namespaces/default/pods/web", headers: ["authorization": "bearer \(token)"]))
+        #expect(lowercase.status == 200)
         let secrets = try await api.call("GET", "/api/v1/namespaces/default/secrets", token: token)
         #expect(secrets.status == 403)
         #expect(

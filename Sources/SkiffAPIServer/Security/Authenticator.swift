@@ -67,8 +67,7 @@ public struct Authenticator: Sendable {
     }
 
     public func identify(authorization: String?) -> Identity? {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        let token = APIRequest.trimmingSpaces(authorization.utf8.dropFirst("Bearer ".count))
+        guard let authorization, let token = Self.bearerToken(authorization) else { return nil }
         if Self.constantTimeEqual(token, adminToken) { return .admin }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[0] == "skiff-node", let signature = parts.last else { return nil }
@@ -77,6 +76,15 @@ public struct Authenticator: Sendable {
             return nil
         }
         return .node(nodeName)
+    }
+
+    /// The token of an `Authorization: Bearer TOKEN` header. The scheme is case-insensitive
+    /// (RFC 7235), as Kubernetes reads it: the Python client's in-cluster config sends `bearer`.
+    static func bearerToken(_ authorization: String) -> String? {
+        let scheme = "bearer ".utf8
+        let bytes = authorization.utf8
+        guard bytes.count > scheme.count, bytes.prefix(scheme.count).elementsEqual(scheme, by: { $0 | 0x20 == $1 }) else { return nil }
+        return APIRequest.trimmingSpaces(bytes.dropFirst(scheme.count))
     }
 
     static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool { NodeCredential.constantTimeEqual(lhs, rhs) }

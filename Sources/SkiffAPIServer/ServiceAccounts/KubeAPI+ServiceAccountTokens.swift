@@ -9,9 +9,8 @@ extension KubeAPI {
     /// service-account token whose ServiceAccount (and pod, when bound to one) still exist.
     func identify(_ request: APIRequest) async throws -> Identity? {
         if let identity = authenticator.identify(request) { return identity }
-        guard let authorization = request.headers["authorization"], authorization.hasPrefix("Bearer ") else { return nil }
-        let token = APIRequest.trimmingSpaces(authorization.utf8.dropFirst("Bearer ".count))
-        guard ServiceAccountTokens.looksLikeJWT(token),
+        guard let authorization = request.headers["authorization"], let token = Authenticator.bearerToken(authorization),
+            ServiceAccountTokens.looksLikeJWT(token),
             let claims = try? authenticator.serviceAccounts.claims(token, now: Int64(Date().timeIntervalSince1970))
         else { return nil }
         guard try await isBound(claims) else { return nil }
