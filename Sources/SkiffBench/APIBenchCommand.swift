@@ -22,6 +22,8 @@ struct APIBenchCommand: AsyncParsableCommand {
     @Option(help: "Also write every request as CSV (phase,start_ms,latency_ms) to this file, for a closer look at the tail.") var raw: String?
     @Flag(help: "Half the clients are a user with a client certificate whose requests RBAC authorizes (bound to edit), timed apart from the admin's half.")
     var rbac = false
+    @Flag(help: "With --rbac, the RBAC half is a ServiceAccount with a pod-bound token (bound to edit) instead of a certificate user.")
+    var serviceAccount = false
 
     func run() async throws {
         let directory = NSTemporaryDirectory() + "skiff-bench-" + UUID().uuidString
@@ -39,7 +41,11 @@ struct APIBenchCommand: AsyncParsableCommand {
             do {
                 let kubeconfig = directory + "/admin.kubeconfig"
                 let endpoint = try await Self.waitForKubeconfig(kubeconfig)
-                let user = rbac ? try await BenchIdentity.makeUser(api: controlPlane.api, directory: directory, endpoint: endpoint) : nil
+                let user =
+                    rbac
+                    ? (serviceAccount
+                        ? try await BenchIdentity.makeServiceAccount(api: controlPlane.api, directory: directory, endpoint: endpoint)
+                        : try await BenchIdentity.makeUser(api: controlPlane.api, directory: directory, endpoint: endpoint)) : nil
                 if handlersOnly || inProcessClients {
                     for phase in ["create", "get"] {
                         print(
@@ -127,9 +133,9 @@ struct APIBenchCommand: AsyncParsableCommand {
                             let response = await api.handle(
                                 APIRequest(
                                     method: method, path: path,
-                                    headers: identity.isAdmin
-                                        ? ["authorization": "Bearer \(token)", "content-type": "application/json"]
-                                        : ["content-type": "application/json"],
+                                    headers: identity.authorization(adminToken: token).map {
+                                        ["authorization": "Bearer \($0)", "content-type": "application/json"]
+                                    } ?? ["content-type": "application/json"],
                                     body: body, clientCertificate: identity.der))
                             samples.append((before, clock.now - before))
                             guard response.status < 300 else { throw ValidationError("\(phase) failed with \(response.status)") }
@@ -170,7 +176,9 @@ struct APIBenchCommand: AsyncParsableCommand {
             func percentile(_ p: Double) -> String {
                 String(format: "%.2f ms", latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))].seconds * 1000)
             }
-            let mode = (handlersOnly ? "handlers" : servers.count > 1 ? "HTTPS, \(servers.count) servers" : "HTTPS") + (identity.isAdmin ? "" : ", RBAC user")
+            let mode =
+                (handlersOnly ? "handlers" : servers.count > 1 ? "HTTPS, \(servers.count) servers" : "HTTPS")
+                + (identity.isAdmin ? "" : identity.bearer == nil ? ", RBAC user" : ", RBAC service account")
             return
                 "\(phase) (\(mode)): \(latencies.count) requests, \(mine.count) clients, p50 \(percentile(0.5)), p99 \(percentile(0.99)), \(Int(Double(latencies.count) / elapsed.seconds)) req/s"
         }.joined(separator: "\n")

@@ -40,8 +40,8 @@ struct BenchHTTPSClient {
             try await body { method, path, bytes in
                 var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
                 head.headers.add(name: "Host", value: host)
-                // A user authenticates with its certificate, the admin with the token.
-                if identity.isAdmin { head.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                // A user authenticates with its certificate, the admin and a ServiceAccount with a token.
+                if let bearer = identity.authorization(adminToken: token) { head.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
                 head.headers.add(name: "Content-Type", value: "application/json")
                 head.headers.add(name: "Accept", value: "application/json")
                 head.headers.add(name: "Content-Length", value: String(bytes.count))

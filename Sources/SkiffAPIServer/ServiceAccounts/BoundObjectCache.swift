@@ -67,7 +67,9 @@ final class BoundObjectCache: Sendable {
         for await event in events {
             // A pod's uid never changes while its key lives: its status writes parse nothing.
             if event.kind == .updated, definition.kind == "Pod", case .found = lookup(event.key, prefix: prefix) { continue }
-            let entry = event.kind == .deleted ? nil : (try? api.decode(event.value, revision: event.revision)).flatMap(Entry.init)
+            // Parsed through the API's shared cache, so the watch cache's fan-out of the same
+            // event does not parse it again.
+            let entry = event.kind == .deleted ? nil : (try? api.decode(event, as: definition)).flatMap(Entry.init)
             uids.withLock { $0[prefix]?[event.key] = entry }
         }
     }
