@@ -81,7 +81,9 @@ struct ProjectedVolumeTests {
         #expect(request.body["spec"]["audiences"].isNull, "no audience: the API's own")
     }
 
-    @Test("a token is due for replacement at 80 % of its life; the refresher rewrites it then, and forgets a cleaned-up pod's")
+    @Test(
+        "a token is reused by a container started again, due for replacement at 80 % of its life; the refresher rewrites it then, and forgets a cleaned-up pod's"
+    )
     func refreshesAtEightyPercent() async throws {
         let issued = Date(timeIntervalSince1970: 1_800_000_000)
         #expect(ProjectedTokens.refreshTime(issued: issued, expires: issued.addingTimeInterval(3600)) == issued.addingTimeInterval(2880))
@@ -90,6 +92,9 @@ struct ProjectedVolumeTests {
         let api = FakeAPI(lifetime: 100)
         let volumes = VolumeManager(client: api, podsDirectory: directory)
         let volume = try #require(try await volumes.prepare(pod: try Pod(json: Self.pod))["kube-api-access-abcde"])
+        // A container started again before the refresh mounts the same token.
+        _ = try await volumes.prepare(pod: try Pod(json: Self.pod))
+        #expect(api.requests.withLock { $0.count } == 1)
         let refresher = ProjectedTokenRefresher(volumes: volumes, logger: Logger(label: "test"))
         // At 50 % nothing is due; past 80 % the token is replaced.
         await refresher.refreshDue(now: Date().addingTimeInterval(50))

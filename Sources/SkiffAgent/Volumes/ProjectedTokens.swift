@@ -31,6 +31,12 @@ final class ProjectedTokens: Sendable {
         entries.withLock { entries in entries = entries.filter { $0.value.podUID != podUID } }
     }
 
+    /// Whether the token file of this pod's volume is written and not yet due: a container
+    /// (re)started meanwhile mounts it as it is, as the kubelet's token manager reuses its tokens.
+    func isFresh(podUID: String, directory: String, path: String, at now: Date) -> Bool {
+        entries.withLock { $0[Self.key(podUID: podUID, directory: directory, path: path)].map { $0.refreshAt > now } ?? false }
+    }
+
     /// Entries whose refresh time has come.
     func due(at now: Date) -> [Entry] { entries.withLock { Array($0.values.filter { $0.refreshAt <= now }) } }
 

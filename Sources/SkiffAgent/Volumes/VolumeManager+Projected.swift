@@ -1,5 +1,6 @@
 import FoundationEssentials
 import SkiffAPI
+import SkiffSystem
 
 /// `projected` volumes: a bound service-account token (requested through the API for this pod,
 /// refreshed by `ProjectedTokenRefresher`), ConfigMap and Secret keys, and pod fields, all in one
@@ -42,6 +43,11 @@ extension VolumeManager {
                 directory: directory, data: [path: bytes], items: nil, defaultMode: modes[path] ?? defaultMode)
         }
         for token in tokens {
+            if self.tokens.isFresh(podUID: pod.uid, directory: directory, path: token.path, at: Date()),
+                FileSystem.exists(directory + "/" + token.path)
+            {
+                continue
+            }
             guard let account = pod.spec.serviceAccountName, !account.isEmpty else {
                 throw VolumeError(reason: "FailedMount", message: "a serviceAccountToken projection needs the pod's serviceAccountName")
             }
