@@ -81,4 +81,27 @@ import Testing
         #expect(after.status != 0)
         #expect(after.stderr.contains("Unauthorized"), "\(after.stderr)")
     }
+
+    @Test("a server joining with --join gets the service-account key: a token the first server issued authenticates on the second (embedded etcd)")
+    func joinedServerAcceptsTokens() async throws {
+        func etcdFlags() -> [String] {
+            ["--advertise-address", "127.0.0.1", "--etcd-client-port", "\(EtcdProcess.freePort())", "--etcd-peer-port", "\(EtcdProcess.freePort())"]
+        }
+        let first = try await ServerProcess.start(extraArguments: ["--cluster-init"] + etcdFlags())
+        defer { first.stop() }
+        let second = try await ServerProcess.start(
+            extraArguments: ["--join", try first.url, "--token-file", first.directory + "/server-token"] + etcdFlags())
+        defer { second.stop() }
+        let key = "/pki/service-account.key"
+        #expect(
+            try String(contentsOfFile: first.directory + key, encoding: .utf8) == String(contentsOfFile: second.directory + key, encoding: .utf8))
+        let created = try await first.kubectl("create", "token", "default")
+        expectSuccess(created)
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The default ServiceAccount may read the issuer's documents, on either server.
+        let fromFirst = try await first.kubectl("--token", token, "get", "--raw", "/openid/v1/jwks")
+        let fromSecond = try await second.kubectl("--token", token, "get", "--raw", "/openid/v1/jwks")
+        expectSuccess(fromSecond)
+        #expect(fromFirst.stdout == fromSecond.stdout)
+    }
 }
