@@ -15,7 +15,8 @@ struct InClusterClientTests {
     }
 
     static let script = """
-        import json, time
+        import json, os, time
+        print("service: " + os.environ.get("KUBERNETES_PORT", "unset"), flush=True)
         from kubernetes import client, config
         from kubernetes.client.rest import ApiException
         config.load_incluster_config()
@@ -76,6 +77,8 @@ struct InClusterClientTests {
                 let previous = try await cluster.kubectl("logs", "client", "--previous")
                 Issue.record("no answer from the client: \(logs)\nprevious: \(previous.stdout)\(previous.stderr)\n\(cluster.agentLog())")
             }
+            // The agent's own variables for the kubernetes Service (the pod overrides only HOST and PORT).
+            #expect(logs.contains("service: tcp://10.43.0.1:443\n"), "\(logs)")
             #expect(logs.contains("pods: client\n"), "\(logs)\n\(cluster.agentLog())")
             #expect(
                 logs.contains(
