@@ -94,7 +94,7 @@ import Testing
             secrets.body["message"].string
                 == #"secrets is forbidden: User "system:serviceaccount:default:robot" cannot list resource "secrets" in API group "" in the namespace "default""#
         )
-        // The service-account groups are the user's: a binding to system:serviceaccounts:default applies.
+        // Access reviews made with the token answer for the ServiceAccount.
         let review = try await api.call(
             "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
             [
@@ -120,8 +120,18 @@ import Testing
         #expect(answer.body["spec"]["boundObjectRef"]["uid"].string == uid)
         let token = try #require(answer.body["status"]["token"].string)
         #expect(try await api.call("GET", "/api/v1/namespaces/default", token: token).status != 401)
+        // A token issued over a minute ago is checked against the cache alone.
+        let issuer = api.api.authenticator.serviceAccounts.issuer
+        let account = try await api.call("GET", "\(Self.accounts)/robot").body
+        let then = Int64(Date().timeIntervalSince1970) - 120
+        let older = try issuer.sign(
+            ServiceAccountClaims(
+                issuer: issuer.issuer, audiences: issuer.apiAudiences, expires: then + 3600, issuedAt: then, notBefore: then, namespace: "default",
+                serviceAccountName: "robot", serviceAccountUID: account["metadata"]["uid"].string ?? "", pod: .init(name: "worker", uid: uid)))
+        #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/default", token: older).status != 401 })
         #expect(try await api.call("DELETE", "/api/v1/namespaces/default/pods/worker", query: ["gracePeriodSeconds": "0"]).status == 200)
         #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/default", token: token).status == 401 })
+        #expect(try await api.eventually { try await api.call("GET", "/api/v1/namespaces/default", token: older).status == 401 })
         // A pod of the same name is another pod: the token stays dead.
         #expect(try await api.call("POST", "/api/v1/namespaces/default/pods", pod).status == 201)
         #expect(

@@ -42,12 +42,14 @@ final class BoundObjectCache: Sendable {
         }
     }
 
-    /// The object at `key`, from the cache or, before it has listed, the store.
-    func entry(_ key: String, definition: ResourceDefinition, _ api: KubeAPI) async throws -> Entry? {
+    /// The object at `key`, from the cache or, before it has listed, the store. With
+    /// `confirmMissing` a key the cache lacks is read from the store too (an object created a
+    /// moment ago may not have reached the cache yet).
+    func entry(_ key: String, definition: ResourceDefinition, _ api: KubeAPI, confirmMissing: Bool = false) async throws -> Entry? {
         switch lookup(key, prefix: definition.prefix(namespace: nil)) {
         case .found(let entry): return entry
-        case .missing: return nil
-        case .unknown:
+        case .missing where !confirmMissing: return nil
+        case .missing, .unknown:
             guard let stored = try await api.storeGet(key) else { return nil }
             return Entry(try api.decode(stored))
         }

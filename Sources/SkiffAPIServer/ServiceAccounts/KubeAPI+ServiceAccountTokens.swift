@@ -10,22 +10,25 @@ extension KubeAPI {
     func identify(_ request: APIRequest) async throws -> Identity? {
         if let identity = authenticator.identify(request) { return identity }
         guard let authorization = request.headers["authorization"], let token = Authenticator.bearerToken(authorization),
-            ServiceAccountTokens.looksLikeJWT(token),
-            let claims = try? authenticator.serviceAccounts.claims(token, now: Int64(Date().timeIntervalSince1970))
+            ServiceAccountTokens.looksLikeJWT(token)
         else { return nil }
-        guard try await isBound(claims) else { return nil }
+        let now = Int64(Date().timeIntervalSince1970)
+        guard let claims = try? authenticator.serviceAccounts.claims(token, now: now), try await isBound(claims, now: now) else { return nil }
         return .user(claims.user)
     }
 
-    /// Whether the token's ServiceAccount, and its pod when it names one, exist with the uids it names.
-    func isBound(_ claims: ServiceAccountClaims) async throws -> Bool {
+    /// Whether the token's ServiceAccount, and its pod when it names one, exist with the uids it
+    /// names. The cache answers; only a token issued in the last minute whose objects the cache
+    /// lacks has them read from the store (they may have been created just before it, faster
+    /// than the cache's watch), so a dead token costs no store read for long.
+    func isBound(_ claims: ServiceAccountClaims, now: Int64) async throws -> Bool {
+        let recent = now - claims.issuedAt < 60
         let accountKey = CoreResources.serviceAccount.key(namespace: claims.namespace, name: claims.serviceAccountName)
-        guard try await boundObjects.entry(accountKey, definition: CoreResources.serviceAccount, self)?.uid == claims.serviceAccountUID else {
-            return false
-        }
+        let account = try await boundObjects.entry(accountKey, definition: CoreResources.serviceAccount, self, confirmMissing: recent)
+        guard account?.uid == claims.serviceAccountUID else { return false }
         guard let pod = claims.pod else { return true }
         let podKey = CoreResources.pod.key(namespace: claims.namespace, name: pod.name)
-        return try await boundObjects.entry(podKey, definition: CoreResources.pod, self)?.uid == pod.uid
+        return try await boundObjects.entry(podKey, definition: CoreResources.pod, self, confirmMissing: recent)?.uid == pod.uid
     }
 
     /// kube-apiserver's defaults: an hour, and at least ten minutes.
