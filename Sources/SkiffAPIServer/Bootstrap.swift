@@ -1,8 +1,8 @@
 import SkiffAPI
 import SkiffStore
 
-/// Objects every cluster starts with: the four system namespaces, the `kubernetes` Service and
-/// the default StorageClass `local-path`.
+/// Objects every cluster starts with: the four system namespaces and their `default`
+/// ServiceAccounts, the `kubernetes` Service and the default StorageClass `local-path`.
 extension KubeAPI {
     /// Creates the default namespaces and the `kubernetes` Service if they are missing.
     public func bootstrap() async throws { try await Bootstrap.ensureDefaults(self) }

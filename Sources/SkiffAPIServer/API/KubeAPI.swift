@@ -224,7 +224,7 @@ public struct KubeAPI: Sendable {
         case .allowIfTokenForBoundPod:
             let reference = (try? Self.parseBody(request))?["spec"]["boundObjectRef"] ?? .null
             let denial = APIError.forbidden(
-                "node \"\(node)\" can only create tokens for pods bound to it, and bound to them (serviceaccount \"\(target.name ?? "")\")")
+                "node \"\(node)\" may only create tokens bound to pods on it, for their own service account (not \"\(target.name ?? "")\")")
             guard reference["kind"].string == "Pod", let podName = reference["name"].string, let namespace = target.namespace,
                 let stored = try await storeGet(CoreResources.pod.key(namespace: namespace, name: podName))
             else { throw denial }
