@@ -103,6 +103,18 @@ import Testing
             ],
             token: token)
         #expect(review.body["status"]["allowed"] == true)
+        // `kubectl auth whoami`'s SelfSubjectReview names the ServiceAccount's user, uid and groups.
+        let whoami = try await api.call(
+            "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", ["apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"],
+            token: token)
+        #expect(whoami.status == 201)
+        let account = try await api.call("GET", "\(Self.accounts)/robot").body
+        #expect(
+            whoami.body["status"]["userInfo"]
+                == [
+                    "username": "system:serviceaccount:default:robot", "uid": account["metadata"]["uid"],
+                    "groups": ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"],
+                ])
     }
 
     @Test("a token bound to a pod stops working when the pod is deleted, and when its ServiceAccount is replaced")

@@ -56,6 +56,9 @@ import Testing
             secrets.stderr.contains(
                 #"secrets is forbidden: User "system:serviceaccount:team:robot" cannot list resource "secrets" in API group "" in the namespace "team""#),
             "\(secrets.stderr)")
+        let whoami = try await server.kubectl("--token", token, "auth", "whoami")
+        expectSuccess(whoami)
+        #expect(Tools.rows(whoami.stdout).contains(["Username", "system:serviceaccount:team:robot"]), "\(whoami.stdout)")
         let jwks = try await server.kubectl("--token", token, "get", "--raw", "/openid/v1/jwks")
         expectSuccess(jwks)
         #expect(jwks.stdout.contains(#""kty":"EC""#))

@@ -36,7 +36,7 @@ extension KubeAPI {
         guard segments.count == 7, segments[0] == "api", segments[1] == "v1", segments[2] == "namespaces", segments[4] == "pods",
             segments[6] == "exec"
         else { throw Self.pathNotFound }
-        switch authenticator.identify(APIRequest(method: "GET", path: path, headers: headers, clientCertificate: clientCertificate)) {
+        switch try await identify(APIRequest(method: "GET", path: path, headers: headers, clientCertificate: clientCertificate)) {
         case nil: throw APIError.unauthorized
         case .node(let node): throw APIError.forbidden("node \"\(node)\" cannot get resource \"pods/exec\"")
         case let identity?:

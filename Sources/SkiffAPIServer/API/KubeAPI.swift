@@ -86,6 +86,7 @@ public struct KubeAPI: Sendable {
         }
         defer { if limited { requestLimit.leave() } }
         if let review = try await accessReview(request, identity: identity, segments: segments) { return review }
+        if let review = try await selfSubjectReview(request, identity: identity, segments: segments) { return review }
         if case .user(let user) = identity, !user.isPrivileged, !Self.isResourcePath(segments) {
             try await authorize(AuthorizationAttributes(user: user, verb: request.method.lowercased(), target: .path(request.path)))
         }

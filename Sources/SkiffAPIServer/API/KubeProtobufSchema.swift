@@ -99,6 +99,8 @@ enum KubeProtobufSchema {
         ],
         "SubjectAccessReview": subjectAccessReview, "LocalSubjectAccessReview": subjectAccessReview,
         "SelfSubjectRulesReview": [1: .message("metadata", objectMeta), 2: .message("spec", [1: .string("namespace")])],
+        // `kubectl auth whoami`.
+        "SelfSubjectReview": [1: .message("metadata", objectMeta)],
         // `kubectl create serviceaccount` and `kubectl create token`.
         "ServiceAccount": [
             1: .message("metadata", objectMeta), 2: .repeatedMessage("secrets", objectReference),
