@@ -55,25 +55,37 @@ final class BoundObjectCache: Sendable {
         }
     }
 
-    /// Lists one kind, then follows its watch until it ends.
+    /// Lists one kind, then follows its events until they end: through the watch cache, so the
+    /// cache costs the store no watch of its own (the API's watchers of pods already share one),
+    /// or through a store watch when the watch cache does not serve.
     func follow(_ definition: ResourceDefinition, _ api: KubeAPI) async throws {
         let prefix = definition.prefix(namespace: nil)
         defer { uids.withLock { $0[prefix] = nil } }
         let revision = try await api.store.currentRevision()
-        let events = try await api.store.watch(prefix: prefix, afterRevision: revision)
+        let source = try await api.watchSource(definition: definition, keyPrefix: prefix, after: revision)
+        defer { api.watchCache.unsubscribe(source.subscription, resourcePrefix: prefix) }
         var known: [String: Entry] = [:]
         for item in try await ControllerInput.listAll(store: api.store, prefix: prefix, revision: revision) {
             known[item.key] = (try? api.decode(item)).flatMap(Entry.init)
         }
         uids.withLock { $0[prefix] = known }
-        for await event in events {
-            // A pod's uid never changes while its key lives: its status writes parse nothing.
-            if event.kind == .updated, definition.kind == "Pod", case .found = lookup(event.key, prefix: prefix) { continue }
-            // Parsed through the API's shared cache, so the watch cache's fan-out of the same
-            // event does not parse it again.
-            let entry = event.kind == .deleted ? nil : (try? api.decode(event, as: definition)).flatMap(Entry.init)
-            uids.withLock { $0[prefix]?[event.key] = entry }
+        if let events = source.ownStoreWatch {
+            for await event in events { apply(event, definition, api) }
+            return
         }
+        while let item = await source.subscription.next() {
+            if case .event(let event) = item { apply(event, definition, api) }
+        }
+    }
+
+    private func apply(_ event: StoreEvent, _ definition: ResourceDefinition, _ api: KubeAPI) {
+        let prefix = definition.prefix(namespace: nil)
+        // A pod's uid never changes while its key lives: its status writes parse nothing.
+        if event.kind == .updated, definition.kind == "Pod", case .found = lookup(event.key, prefix: prefix) { return }
+        // Parsed through the API's shared cache, so the watch cache's fan-out of the same event
+        // to other watchers does not parse it again.
+        let entry = event.kind == .deleted ? nil : (try? api.decode(event, as: definition)).flatMap(Entry.init)
+        uids.withLock { $0[prefix]?[event.key] = entry }
     }
 }
 
