@@ -265,7 +265,7 @@ let package = Package(
         .testTarget(name: "SkiffNetworkPolicyTests", dependencies: ["SkiffNetworkPolicy", "SkiffAPI", "SkiffSystem"], swiftSettings: strict),
         .testTarget(
             name: "SkiffServiceProxyIntegrationTests", dependencies: ["SkiffServiceProxy", "SkiffSystem"], swiftSettings: strict),
-        .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
+        .testTarget(name: "SkiffStatsTests", dependencies: ["SkiffStats", "SkiffCgroups", "SkiffOCI", "SkiffSystem", "SkiffJSON"], swiftSettings: strict),
         .testTarget(
             name: "SkiffNodeAPITests",
             dependencies: [

@@ -1,6 +1,10 @@
-/// The kubelet's /metrics/cadvisor, with cAdvisor's metric names and its label set
+/// The kubelet's /metrics/cadvisor, with cAdvisor's metric names, HELP texts and its label set
 /// (container, id = cgroup path, image, name = runtime id, namespace, pod). The node's root
-/// cgroup is id="/" with empty pod labels; a pod's own cgroup has container="".
+/// cgroup is id="/" with empty pod labels; a pod's own cgroup has container="" and carries the
+/// pod's network counters (with an `interface` label).
+///
+/// As in cAdvisor, the spec metrics (`container_spec_*`, `container_start_time_seconds`) have
+/// no timestamp, and the CFS counters appear only for cgroups with a CPU quota.
 public enum CadvisorMetrics {
     public static func render(_ snapshot: StatsSnapshot) -> String {
         var text = PrometheusText()
@@ -13,6 +17,7 @@ public enum CadvisorMetrics {
             root.memoryRSSBytes = node.memoryRSSBytes
             root.memoryCacheBytes = node.memoryUsageBytes > node.memoryRSSBytes ? node.memoryUsageBytes - node.memoryRSSBytes : 0
             root.pressure = node.pressure
+            root.threadCount = node.processCount.map { UInt64(clamping: $0) } ?? 0
             add(root, labels: labels(container: "", id: "/", image: "", name: "", namespace: "", pod: ""), time: time, to: &text)
         }
         for pod in snapshot.pods {
@@ -26,7 +31,7 @@ public enum CadvisorMetrics {
                     name: container.target.id, namespace: target.namespace, pod: target.name)
                 text.add(
                     "container_start_time_seconds", help: "Start time of the container since unix epoch in seconds.", .gauge,
-                    .init(containerLabels, container.target.startTime.secondsSinceEpoch, at: time))
+                    .init(containerLabels, container.target.startTime.secondsSinceEpoch))
                 if let stats = container.stats { add(stats, labels: containerLabels, time: time, to: &text) }
             }
         }
@@ -41,6 +46,9 @@ public enum CadvisorMetrics {
         func gauge(_ name: String, _ help: String, _ value: UInt64) {
             text.add(name, help: help, .gauge, .init(labels, Double(value), at: time))
         }
+        func spec(_ name: String, _ help: String, _ value: UInt64) {
+            text.add(name, help: help, .gauge, .init(labels, Double(value)))
+        }
         func counter(_ name: String, _ help: String, _ value: Double, extra: [(String, String)] = []) {
             text.add(name, help: help, .counter, .init(sorted(labels + extra), value, at: time))
         }
@@ -54,9 +62,30 @@ public enum CadvisorMetrics {
         gauge("container_memory_rss", "Size of RSS in bytes.", stats.memoryRSSBytes)
         gauge("container_memory_cache", "Number of bytes of page cache memory.", stats.memoryCacheBytes)
         if let swap = stats.swapUsageBytes { gauge("container_memory_swap", "Container swap usage in bytes.", swap) }
-        gauge("container_spec_memory_limit_bytes", "Memory limit for the container.", stats.memoryLimitBytes ?? 0)
+        gauge("container_memory_mapped_file", "Size of memory mapped files in bytes.", stats.memoryMappedFileBytes)
+        counter("container_memory_failcnt", "Number of memory usage hits limits", Double(stats.memoryFailcnt))
+        spec("container_spec_memory_limit_bytes", "Memory limit for the container.", stats.memoryLimitBytes ?? 0)
         counter("container_oom_events_total", "Count of out of memory events observed for the container", Double(stats.oomKills))
         gauge("container_processes", "Number of processes running inside the container.", stats.processCount)
+        gauge("container_threads", "Number of threads running inside the container", stats.threadCount)
+        gauge(
+            "container_threads_max", "Maximum number of threads allowed inside the container, infinity if value is zero",
+            stats.threadLimit ?? 0)
+        if let files = stats.fileDescriptors { gauge("container_file_descriptors", "Number of open file descriptors for the container.", files) }
+        if let sockets = stats.sockets { gauge("container_sockets", "Number of open sockets for the container.", sockets) }
+        if let limits = stats.cpuLimits {
+            // cAdvisor's spec values, in cgroup v1 units: microseconds and shares.
+            if let period = limits.period { spec("container_spec_cpu_period", "CPU period of the container.", period) }
+            if let quota = limits.quota { spec("container_spec_cpu_quota", "CPU quota of the container.", quota) }
+            if let shares = limits.shares { spec("container_spec_cpu_shares", "CPU share of the container.", shares) }
+        }
+        if let throttling = stats.cpuThrottling, stats.cpuLimits?.quota != nil {
+            counter("container_cpu_cfs_periods_total", "Number of elapsed enforcement period intervals.", Double(throttling.periods))
+            counter("container_cpu_cfs_throttled_periods_total", "Number of throttled period intervals.", Double(throttling.throttledPeriods))
+            counter(
+                "container_cpu_cfs_throttled_seconds_total", "Total time duration the container has been throttled.",
+                Double(throttling.throttledNanoseconds) / 1e9)
+        }
         for device in stats.io?.devices ?? [] {
             let extra = [("device", device.name)]
             counter("container_fs_reads_bytes_total", "Cumulative count of bytes read", Double(device.readBytes), extra: extra)
@@ -85,8 +114,15 @@ public enum CadvisorMetrics {
             let counters: [(String, String, UInt64)] = [
                 ("container_network_receive_bytes_total", "Cumulative count of bytes received", interface.rxBytes),
                 ("container_network_receive_errors_total", "Cumulative count of errors encountered while receiving", interface.rxErrors),
+                ("container_network_receive_packets_total", "Cumulative count of packets received", interface.rxPackets),
+                ("container_network_receive_packets_dropped_total", "Cumulative count of packets dropped while receiving", interface.rxDropped),
                 ("container_network_transmit_bytes_total", "Cumulative count of bytes transmitted", interface.txBytes),
                 ("container_network_transmit_errors_total", "Cumulative count of errors encountered while transmitting", interface.txErrors),
+                ("container_network_transmit_packets_total", "Cumulative count of packets transmitted", interface.txPackets),
+                (
+                    "container_network_transmit_packets_dropped_total", "Cumulative count of packets dropped while transmitting",
+                    interface.txDropped
+                ),
             ]
             for (name, help, value) in counters { text.add(name, help: help, .counter, .init(labels, Double(value), at: time)) }
         }

@@ -19,8 +19,26 @@ public struct CgroupSample: Sendable, Equatable {
     public var swapLimitBytes: UInt64?
     public var pageFaults: UInt64 = 0
     public var majorPageFaults: UInt64 = 0
-    /// pids.current: tasks (threads included, as the kernel counts them) in the cgroup.
+    /// Processes in the cgroup (its cgroup.procs), cAdvisor's `container_processes` and the
+    /// kubelet's processStats; a pod's is the sum of its containers'.
     public var processCount: UInt64 = 0
+    /// pids.current: tasks (threads included, as the kernel counts them) in the cgroup and its
+    /// children, cAdvisor's `container_threads` (what pid limits and pid.available count).
+    public var threadCount: UInt64 = 0
+    /// pids.max; nil when unlimited.
+    public var threadLimit: UInt64?
+    /// Open file descriptors and, of them, sockets, of the processes in cgroup.procs (read from
+    /// /proc/PID/fd); nil when not counted (the node's root), a pod's is its containers' sum.
+    public var fileDescriptors: UInt64?
+    public var sockets: UInt64?
+    /// CFS bandwidth accounting from cpu.stat; nil without the cpu controller.
+    public var cpuThrottling: CPUThrottling?
+    /// cpu.shares/weight, quota and period; nil without the cpu controller.
+    public var cpuLimits: CgroupCPULimits?
+    /// Times usage hit the limit: memory.failcnt (v1), memory.events max (v2).
+    public var memoryFailcnt: UInt64 = 0
+    /// Page cache mapped into processes: total_mapped_file (v1), file_mapped (v2).
+    public var memoryMappedFileBytes: UInt64 = 0
     /// Processes the OOM killer killed: memory.events oom_kill (v2), memory.oom_control oom_kill (v1).
     public var oomKills: UInt64 = 0
     public var io: CgroupIOStats?
@@ -31,6 +49,19 @@ public struct CgroupSample: Sendable, Equatable {
     /// limit − working set, as the kubelet reports availableBytes; nil when unlimited.
     public var memoryAvailableBytes: UInt64? {
         memoryLimitBytes.map { $0 > memoryWorkingSetBytes ? $0 - memoryWorkingSetBytes : 0 }
+    }
+}
+
+/// cpu.stat's CFS counters: enforcement periods that elapsed with runnable tasks, those in
+/// which the cgroup ran out of quota, and the time its tasks were held back.
+public struct CPUThrottling: Sendable, Equatable {
+    public var periods: UInt64
+    public var throttledPeriods: UInt64
+    /// throttled_time (v1, nanoseconds) or throttled_usec × 1000 (v2).
+    public var throttledNanoseconds: UInt64
+
+    public init(periods: UInt64 = 0, throttledPeriods: UInt64 = 0, throttledNanoseconds: UInt64 = 0) {
+        (self.periods, self.throttledPeriods, self.throttledNanoseconds) = (periods, throttledPeriods, throttledNanoseconds)
     }
 }
 

@@ -104,8 +104,11 @@ public struct NodeReader: Sendable {
             let name = trimmed(halves[0])
             let values = halves[1].split(separator: " ").map { UInt64($0) ?? 0 }
             // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets errs …
-            guard name != "lo", values.count >= 11 else { continue }
-            interfaces.append(.init(name: name, rxBytes: values[0], rxErrors: values[2], txBytes: values[8], txErrors: values[10]))
+            guard name != "lo", values.count >= 12 else { continue }
+            interfaces.append(
+                .init(
+                    name: name, rxBytes: values[0], rxErrors: values[2], txBytes: values[8], txErrors: values[10],
+                    rxPackets: values[1], rxDropped: values[3], txPackets: values[9], txDropped: values[11]))
         }
         var defaultName: String?
         for line in (route ?? "").split(separator: "\n").dropFirst() {

@@ -57,9 +57,17 @@ public struct NetworkSample: Sendable, Equatable {
         public var rxErrors: UInt64
         public var txBytes: UInt64
         public var txErrors: UInt64
+        public var rxPackets: UInt64
+        public var rxDropped: UInt64
+        public var txPackets: UInt64
+        public var txDropped: UInt64
 
-        public init(name: String, rxBytes: UInt64, rxErrors: UInt64, txBytes: UInt64, txErrors: UInt64) {
+        public init(
+            name: String, rxBytes: UInt64, rxErrors: UInt64, txBytes: UInt64, txErrors: UInt64,
+            rxPackets: UInt64 = 0, rxDropped: UInt64 = 0, txPackets: UInt64 = 0, txDropped: UInt64 = 0
+        ) {
             (self.name, self.rxBytes, self.rxErrors, self.txBytes, self.txErrors) = (name, rxBytes, rxErrors, txBytes, txErrors)
+            (self.rxPackets, self.rxDropped, self.txPackets, self.txDropped) = (rxPackets, rxDropped, txPackets, txDropped)
         }
     }
 

@@ -40,7 +40,7 @@ public enum PodsTable {
                     row.pod, row.namespace, row.container, row.state, row.cgroup,
                     stats?.cpuUsageNanoCores.map { fixed(Double($0) / 1e9, places: 3) } ?? "-",
                     stats.map { fixed(Double($0.memoryWorkingSetBytes) / 1_048_576, places: 1) } ?? "-",
-                    stats.map { String($0.processCount) } ?? "-",
+                    stats.map { String($0.threadCount) } ?? "-",
                     stats.map { String($0.oomKills) } ?? "-",
                     stats?.pressure?.memory.map { fixed($0.some.avg10, places: 2) } ?? "-",
                 ]

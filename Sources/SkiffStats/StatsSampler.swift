@@ -24,7 +24,7 @@ public final class StatsSampler: Sendable {
     private let baselines = Mutex<[String: Baseline]>([:])
 
     public init(hierarchy: CgroupHierarchy, node: NodeReader = NodeReader(), minimumWindowNanoseconds: UInt64 = 1_000_000_000) {
-        reader = CgroupReader(hierarchy: hierarchy)
+        reader = CgroupReader(hierarchy: hierarchy, procRoot: node.procRoot)
         self.node = node
         self.minimumWindowNanoseconds = minimumWindowNanoseconds
     }
@@ -37,13 +37,13 @@ public final class StatsSampler: Sendable {
         var errors: [String] = []
         var seen: [String: (usage: UInt64, monotonic: UInt64)] = [:]
 
-        func read(_ path: String) -> CgroupSample? {
+        func read(_ path: String, processes: Bool = false) -> (sample: CgroupSample, pids: [pid_t])? {
             guard reader.exists(path) else { return nil }
             do {
-                var sample = try reader.read(path)
+                var (sample, pids) = try reader.sample(path, processes: processes)
                 seen[path] = (sample.cpuUsageCoreNanoseconds, clock.monotonicNanoseconds)
                 sample.cpuUsageNanoCores = rate(path, usage: sample.cpuUsageCoreNanoseconds, at: clock.monotonicNanoseconds)
-                return sample
+                return (sample, pids)
             } catch {
                 errors.append("cgroup \(path): \(error)")
                 return nil
@@ -59,15 +59,26 @@ public final class StatsSampler: Sendable {
         } catch {
             errors.append("node: \(error)")
         }
-        let system = systemContainers.map { SystemContainerSample(target: $0, stats: read($0.cgroupPath)) }
+        let system = systemContainers.map { SystemContainerSample(target: $0, stats: read($0.cgroupPath)?.sample) }
         let podSamples = pods.map { pod in
-            let containers = pod.containers.map { ContainerSample(target: $0, stats: read($0.cgroupPath)) }
-            let network = pod.networkPID.flatMap { pid in
-                NodeReader.network(
-                    procNetDev: try? FileSystem.readString("/proc/\(pid)/net/dev"),
-                    route: try? FileSystem.readString("/proc/\(pid)/net/route"))
+            var firstPID: pid_t?
+            let containers = pod.containers.map { target in
+                let read = read(target.cgroupPath, processes: true)
+                if firstPID == nil { firstPID = read?.pids.first }
+                return ContainerSample(target: target, stats: read?.sample)
             }
-            return PodSample(target: pod, stats: read(pod.cgroupPath), containers: containers, network: network)
+            var podStats = read(pod.cgroupPath)?.sample
+            // The kubelet's pod processStats is its containers' sum; so are the descriptors.
+            podStats?.processCount = containers.reduce(0) { $0 + ($1.stats?.processCount ?? 0) }
+            podStats?.fileDescriptors = containers.reduce(0) { $0 + ($1.stats?.fileDescriptors ?? 0) }
+            podStats?.sockets = containers.reduce(0) { $0 + ($1.stats?.sockets ?? 0) }
+            let networkPID = pod.networkPID ?? (pod.hostNetwork ? nil : firstPID)
+            let network = networkPID.flatMap { pid in
+                NodeReader.network(
+                    procNetDev: try? FileSystem.readString("\(reader.procRoot)/\(pid)/net/dev"),
+                    route: try? FileSystem.readString("\(reader.procRoot)/\(pid)/net/route"))
+            }
+            return PodSample(target: pod, stats: podStats, containers: containers, network: network)
         }
         baselines.withLock { table in table = table.filter { seen[$0.key] != nil } }
         return StatsSnapshot(clock: clock, node: nodeSample, systemContainers: system, pods: podSamples, errors: errors)

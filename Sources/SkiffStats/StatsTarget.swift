@@ -9,17 +9,21 @@ public struct PodStatsTarget: Sendable, Equatable {
     public var cgroupPath: String
     /// When the pod (its sandbox) started; nil means the earliest container start.
     public var startTime: StatsTime?
-    /// A process in the pod's network namespace (e.g. the pause or first container process);
-    /// its /proc/PID/net/dev gives the pod's network stats. nil: no network stats.
+    /// A process in the pod's network namespace; its /proc/PID/net/dev gives the pod's network
+    /// stats. nil: the first process of the first container that has one (every container
+    /// shares the pod's network namespace), unless `hostNetwork`.
     public var networkPID: pid_t?
+    /// The pod uses the node's network namespace: its interfaces are the node's, reported
+    /// once for the node, so the pod has no network stats of its own.
+    public var hostNetwork: Bool
     public var containers: [ContainerStatsTarget]
 
     public init(
         namespace: String, name: String, uid: String, cgroupPath: String, startTime: StatsTime? = nil,
-        networkPID: pid_t? = nil, containers: [ContainerStatsTarget]
+        networkPID: pid_t? = nil, hostNetwork: Bool = false, containers: [ContainerStatsTarget]
     ) {
         (self.namespace, self.name, self.uid, self.cgroupPath) = (namespace, name, uid, cgroupPath)
-        (self.startTime, self.networkPID, self.containers) = (startTime, networkPID, containers)
+        (self.startTime, self.networkPID, self.hostNetwork, self.containers) = (startTime, networkPID, hostNetwork, containers)
     }
 }
 

@@ -16,6 +16,7 @@ struct CgroupSamplerTests {
         try tree.write(path + "/memory.stat", "anon 52428800\nfile 41943040\ninactive_file 31457280\npgfault 1000\npgmajfault 7\n")
         try tree.write(path + "/memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n")
         try tree.write(path + "/pids.current", "3\n")
+        try tree.write(path + "/cgroup.procs", "101\n102\n103\n")
         try tree.write(
             path + "/io.stat", "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n259:0 rbytes=100 wbytes=0 rios=3 wios=0 dbytes=0 dios=0\n")
         if pressure {
@@ -61,7 +62,8 @@ struct CgroupSamplerTests {
         #expect(sample.memoryLimitBytes == 209_715_200)
         #expect(sample.memoryAvailableBytes == 209_715_200 - (104_857_600 - 31_457_280))
         #expect(sample.pageFaults == 1000 && sample.majorPageFaults == 7)
-        #expect(sample.processCount == 3)
+        #expect(sample.threadCount == 3)
+        #expect(sample.processCount == 0, "processes are counted only when asked (containers)")
         #expect(sample.oomKills == 2)
         #expect(sample.cpuUsageCoreNanoseconds == 5000)
         let io = try #require(sample.io)
@@ -96,7 +98,8 @@ struct CgroupSamplerTests {
         #expect(sample.io == nil)
         #expect(sample.memoryLimitBytes == nil && sample.memoryAvailableBytes == nil)
         #expect(sample.memoryWorkingSetBytes == 4096)
-        #expect(sample.processCount == 0 && sample.oomKills == 0)
+        #expect(sample.processCount == 0 && sample.threadCount == 0 && sample.oomKills == 0)
+        #expect(sample.cpuThrottling == nil && sample.cpuLimits == nil, "no cpu.stat nr_periods, no cpu.max/weight: no CFS numbers")
     }
 
     @Test("v2: a cpu.pressure with only a some line gets a zero full (pre-5.13 kernels)")
@@ -123,7 +126,7 @@ struct CgroupSamplerTests {
         #expect(sample.memoryLimitBytes == nil, "v1's 'unlimited' (~2^63) must read as no limit")
         #expect(sample.pageFaults == 555 && sample.majorPageFaults == 6)
         #expect(sample.oomKills == 3)
-        #expect(sample.processCount == 2)
+        #expect(sample.threadCount == 2)
         #expect(sample.io == CgroupIOStats(devices: [.init(major: 8, minor: 0, readBytes: 4096, writeBytes: 12288, reads: 1, writes: 3)]))
         #expect(sample.pressure == nil, "v1 without psi_v1 has no pressure files")
     }

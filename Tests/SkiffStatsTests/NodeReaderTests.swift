@@ -34,8 +34,12 @@ struct NodeReaderTests {
         #expect(node.processCount == 731)
         let network = try #require(node.network)
         #expect(network.interfaces.map(\.name) == ["eth0", "ens4"])
-        #expect(network.defaultInterface == .init(name: "ens4", rxBytes: 3000, rxErrors: 0, txBytes: 4000, txErrors: 0))
-        #expect(network.interfaces[0] == .init(name: "eth0", rxBytes: 1000, rxErrors: 1, txBytes: 2000, txErrors: 2))
+        #expect(
+            network.defaultInterface
+                == .init(name: "ens4", rxBytes: 3000, rxErrors: 0, txBytes: 4000, txErrors: 0, rxPackets: 30, rxDropped: 0, txPackets: 40, txDropped: 0))
+        #expect(
+            network.interfaces[0]
+                == .init(name: "eth0", rxBytes: 1000, rxErrors: 1, txBytes: 2000, txErrors: 2, rxPackets: 10, rxDropped: 0, txPackets: 20, txDropped: 0))
     }
 
     @Test("node PSI comes from /proc/pressure when present and is nil when it is not")

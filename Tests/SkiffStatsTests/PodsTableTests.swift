@@ -8,7 +8,7 @@ struct PodsTableTests {
         var busy = CgroupSample()
         busy.cpuUsageNanoCores = 12_345_678
         busy.memoryWorkingSetBytes = 3 * 1_048_576 + 524_288
-        busy.processCount = 4
+        busy.threadCount = 4
         busy.oomKills = 1
         busy.pressure = PressureStats(memory: PSIStats(some: PSIData(avg10: 0.5), full: PSIData()))
         var fresh = CgroupSample()

@@ -1,5 +1,6 @@
 import Glibc
 import SkiffCgroups
+import SkiffOCI
 import SkiffStats
 import SkiffSystem
 import Testing
@@ -9,6 +10,9 @@ import Testing
 struct RealCgroupChecks {
     let hierarchy: CgroupHierarchy
     let busyLoops: Int
+    /// A CFS quota (µs per 100 ms period) set on the container cgroup through SkiffCgroups'
+    /// `apply`, the code skiff-runc sets a container's limits with; nil: unlimited.
+    var cpuQuota: Int64? = nil
 
     struct Result {
         let first: StatsSnapshot
@@ -26,7 +30,8 @@ struct RealCgroupChecks {
     }
 
     func run() throws -> Result {
-        let base = "/skiff-stats-test-\(getpid())"
+        // Tests of one suite run in parallel in one process: each needs a tree of its own.
+        let base = "/skiff-stats-test-\(getpid())-\(busyLoops)-\(cpuQuota.map { "quota\($0)" } ?? "unlimited")"
         let paths = [base, base + "/pod1", base + "/pod1/c1"]
         let cgroups = paths.map { Cgroups.open(path: $0, hierarchy: hierarchy) }
         var children: [pid_t] = []
@@ -39,6 +44,9 @@ struct RealCgroupChecks {
             }
         }
         try cgroups[2].create()
+        if let cpuQuota {
+            try cgroups[2].apply(RuntimeSpec.Resources(cpu: RuntimeSpec.CPU(shares: 102, quota: cpuQuota, period: 100_000)))
+        }
         // Each loop joins the container cgroup itself before it execs, so it never runs outside it.
         let join = directories(paths[2]).map { "echo $$ > '\($0)/cgroup.procs'" }.joined(separator: " && ")
         for _ in 0..<busyLoops {
@@ -78,7 +86,11 @@ struct RealCgroupChecks {
         #expect(container.memoryUsageBytes > 0 && container.memoryWorkingSetBytes > 0)
         #expect(container.memoryWorkingSetBytes <= container.memoryUsageBytes)
         #expect(container.processCount == UInt64(busyLoops))
-        #expect(podStats.processCount == UInt64(busyLoops), "the pod's pids.current counts its container")
+        #expect(container.threadCount == UInt64(busyLoops), "busybox sh is single-threaded: pids.current == processes")
+        #expect(podStats.processCount == UInt64(busyLoops), "the pod's process count is its containers' sum")
+        #expect(podStats.threadCount == UInt64(busyLoops), "the pod's pids.current counts its container")
+        // Every loop has some descriptor open (its standard streams).
+        #expect((container.fileDescriptors ?? 0) >= UInt64(busyLoops), "fds: \(String(describing: container.fileDescriptors))")
         #expect(podStats.cpuUsageCoreNanoseconds >= container.cpuUsageCoreNanoseconds)
         #expect(container.oomKills == 0)
         let node = try #require(result.second.node)
@@ -96,6 +108,11 @@ struct StatsCgroupV1Tests {
     func busyLoopIsAccounted() throws {
         let checks = RealCgroupChecks(hierarchy: try CgroupHierarchy.detect(), busyLoops: 2)
         try checks.check(try checks.run())
+    }
+
+    @Test("a busy loop under a 10 ms/100 ms CFS quota: nr_throttled and throttled_time rise, cfs_quota_us shows in the spec")
+    func busyLoopIsThrottled() throws {
+        try RealCgroupChecks.checkThrottling(hierarchy: try CgroupHierarchy.detect())
     }
 }
 
@@ -122,6 +139,37 @@ struct StatsCgroupV2Tests {
                 + "memory some total=\(pressure.memory?.some.total ?? 0)us; io some total=\(pressure.io?.some.total ?? 0)us")
         let summary = Summary(snapshot: result.second, nodeName: "vm").jsonText
         #expect(summary.contains("\"psi\":{\"full\":"))
+    }
+
+    @Test("a busy loop under a 10 ms/100 ms cpu.max on v2: nr_throttled and throttled_usec rise, cpu.max and cpu.weight show in the spec")
+    func busyLoopIsThrottledOnV2() throws {
+        try RealCgroupChecks.checkThrottling(hierarchy: try CgroupHierarchy.detect())
+    }
+}
+
+extension RealCgroupChecks {
+    /// A busy loop under a 10 ms per 100 ms quota (the kubelet's `limits.cpu: 100m`) is
+    /// throttled in nearly every period: the counters rise between the samples, the spec shows
+    /// the quota, and /metrics/cadvisor has the CFS families.
+    static func checkThrottling(hierarchy: CgroupHierarchy) throws {
+        let checks = RealCgroupChecks(hierarchy: hierarchy, busyLoops: 1, cpuQuota: 10_000)
+        let result = try checks.run()
+        try checks.check(result)
+        let before = try #require(result.first.pods.first?.containers.first?.stats?.cpuThrottling, "no cpu.stat nr_periods")
+        let container = try #require(result.second.pods.first?.containers.first?.stats)
+        let after = try #require(container.cpuThrottling)
+        #expect(container.cpuLimits?.quota == 10_000 && container.cpuLimits?.period == 100_000)
+        #expect(after.periods > before.periods, "periods \(before.periods) → \(after.periods)")
+        // 1.2 s is 12 periods; allow for a machine that ran the loop late in a few of them.
+        #expect(after.throttledPeriods >= before.throttledPeriods + 3, "throttled \(before.throttledPeriods) → \(after.throttledPeriods)")
+        #expect(after.throttledNanoseconds > before.throttledNanoseconds)
+        let text = CadvisorMetrics.render(result.second)
+        #expect(text.contains("# TYPE container_cpu_cfs_throttled_periods_total counter\n"))
+        #expect(text.contains("container_cpu_cfs_throttled_periods_total{container=\"c1\""))
+        #expect(text.contains("container_spec_cpu_quota{container=\"c1\",id=\"\(result.second.pods[0].containers[0].target.cgroupPath)\""))
+        print(
+            "skiff-stats throttling: periods \(before.periods) → \(after.periods), throttled \(before.throttledPeriods) → \(after.throttledPeriods), "
+                + "throttled time \(after.throttledNanoseconds) ns, shares \(container.cpuLimits?.shares ?? 0)")
     }
 }
 

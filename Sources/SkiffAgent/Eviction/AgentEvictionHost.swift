@@ -30,7 +30,7 @@ struct AgentEvictionHost: EvictionHost {
             for container in sample?.containers ?? [] {
                 if let bytes = container.stats?.memoryWorkingSetBytes { workingSets[container.target.name] = Int64(clamping: bytes) }
             }
-            pods.append(EvictionCandidate(pod: pod, memoryWorkingSet: workingSets, processes: Int64(clamping: sample?.stats?.processCount ?? 0)))
+            pods.append(EvictionCandidate(pod: pod, memoryWorkingSet: workingSets, processes: Int64(clamping: sample?.stats?.threadCount ?? 0)))
         }
         return EvictionMeasurement(signals: SignalObservation.observe(node: snapshot.node, podsRoot: podsRoot, nodefs: nodefs), pods: pods)
     }

@@ -39,7 +39,7 @@ public enum LocalPodsView {
             targets.append(
                 PodStatsTarget(
                     namespace: pod.namespace, name: pod.name,
-                    uid: uid, cgroupPath: cgroups.path(for: pod), containers: containers.sorted { $0.name < $1.name }))
+                    uid: uid, cgroupPath: cgroups.path(for: pod), hostNetwork: pod.spec.hostNetwork, containers: containers.sorted { $0.name < $1.name }))
         }
         // Two samples a quarter second apart give a CPU rate.
         let sampler = StatsSampler(hierarchy: hierarchy, minimumWindowNanoseconds: 100_000_000)

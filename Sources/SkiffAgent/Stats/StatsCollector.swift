@@ -52,7 +52,7 @@ extension PodWorker {
             namespace: pod.namespace, name: pod.name, uid: uid,
             cgroupPath: context.cgroups.path(for: pod),
             startTime: startTime.map { StatsTime(seconds: Int64($0.timeIntervalSince1970)) },
-            containers: containerTargets.sorted { $0.name < $1.name })
+            hostNetwork: pod.spec.hostNetwork, containers: containerTargets.sorted { $0.name < $1.name })
     }
 }
 
