@@ -49,6 +49,10 @@ final class FakeBackend: NodeAPIBackend {
     func statsSummary() async throws -> [UInt8] { Self.summary }
     func resourceMetrics() async throws -> [UInt8] { Array("container_cpu_usage_seconds_total 1\n".utf8) }
     func cadvisorMetrics() async throws -> [UInt8] { Array("container_memory_working_set_bytes 2\n".utf8) }
+    func statsHistory(namespace: String, pod: String) async throws -> [UInt8] {
+        guard namespace == "default", pod == "web" else { throw NodeAPIError.notFound("no history for pod \(namespace)/\(pod)") }
+        return Array(#"{"namespace":"default","name":"web"}"#.utf8)
+    }
     func pods() async throws -> [UInt8] { Array(#"{"kind":"PodList","apiVersion":"v1","items":[]}"#.utf8) }
 
     func check(_ namespace: String, _ pod: String, _ container: String) throws {

@@ -73,6 +73,19 @@ struct NodeAPIServerTests {
         }
     }
 
+    @Test("/stats/history/{namespace}/{pod} returns the backend's JSON, and 404 for a pod it has no history of")
+    func historyRoute() async throws {
+        try await NodeAPITestServer.with { endpoint, _ in
+            let history = try await client.get(endpoint, path: "/stats/history/default/web")
+            #expect(history.status == 200)
+            #expect(history.contentType == "application/json")
+            #expect(try JSON(parsing: try await history.collect(upTo: 1000))["name"] == "web")
+            let missing = try await client.get(endpoint, path: "/stats/history/default/nope")
+            #expect(missing.status == 404)
+            #expect(String(decoding: try await missing.collect(upTo: 1000), as: UTF8.self) == "no history for pod default/nope\n")
+        }
+    }
+
     @Test("the client refuses an agent whose certificate is not the pinned one")
     func pinning() async throws {
         try await NodeAPITestServer.with { endpoint, _ in

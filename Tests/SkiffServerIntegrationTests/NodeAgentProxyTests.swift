@@ -84,6 +84,19 @@ import Testing
         }
     }
 
+    @Test("nodes/NODE/proxy/stats/history/NS/POD reaches the agent's history route; other paths stay refused")
+    func historyThroughTheNodeProxy() async throws {
+        try await withCluster { server in
+            let history = try await server.kubectl("get", "--raw", "/api/v1/nodes/\(Self.nodeName)/proxy/stats/history/default/web")
+            expectSuccess(history)
+            #expect(history.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == #"{"namespace":"default","name":"web","containers":[]}"#)
+            let missing = try await server.kubectl("get", "--raw", "/api/v1/nodes/\(Self.nodeName)/proxy/stats/history/default/gone")
+            #expect(missing.status != 0 && missing.stderr.contains("no history for pod default/gone"), "\(missing.stderr)")
+            let other = try await server.kubectl("get", "--raw", "/api/v1/nodes/\(Self.nodeName)/proxy/stats/history/default")
+            #expect(other.status != 0, "a path outside the allowed list must be refused")
+        }
+    }
+
     @Test("kubectl top pod and top node show the agent's stats summary")
     func top() async throws {
         try await withCluster { server in
@@ -158,6 +171,10 @@ struct FakeAgentBackend: NodeAPIBackend {
 
     func resourceMetrics() async throws -> [UInt8] { [] }
     func cadvisorMetrics() async throws -> [UInt8] { [] }
+    func statsHistory(namespace: String, pod: String) async throws -> [UInt8] {
+        guard namespace == "default", pod == "web" else { throw NodeAPIError.notFound("no history for pod \(namespace)/\(pod)") }
+        return Array(#"{"namespace":"default","name":"web","containers":[]}"#.utf8)
+    }
     func pods() async throws -> [UInt8] { Array(#"{"kind":"PodList","apiVersion":"v1","items":[]}"#.utf8) }
 }
 

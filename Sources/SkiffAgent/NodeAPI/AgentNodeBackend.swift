@@ -97,6 +97,9 @@ struct AgentNodeBackend: NodeAPIBackend {
     func statsSummary() async throws -> [UInt8] { try await current().stats.summaryJSON() }
     func resourceMetrics() async throws -> [UInt8] { try await current().stats.resourceMetrics() }
     func cadvisorMetrics() async throws -> [UInt8] { try await current().stats.cadvisorMetrics() }
+    func statsHistory(namespace: String, pod: String) async throws -> [UInt8] {
+        try current().stats.historyJSON(namespace: namespace, pod: pod)
+    }
 
     func pods() async throws -> [UInt8] {
         var items: [JSON] = []

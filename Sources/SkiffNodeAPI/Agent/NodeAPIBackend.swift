@@ -21,6 +21,9 @@ public protocol NodeAPIBackend: Sendable {
     func resourceMetrics() async throws -> [UInt8]
     /// Prometheus text of `/metrics/cadvisor`.
     func cadvisorMetrics() async throws -> [UInt8]
+    /// The pod's recorded history (`/stats/history/{namespace}/{pod}`, JSON). Throw
+    /// `NodeAPIError.notFound` for a pod this node has no history of.
+    func statsHistory(namespace: String, pod: String) async throws -> [UInt8]
     /// A JSON PodList of the pods this agent runs (`/pods`).
     func pods() async throws -> [UInt8]
 }

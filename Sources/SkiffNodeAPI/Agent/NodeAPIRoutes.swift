@@ -25,6 +25,13 @@ struct NodeAPIRoutes: Sendable {
         authenticated.get("/stats/summary") { _, _ in
             try await respond { Self.bytes(try await backend.statsSummary(), contentType: "application/json") }
         }
+        authenticated.get("/stats/history/:namespace/:pod") { _, context in
+            try await respond {
+                let namespace = try context.parameters.require("namespace")
+                let pod = try context.parameters.require("pod")
+                return Self.bytes(try await backend.statsHistory(namespace: namespace, pod: pod), contentType: "application/json")
+            }
+        }
         authenticated.get("/metrics/resource") { _, _ in
             try await respond { Self.bytes(try await backend.resourceMetrics(), contentType: Self.prometheusType) }
         }
