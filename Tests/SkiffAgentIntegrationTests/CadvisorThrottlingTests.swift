@@ -77,6 +77,23 @@ struct CadvisorThrottlingTests {
             let network = try #require(pod?["network"] as? [String: Any], "no pod network in /stats/summary")
             #expect(network["name"] as? String == "eth0")
             #expect(((pod?["process_stats"] as? [String: Any])?["process_count"] as? Int ?? 0) >= 1)
+
+            // The agent's own history: the housekeeping's 10 s points show the throttling too.
+            let historyPath = "/api/v1/nodes/\(cluster.nodeName)/proxy/stats/history/default/spin"
+            var throttledPoints: [Int] = []
+            var historyText = ""
+            for _ in 0..<30 {
+                historyText = try await cluster.kubectl("get", "--raw", historyPath).stdout
+                let history = try? JSONSerialization.jsonObject(with: Data(historyText.utf8)) as? [String: Any]
+                let loop = (history?["containers"] as? [[String: Any]])?.first { $0["container"] as? String == "loop" }
+                let fine = (loop?["resolutions"] as? [[String: Any]])?.first
+                throttledPoints = (fine?["cfsThrottledPeriods"] as? [Any])?.compactMap { $0 as? Int } ?? []
+                if throttledPoints.contains(where: { $0 > 0 }) { break }
+                try await Task.sleep(for: .seconds(1))
+            }
+            #expect(throttledPoints.contains { $0 > 0 }, "no throttled 10 s point in the history:\n\(historyText.prefix(2000))")
+            #expect(historyText.contains("\"cpuLimitMillicores\":100"), "the 100m limit line")
+            print("skiff-history throttled periods per 10 s: \(throttledPoints)")
         }
     }
 }
