@@ -289,7 +289,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentTests",
-            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffRegistry", "SkiffServiceProxy", "SkiffStats", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SkiffAgent", "SkiffAPI", "SkiffOCI", "SkiffCgroups", "SkiffSystem", "SkiffNetwork", "SkiffDNS", "SkiffRegistry", "SkiffImages", "SkiffServiceProxy", "SkiffStats", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(
             name: "SkiffAgentIntegrationTests",

@@ -3,6 +3,7 @@ import ServiceLifecycle
 import SkiffAPI
 import SkiffCgroups
 import SkiffClient
+import SkiffImages
 import SkiffNodeAPI
 import SkiffOCI
 import SkiffSystem
@@ -28,6 +29,8 @@ public final class Agent: Service {
         ] {
             _ = try FileSystem.makeDirectories(directory, mode: 0o711)
         }
+        // A pull or import killed with the previous agent left only temporaries: remove them.
+        try await blocking { try ImageStore(root: configuration.imagesDirectory).removeLeftovers() }
         let hierarchy = try CgroupHierarchy.detect()
         let facts = HostFacts.read(dataDirectory: configuration.dataDirectory, nodeIP: configuration.nodeIP)
         if let floor = facts.oomScoreFloor {
@@ -91,7 +94,7 @@ public final class Agent: Service {
 }
 
 /// The agent once its node API listens: registers the Node, takes back the pods a previous
-/// agent ran, then runs the loops that keep them (heartbeat, pod source, stats, eviction) until graceful
+/// agent ran, then runs the loops that keep them (heartbeat, pod source, stats, eviction, image GC) until graceful
 /// shutdown, which leaves every pod running.
 private struct NodeSession: Service {
     let configuration: AgentConfiguration
@@ -144,12 +147,19 @@ private struct NodeSession: Service {
         Agent.notifySystemd(logger: logger)
         let eviction = EvictionManager(
             configuration: configuration.eviction, host: AgentEvictionHost(stats: stats, manager: manager, registrar: registrar), logger: logger)
+        let imageCollector = ImageGarbageCollector(
+            policy: configuration.imageGC,
+            host: AgentImageGCHost(
+                store: ImageStore(root: configuration.imagesDirectory), manager: manager, recorder: recorder, nodeName: configuration.nodeName,
+                logger: logger),
+            logger: logger)
         return [
             NodeHeartbeat(registrar: registrar),
             PodSource(client: client, nodeName: configuration.nodeName, manager: manager, logger: logger),
             StatsHousekeeping(collector: stats),
             ProjectedTokenRefresher(volumes: volumes, logger: logger),
             eviction,
+            imageCollector,
         ] + network.services
     }
 }

@@ -61,6 +61,11 @@ public struct AgentConfiguration: Sendable {
     public var insecureRegistries: [String]
     /// A Docker config.json whose credentials every pull may use, after the pod's imagePullSecrets.
     public var registryAuthFile: String?
+    /// Image garbage collection: the kubelet's disk thresholds, minimum age and period.
+    public var imageGC: ImageGCPolicy
+    /// How many images the Node's status.images lists, largest first (the kubelet's
+    /// --node-status-max-images); -1 lists all.
+    public var nodeStatusMaxImages: Int
 
     public init(
         servers: ServerEndpoints, joinToken: String, caCertificatePEM: String, nodeName: String,
@@ -99,6 +104,8 @@ public struct AgentConfiguration: Sendable {
         self.registryCertificatesDirectory = "/etc/skiff/certs.d"
         self.insecureRegistries = []
         self.registryAuthFile = nil
+        self.imageGC = ImageGCPolicy()
+        self.nodeStatusMaxImages = 50
     }
 
     var containersDirectory: String { dataDirectory + "/containers" }

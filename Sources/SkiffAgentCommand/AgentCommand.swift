@@ -56,6 +56,17 @@ public struct AgentCommand: AsyncParsableCommand {
     @Option(help: "A registry that may be reached over plain HTTP or unverified TLS (repeatable; loopback ones always may).")
     var insecureRegistry: [String] = []
     @Option(help: "A Docker config.json whose credentials pulls use after the pod's imagePullSecrets.") var registryAuthFile: String?
+    @Option(
+        name: .customLong("image-gc-high-threshold"),
+        help: "Percent of the image filesystem in use at which image garbage collection runs; 100 turns it off.")
+    var imageGCHighThreshold = 85
+    @Option(name: .customLong("image-gc-low-threshold"), help: "Percent of the image filesystem in use that image garbage collection frees down to.")
+    var imageGCLowThreshold = 80
+    @Option(name: .customLong("minimum-image-ttl-duration"), help: "Minimum age of an unused image before it may be garbage collected (a Go duration).")
+    var minimumImageTTLDuration = "2m0s"
+    @Option(name: .customLong("image-gc-period"), help: "How often image garbage collection checks the image filesystem (a Go duration; the kubelet's is 5m).")
+    var imageGCPeriod = "5m0s"
+    @Option(help: "How many images the Node's status lists, largest first; -1 lists all.") var nodeStatusMaxImages = 50
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     public init() {}
@@ -101,6 +112,13 @@ public struct AgentCommand: AsyncParsableCommand {
         guard let monitoring = EvictionConfiguration.seconds(parsingDuration: evictionMonitoringPeriod), monitoring > 0 else {
             throw ValidationError("--eviction-monitoring-period \(evictionMonitoringPeriod) is not a positive duration like 10s")
         }
+        if let problem = imageGCPolicy.problem { throw ValidationError("--image-gc-high-threshold/--image-gc-low-threshold: \(problem)") }
+        guard EvictionConfiguration.seconds(parsingDuration: minimumImageTTLDuration) != nil else {
+            throw ValidationError("--minimum-image-ttl-duration \(minimumImageTTLDuration) is not a duration like 2m0s")
+        }
+        guard let gcPeriod = EvictionConfiguration.seconds(parsingDuration: imageGCPeriod), gcPeriod > 0 else {
+            throw ValidationError("--image-gc-period \(imageGCPeriod) is not a positive duration like 5m0s")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a level") }
         guard getuid() == 0 else { throw ValidationError("skiff agent must run as root (it creates namespaces, cgroups and mounts)") }
     }
@@ -137,9 +155,18 @@ public struct AgentCommand: AsyncParsableCommand {
             thresholds: try EvictionThreshold.parseList(evictionHard),
             monitoringIntervalSeconds: EvictionConfiguration.seconds(parsingDuration: evictionMonitoringPeriod) ?? 10,
             pressureTransitionPeriodSeconds: EvictionConfiguration.seconds(parsingDuration: evictionPressureTransitionPeriod) ?? 300)
+        configuration.imageGC = imageGCPolicy
+        configuration.nodeStatusMaxImages = nodeStatusMaxImages
         let agent = Agent(configuration: configuration, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    var imageGCPolicy: ImageGCPolicy {
+        ImageGCPolicy(
+            highThresholdPercent: imageGCHighThreshold, lowThresholdPercent: imageGCLowThreshold,
+            minimumAgeSeconds: EvictionConfiguration.seconds(parsingDuration: minimumImageTTLDuration) ?? 120,
+            periodSeconds: EvictionConfiguration.seconds(parsingDuration: imageGCPeriod) ?? 300)
     }
 
     var clusterDNSAddresses: [String] {

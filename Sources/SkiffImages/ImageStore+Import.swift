@@ -20,7 +20,7 @@ extension ImageStore {
             try FileSystem.makeDirectories(temporaryDirectory, mode: 0o700)
         }
         return try importLock.withLock(exclusive: true) { () throws(ImageError) in
-            try removeStaleTemporaries()
+            removeStaleTemporaries()
             let staging = temporaryDirectory + "/import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try ImageError.wrap { () throws(SystemError) in try sys("mkdir", staging.quoted) { mkdir(staging, 0o700) } }
             defer { try? FileSystem.removeTree(staging) }
@@ -119,12 +119,22 @@ extension ImageStore {
     }
 
     /// Debris of imports or removals that died midway; only the import lock's holder calls this.
-    private func removeStaleTemporaries() throws(ImageError) {
-        try ImageError.wrap { () throws(SystemError) in
-            for entry in try FileSystem.listDirectory(temporaryDirectory) {
-                try FileSystem.removeTree(temporaryDirectory + "/" + entry)
-            }
+    /// Best effort: a killed import's tar may still be finishing in its directory, which the
+    /// next import then removes.
+    func removeStaleTemporaries() {
+        for entry in (try? FileSystem.listDirectory(temporaryDirectory)) ?? [] {
+            try? FileSystem.removeTree(temporaryDirectory + "/" + entry)
         }
+    }
+
+    /// What processes killed midway left: half-unpacked images, partial downloads and pull
+    /// staging of processes that are gone. The agent calls it when it starts; it waits for an
+    /// import under way.
+    public func removeLeftovers() throws(ImageError) {
+        guard FileSystem.isDirectory(root) else { return }
+        removeAbandonedPulls()
+        guard FileSystem.isDirectory(temporaryDirectory) else { return }
+        try importLock.withLock(exclusive: true) { () throws(ImageError) in removeStaleTemporaries() }
     }
 
     static func regularFileBytes(_ path: String) -> Int64 {

@@ -49,12 +49,13 @@ public struct ImageStore: Sendable {
     }
 
     /// Removes a name; the image itself goes when its last name does, or at once when
-    /// `reference` is an ID or digest. Refuses an image whose rootfs a container overlay uses.
+    /// `reference` is an ID or digest, with the blobs only it used. Refuses an image whose rootfs
+    /// a container overlay uses.
     @discardableResult
     public func remove(_ reference: String) throws(ImageError) -> ImageRemoval {
         guard FileSystem.isDirectory(root) else { throw .notFound(reference) }
-        return try importLock.withLock(exclusive: true) { () throws(ImageError) in
-            try storeLock.withLock(exclusive: true) { () throws(ImageError) in
+        let removal = try importLock.withLock(exclusive: true) { () throws(ImageError) -> ImageRemoval in
+            try storeLock.withLock(exclusive: true) { () throws(ImageError) -> ImageRemoval in
                 let images = try loadAll()
                 let image = try find(reference, in: images)
                 var names = try loadNames()
@@ -64,20 +65,13 @@ public struct ImageStore: Sendable {
                     try saveNames(names)
                     return .untagged(name)
                 }
-                if let user = try MountTable.current().overlays(onLower: image.rootfs).first {
-                    throw .inUse(reference, user.mountPoint)
-                }
-                names = names.filter { $0.value != image.digest }
-                try saveNames(names)
-                let trash = temporaryDirectory + "/remove-" + Digest.hex(image.digest)
-                try ImageError.wrap { () throws(SystemError) in
-                    try FileSystem.removeTree(trash)
-                    try sys("rename", imageDirectory(image.digest).quoted) { rename(imageDirectory(image.digest), trash) }
-                    try FileSystem.removeTree(trash)
-                }
+                try deleteLocked(image, reference: reference)
                 return .deleted(image)
             }
         }
+        // The blobs only it used go too; a pull under way leaves them for a later sweep.
+        if case .deleted = removal { _ = try removeUnreferencedBlobs() }
+        return removal
     }
 
     // MARK: reading the store (callers hold storeLock)

@@ -69,7 +69,9 @@ public struct ImagePuller: Sendable {
         -> PulledImage
     {
         let client = RegistryClient(domain: reference.domain, repository: reference.path, hosts: hosts, credentials: credentials, http: http, schemes: schemes)
-        try store.prepareBlobDirectories()
+        // Until the import ends this pull's blobs belong to no image: no blob sweep may run.
+        let lease = try store.beginPull()
+        defer { withExtendedLifetime(lease) {} }
         let (descriptor, manifest) = try await resolveManifest(reference, client: client)
         progress(.resolved(manifest: descriptor.digest, layers: manifest.layers.count))
         for layer in manifest.layers where MediaType.layerCompression(layer.mediaType ?? "") == nil {

@@ -24,10 +24,13 @@ final class AgentCluster: @unchecked Sendable {
     var runtimeRoot: String { directory + "/runc" }
 
     /// Runs `body` against a fresh cluster and always tears it down afterwards.
+    /// `prepare` runs before busybox is imported and the agent starts (to mount the agent's data
+    /// directory somewhere, say).
     static func with(
-        name: String, clusterCIDRBlock: Int, agentArguments: [String] = [], _ body: (AgentCluster) async throws -> Void
+        name: String, clusterCIDRBlock: Int, agentArguments: [String] = [], prepare: (AgentCluster) async throws -> Void = { _ in },
+        _ body: (AgentCluster) async throws -> Void
     ) async throws {
-        let cluster = try await start(name: name, clusterCIDRBlock: clusterCIDRBlock, agentArguments: agentArguments)
+        let cluster = try await start(name: name, clusterCIDRBlock: clusterCIDRBlock, agentArguments: agentArguments, prepare: prepare)
         do {
             try await body(cluster)
         } catch {
@@ -39,13 +42,15 @@ final class AgentCluster: @unchecked Sendable {
 
     /// With `servers` (made by `clusterArguments`), the agent uses them instead of a server of its own.
     static func start(
-        name: String, clusterCIDRBlock: Int, servers: [ServerProcess]? = nil, agentArguments: [String] = []
+        name: String, clusterCIDRBlock: Int, servers: [ServerProcess]? = nil, agentArguments: [String] = [],
+        prepare: (AgentCluster) async throws -> Void = { _ in }
     ) async throws -> AgentCluster {
         let cidr = cidr(clusterCIDRBlock)
         var servers = servers ?? []
         if servers.isEmpty { servers = [try await ServerProcess.start(extraArguments: clusterArguments(clusterCIDRBlock: clusterCIDRBlock))] }
         let cluster = AgentCluster(servers: servers, bridge: "skt\(name.prefix(10))", podCIDR: cidr, agentArguments: agentArguments)
         do {
+            try await prepare(cluster)
             try await cluster.importBusybox()
             try await cluster.startAgent()
             try await cluster.waitForNodeReady()

@@ -54,7 +54,10 @@ struct ImageStoreProvider: ImageProvider {
     }
 
     func mountRootfs(_ image: ResolvedImage, containerDirectory: String) throws -> String {
-        try ContainerRootfs.mount(image: try store.resolve(image.imageID), containerDir: containerDirectory)
+        let record = try store.resolve(image.imageID)
+        // Image garbage collection removes the least recently used images first.
+        store.markUsed(record)
+        return try ContainerRootfs.mount(image: record, containerDir: containerDirectory)
     }
 
     func unmountRootfs(containerDirectory: String) {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import SkiffAPI
+import SkiffImages
 
 /// Registers this host's Node, keeps its status and Lease fresh, and learns its pod CIDR —
 /// the kubelet's node status manager and lease controller.
@@ -52,7 +53,7 @@ actor NodeRegistrar {
     }
 
     private func registerOnce() async throws -> String {
-        let node = nodeObject()
+        let node = nodeObject(images: await imagesStatus())
         do {
             _ = try await client.create("/api/v1/nodes", node)
             logger.info("registered node", metadata: ["node": "\(configuration.nodeName)"])
@@ -88,7 +89,7 @@ actor NodeRegistrar {
         }
     }
 
-    func nodeObject() -> JSON {
+    func nodeObject(images: JSON = .array([])) -> JSON {
         var node = JSON.emptyObject
         node["apiVersion"] = "v1"
         node["kind"] = "Node"
@@ -100,11 +101,11 @@ actor NodeRegistrar {
             "node-role.kubernetes.io/worker": "",
         ])
         node["metadata"]["annotations"] = .object(["skiff.dev/agent-certificate-sha256": .string(certificateSHA256)])
-        node["status"] = statusObject()
+        node["status"] = statusObject(images: images)
         return node
     }
 
-    func statusObject() -> JSON {
+    func statusObject(images: JSON = .array([])) -> JSON {
         let now = Timestamp.now()
         let resources: JSON = .object([
             "cpu": .string("\(facts.cpuCount)"),
@@ -133,13 +134,30 @@ actor NodeRegistrar {
                 "lastHeartbeatTime": .string(now), "lastTransitionTime": .string(readySince),
             ]))
         status["conditions"] = .array(list)
+        status["images"] = images
         return status
     }
 
     func updateStatus() async throws {
         var patch = JSON.emptyObject
-        patch["status"] = statusObject()
+        patch["status"] = statusObject(images: await imagesStatus())
         _ = try await client.mergePatch(nodePath + "/status", patch)
+    }
+
+    /// The node's images for `status.images`, read from the image store on every status update
+    /// (pulls, imports and garbage collection all show on the next one).
+    func imagesStatus() async -> JSON {
+        let store = ImageStore(root: configuration.imagesDirectory)
+        let limit = configuration.nodeStatusMaxImages
+        let logger = logger
+        return await blocking {
+            do {
+                return NodeImages.status(try store.list(), maxImages: limit)
+            } catch {
+                logger.warning("cannot list the node's images for its status", metadata: ["error": "\(error)"])
+                return .array([])
+            }
+        }
     }
 
     /// Renews the Lease in kube-node-lease every heartbeat, and the Node's status with it, until
