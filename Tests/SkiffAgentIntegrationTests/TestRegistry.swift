@@ -113,6 +113,17 @@ final class TestRegistry: @unchecked Sendable {
         guard pushed.status == 0 else { throw Tools.Failure("pushing the changed :latest failed: \(pushed.stderr)") }
     }
 
+    /// Pushes an OCI layout as `repositoryAndTag` ("team/big:1").
+    func push(layout: String, as repositoryAndTag: String) async throws {
+        let pushed = try await Tools.run(
+            "/usr/bin/skopeo",
+            [
+                "copy", "--dest-cert-dir", "\(certificates)/\(host)", "--dest-creds", "\(Self.username):\(Self.password)",
+                "oci:\(layout)", "docker://\(host)/\(repositoryAndTag)",
+            ])
+        guard pushed.status == 0 else { throw Tools.Failure("skopeo could not push \(repositoryAndTag): \(pushed.stderr)") }
+    }
+
     private init(directory: String, port: Int, process: Process) {
         self.directory = directory
         self.port = port
