@@ -97,5 +97,12 @@ struct KilledPullTests {
         #expect(images.count == 1)
         let payload = try FileManager.default.attributesOfItem(atPath: "\(store)/images/\(images.first ?? "")/rootfs/data/payload")
         #expect(payload[.size] as? Int == 384 << 20)
+
+        // Nothing uses it: prune deletes the image and every blob.
+        let pruned = try await Tools.run(skiff, ["image", "prune", "--data-dir", dataDir])
+        #expect(pruned.stdout.contains("Deleted: \(registry.host)/team/big:1 "), "\(pruned.stdout)\(pruned.stderr)")
+        #expect(pruned.stdout.contains("Total reclaimed space: 8"), "two copies of the 384 MiB layer (the blob and the rootfs): \(pruned.stdout)")
+        #expect(Self.entries(store + "/blobs/sha256").isEmpty)
+        #expect(Self.entries(store + "/images").isEmpty)
     }
 }
