@@ -13,6 +13,7 @@ bool log_stream_pump(struct log_stream *s, struct log_writer *w) {
         s->fd = -1;
         return false;
     }
+    if (s->tap) attach_broadcast(s->tap, s->tap_stream, s->buf + s->len, (size_t)n);
     s->len += (size_t)n;
     size_t start = 0;
     char *newline;

@@ -9,6 +9,10 @@
 //          {"createFailed":true,"message":…}), each written atomically.
 //   exit:  0 after the container's exit was recorded, 1 when create failed, 2 for bad arguments.
 //
+// With --stdin or --tty it also serves attach sessions on STATE/attach (see attach.c): the
+// container's stdin is a pipe it keeps open (or, with --tty, the terminal whose master the
+// runtime sends over STATE/console), so input can come whenever a client attaches.
+//
 // Why C and not Swift: the issue asks for ≤ 1 MB RSS per monitor. Measured here (VmRSS while
 // idle in poll): a Glibc-only Swift program linked with -static-executable, release, -Osize and
 // --gc-sections: 3.5–3.7 MB, almost all of it file pages of the Swift runtime that start-up
@@ -26,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,6 +67,8 @@ static struct {
     char finished_at[RFC3339NANO_LEN + 1];
     struct log_writer log;
     struct log_stream out, err;
+    struct attach attach;
+    int console_fd;  // --tty: where the runtime sends the pty master during create
     // Children reaped before we knew the init's pid (it can die the moment create returns).
     struct {
         pid_t pid;
@@ -164,6 +171,22 @@ static void watch_init(void) {
     if (m.init_pidfd < 0) init_gone();
 }
 
+// The runtime's create connected to STATE/console and sent the terminal's master before it
+// returned, so both are queued by now: nothing here waits.
+static void receive_terminal(void) {
+    int conn = accept4(m.console_fd, NULL, NULL, SOCK_CLOEXEC);
+    int master = conn >= 0 ? skiff_recv_fd(conn, 1) : -errno;
+    if (conn >= 0) close(conn);
+    close(m.console_fd);
+    m.console_fd = -1;
+    char path[4200];
+    unlink(state_path(path, sizeof path, "console"));
+    if (master < 0) fail_create_errno("receiving the container's terminal from the runtime", -master);
+    m.out.fd = master;
+    // Input and resizes go through a duplicate: the output side closes at its EOF.
+    attach_set_input(&m.attach, fcntl(master, F_DUPFD_CLOEXEC, 3));
+}
+
 static void create_finished(int status) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         char message[4096], path[4200];
@@ -177,6 +200,7 @@ static void create_finished(int status) {
     }
     m.init_pid = read_pid_file();
     if (m.init_pid <= 0) fail_create("the runtime's create succeeded but wrote no valid pid file");
+    if (m.console_fd >= 0) receive_terminal();
     now_rfc3339nano(m.started_at);
 
     char path[4200], line[64];
@@ -223,12 +247,13 @@ static void drain_signals(void) {
 // exited and both pipes reached EOF, or the grace period after the exit ran out.
 static void run(void) {
     for (;;) {
-        struct pollfd fds[4];
+        struct pollfd fds[4 + 2 + ATTACH_MAX_CLIENTS];
         nfds_t n = 0;
         fds[n++] = (struct pollfd){m.signal_fd, POLLIN, 0};
         if (m.out.fd >= 0) fds[n++] = (struct pollfd){m.out.fd, POLLIN, 0};
         if (m.err.fd >= 0) fds[n++] = (struct pollfd){m.err.fd, POLLIN, 0};
         if (m.init_pidfd >= 0) fds[n++] = (struct pollfd){m.init_pidfd, POLLIN, 0};
+        attach_poll_add(&m.attach, fds, &n);
         int timeout = -1;
         if (m.phase == DRAINING) {
             if (m.out.fd < 0 && m.err.fd < 0) return;
@@ -254,6 +279,8 @@ static void run(void) {
                 close(m.init_pidfd);
                 m.init_pidfd = -1;
                 init_gone();
+            } else {
+                attach_event(&m.attach, fd, fds[i].revents);
             }
         }
     }
@@ -301,17 +328,36 @@ static void reset_internal_signals(void) {
 
 // Runs `RUNTIME --root R --log STATE/runtime.log --log-format json create --bundle B
 // --pid-file STATE/pid ID` with the pipes' write ends as its (and so the container's) stdout and
-// stderr. skiff_spawn gives it default signal dispositions and an empty mask: we ignore SIGPIPE
+// stderr, and with --stdin the stdin pipe's read end as its stdin. With --tty it adds
+// `--console-socket console`, relative: it runs in STATE, since the absolute path may not fit
+// sun_path; the container's stdio is then the terminal and the runtime's own is /dev/null. skiff_spawn gives it default signal dispositions and an empty mask: we ignore SIGPIPE
 // and block SIGCHLD, and the container must start with neither. (glibc's posix_spawn would
 // leave its two internal real-time signals ignored in the child, which the container inherits.)
-static int spawn_runtime(int out_write, int err_write) {
+static int spawn_runtime(int in_read, int out_write, int err_write) {
     char log_path[4200], pid_path[4200];
     state_path(log_path, sizeof log_path, "runtime.log");
     state_path(pid_path, sizeof pid_path, "pid");
     char *argv[] = {(char *)m.opt.runtime, "--root", (char *)m.opt.runtime_root, "--log", log_path, "--log-format",
-                    "json", "create", "--bundle", (char *)m.opt.bundle, "--pid-file", pid_path, (char *)m.opt.id, NULL};
-    int fd_map[] = {out_write, 1, err_write, 2};
-    pid_t pid = skiff_spawn(m.opt.runtime, argv, environ, fd_map, 2, 0, NULL);
+                    "json", "create", "--bundle", (char *)m.opt.bundle, "--pid-file", pid_path, (char *)m.opt.id, NULL, NULL,
+                    NULL};
+    if (m.opt.tty) {
+        argv[12] = "--console-socket";
+        argv[13] = "console";
+        argv[14] = (char *)m.opt.id;
+    }
+    int fd_map[6];
+    int pairs = 0;
+    if (in_read >= 0) {
+        fd_map[2 * pairs] = in_read;
+        fd_map[2 * pairs++ + 1] = 0;
+    }
+    if (out_write >= 0) {
+        fd_map[2 * pairs] = out_write;
+        fd_map[2 * pairs++ + 1] = 1;
+        fd_map[2 * pairs] = err_write;
+        fd_map[2 * pairs++ + 1] = 2;
+    }
+    pid_t pid = skiff_spawn(m.opt.runtime, argv, environ, fd_map, pairs, 0, m.opt.tty ? m.opt.state_dir : NULL);
     if (pid < 0) return -pid;
     m.runtime_pid = pid;
     return 0;
@@ -320,8 +366,11 @@ static int spawn_runtime(int out_write, int err_write) {
 int main(int argc, char **argv) {
     m.result_fd = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
     m.init_pidfd = -1;
-    m.out = (struct log_stream){.fd = -1, .name = "stdout"};
-    m.err = (struct log_stream){.fd = -1, .name = "stderr"};
+    m.console_fd = -1;
+    m.attach.listen_fd = -1;
+    m.attach.input_fd = -1;
+    m.out = (struct log_stream){.fd = -1, .name = "stdout", .tap_stream = 1};
+    m.err = (struct log_stream){.fd = -1, .name = "stderr", .tap_stream = 2};
     // Nothing we hold may leak into the runtime and the container: fd 3 included, or the agent
     // would wait for an EOF that only comes when the container exits.
     syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -362,13 +411,27 @@ int main(int argc, char **argv) {
     int err = log_writer_open(&m.log);
     if (err) fail_create_errno(m.opt.log_path, -err);
 
-    int out_pipe[2], err_pipe[2];
-    if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) fail_create_errno("pipe2", errno);
-    m.out.fd = out_pipe[0];
-    m.err.fd = err_pipe[0];
-    err = spawn_runtime(out_pipe[1], err_pipe[1]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
+    // Only containers with stdin or a tty pay for attach: a socket, and a pipe or a terminal.
+    int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    if (m.opt.stdin_open || m.opt.tty) {
+        err = attach_open(&m.attach, m.opt.state_dir, m.opt.tty, m.opt.stdin_open, m.opt.stdin_once);
+        if (err) fail_create_errno("attach socket", -err);
+        m.out.tap = m.err.tap = &m.attach;
+    }
+    if (m.opt.tty) {
+        m.console_fd = listen_in_directory(m.opt.state_dir, "console", SOCK_STREAM);
+        if (m.console_fd < 0) fail_create_errno("console socket", -m.console_fd);
+    } else {
+        if (m.opt.stdin_open && pipe2(in_pipe, O_CLOEXEC) < 0) fail_create_errno("pipe2", errno);
+        if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) fail_create_errno("pipe2", errno);
+        m.out.fd = out_pipe[0];
+        m.err.fd = err_pipe[0];
+    }
+    err = spawn_runtime(in_pipe[0], out_pipe[1], err_pipe[1]);
+    if (in_pipe[0] >= 0) close(in_pipe[0]);
+    if (out_pipe[1] >= 0) close(out_pipe[1]);
+    if (err_pipe[1] >= 0) close(err_pipe[1]);
+    if (in_pipe[1] >= 0) attach_set_input(&m.attach, in_pipe[1]);
     if (err) fail_create_errno(m.opt.runtime, err);
 
     drain_and_flush();

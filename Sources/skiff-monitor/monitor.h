@@ -1,5 +1,6 @@
 // Shared declarations of skiff-monitor's C files; see main.c for why the monitor is C.
 #pragma once
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -51,10 +52,40 @@ struct log_writer {
 int log_writer_open(struct log_writer *w);
 void log_writer_write(struct log_writer *w, const char *stream, bool partial, const char *content, size_t len);
 
-// One of the container's output pipes, cut into CRI records.
+// Attach sessions (attach.c): the container's stdin and copies of its output.
+#define ATTACH_MAX_CLIENTS 8
+// The largest packet either way: a kind byte and up to 16 KiB (the agent splits its input).
+#define ATTACH_PACKET (1 + 16384 + 1)
+struct attach_client {
+    int fd;
+    bool typing;  // sent stdin: its end counts for stdinOnce
+};
+struct attach {
+    int listen_fd;  // STATE/attach; -1 when the container has neither stdin nor a tty
+    int input_fd;   // the stdin pipe's write end, or a duplicate of the pty master; -1 once closed
+    bool tty, accepts_input, stdin_once, close_after_pending;
+    struct attach_client clients[ATTACH_MAX_CLIENTS];
+    size_t pending_len, pending_off;
+    char pending[ATTACH_PACKET];
+};
+// Listens on DIRECTORY/NAME (nonblocking, close-on-exec); returns the socket or -errno.
+int listen_in_directory(const char *directory, const char *name, int type);
+int attach_open(struct attach *a, const char *state_dir, bool tty, bool stdin_open, bool stdin_once);
+// Where client input goes (made nonblocking): the stdin pipe or the pty master's duplicate.
+void attach_set_input(struct attach *a, int fd);
+// Adds the attach descriptors to a poll set (at most 2 + ATTACH_MAX_CLIENTS).
+void attach_poll_add(struct attach *a, struct pollfd *fds, nfds_t *n);
+void attach_event(struct attach *a, int fd, short revents);
+// Sends output (stream 1 stdout, 2 stderr) to every client.
+void attach_broadcast(struct attach *a, int stream, const char *data, size_t len);
+
+// One of the container's output pipes (or its pty master), cut into CRI records and, when
+// `tap` is set, copied to attach clients as it is read.
 struct log_stream {
     int fd;
     const char *name;
+    struct attach *tap;
+    int tap_stream;
     size_t len;
     char buf[CRI_MAX_LINE + 1];
 };

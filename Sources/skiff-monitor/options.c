@@ -6,6 +6,9 @@
 static const char *const names[] = {"runtime", "runtime-root", "id", "bundle", "state-dir", "log-path",
                                     "log-max-bytes", "log-max-files"};
 
+// Options without a value.
+static const char *const switches[] = {"stdin", "stdin-once", "tty"};
+
 static bool set_error(char *error, size_t cap, const char *a, const char *b, const char *c) {
     struct text t = {error, cap, 0};
     text_add(&t, a);
@@ -29,6 +32,15 @@ bool parse_options(int argc, char **argv, struct options *o, char *error, size_t
         if (strncmp(arg, "--", 2) != 0) return set_error(error, cap, "unexpected argument \"", arg, "\"");
         const char *name = arg + 2, *value = strchr(name, '=');
         size_t name_len = value ? (size_t)(value - name) : strlen(name);
+        bool *flags[] = {&o->stdin_open, &o->stdin_once, &o->tty};
+        int flag = -1;
+        for (int k = 0; k < 3; k++) {
+            if (!value && strcmp(switches[k], name) == 0) flag = k;
+        }
+        if (flag >= 0) {
+            *flags[flag] = true;
+            continue;
+        }
         int which = -1;
         for (int k = 0; k < 8; k++) {
             if (strlen(names[k]) == name_len && strncmp(names[k], name, name_len) == 0) which = k;
