@@ -30,7 +30,7 @@ final class FakeRuntime: ContainerRuntime {
     var log: [String] { state.withLock { $0.log } }
     func starts(_ label: String) -> [ContinuousClock.Instant] { state.withLock { $0.starts[label] ?? [] } }
 
-    func create(id: String, bundle: String, stateDirectory: String, logPath: String) async throws -> (pid: Int32, monitor: Int32) {
+    func create(id: String, bundle: String, stateDirectory: String, logPath: String, stdio: ContainerStdio) async throws -> (pid: Int32, monitor: Int32) {
         // Read as skiff-runc reads it, so every worker test also checks the config the agent wrote.
         let config = try RuntimeSpec.decode(FileSystem.readBytes(bundle + "/config.json"), what: "config.json")
         let args = config.process?.args ?? []

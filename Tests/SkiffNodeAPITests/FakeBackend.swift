@@ -40,6 +40,13 @@ final class FakeBackend: NodeAPIBackend {
         }
     }
 
+    /// `app` was created with stdin (its process echoes it), `sidecar` without.
+    func attach(namespace: String, pod: String, container: String, stdin: Bool) async throws -> any ExecSession {
+        try check(namespace, pod, container)
+        guard container == "app" else { throw NodeAPIError.badRequest("container \(container) was not created with stdin: true") }
+        return FakeExecSession(stdout: "attached\n", echoesStdin: true)
+    }
+
     /// The host's own loopback stands in for the pod's.
     func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket {
         guard namespace == "default", pod == "web" else { throw NodeAPIError.notFound("pod \(namespace)/\(pod) is not on this node") }

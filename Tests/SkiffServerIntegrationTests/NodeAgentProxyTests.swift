@@ -142,6 +142,12 @@ struct FakeAgentBackend: NodeAPIBackend {
         }
     }
 
+    /// `app`'s process echoes its stdin, until stdin closes.
+    func attach(namespace: String, pod: String, container: String, stdin: Bool) async throws -> any ExecSession {
+        guard namespace == "default", pod == "web", container == "app" else { throw NodeAPIError.notFound("no container \(container) in \(pod)") }
+        return ScriptedSession(echoesStdin: true)
+    }
+
     func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket {
         throw NodeAPIError.badRequest("the fake agent forwards no ports")
     }

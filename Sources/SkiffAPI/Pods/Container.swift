@@ -22,7 +22,11 @@ public struct Container: Sendable, Equatable, JSONDecodable {
     public let securityContext: SecurityContext
     public let terminationMessagePath: String
     public let terminationMessagePolicy: TerminationMessagePolicy
+    /// Keep the container's stdin open for `kubectl attach -i`.
     public let stdin: Bool
+    /// Close that stdin once the first attach session's input ends.
+    public let stdinOnce: Bool
+    /// Give the container a terminal.
     public let tty: Bool
 
     public init(json: JSONField) throws(JSONShapeError) {
@@ -46,6 +50,7 @@ public struct Container: Sendable, Equatable, JSONDecodable {
         terminationMessagePath = try json.field("terminationMessagePath", default: "/dev/termination-log")
         terminationMessagePolicy = try json.choice("terminationMessagePolicy", default: .file)
         stdin = try json.field("stdin", default: false)
+        stdinOnce = try json.field("stdinOnce", default: false)
         tty = try json.field("tty", default: false)
     }
 

@@ -173,8 +173,7 @@ public struct KubeAPI: Sendable {
         case ("GET", _?, "log"): return try await podLog(target, request)
         case ("GET", _?, "exec"), ("POST", _?, "exec"): return try await podExec(target, request)
         case ("GET", _?, "portforward"), ("POST", _?, "portforward"): return try await podPortForward(target, request)
-        case ("GET", _?, "attach"), ("POST", _?, "attach"):
-            throw APIError.badRequest("pods/attach is not supported by skiff; use kubectl logs -f or kubectl exec")
+        case ("GET", _?, "attach"), ("POST", _?, "attach"): return try await podAttach(target, request)
         case ("GET", _?, _): return try await get(target, request)
         case ("POST", nil, nil): return try await create(target, request)
         case ("POST", _?, "binding"): return try await bind(target, request)

@@ -6,10 +6,12 @@ import NIOCore
 import SkiffAPI
 import SkiffNodeAPI
 
-/// `kubectl exec` over websocket: accepts the upgrade on the API port when `KubeAPI.execPlan`
-/// allows it, then relays channel frames between kubectl and the pod's agent until either
-/// side closes (port-forward's upgrade goes to `PortForwardRelay`). Requests it declines fall
-/// through to `KubeAPI`, which answers with the reason.
+/// `kubectl exec` and `kubectl attach` over websocket: accepts the upgrade on the API port when
+/// `KubeAPI.execPlan` (`attachPlan`) allows it, then relays channel frames between kubectl and
+/// the pod's agent until either side closes (port-forward's upgrade goes to `PortForwardRelay`).
+/// Exec requests it declines fall through to `KubeAPI`, which answers with the reason. A
+/// declined attach is upgraded and answered with the reason as its status instead: kubectl
+/// takes any answer but 101 as a reason to retry over SPDY, which loses the message.
 struct ExecWebSocketRelay: Sendable {
     let api: KubeAPI
 
@@ -34,16 +36,28 @@ struct ExecWebSocketRelay: Sendable {
             return await PortForwardRelay(api: api).shouldUpgrade(
                 path: QueryString.decode(parts[0]), headers: headers, clientCertificate: certificate, logger: logger)
         }
-        guard parts[0].hasSuffix("/exec") else { return .dontUpgrade }
-        guard let subprotocol = ExecChannelProtocol.negotiate(headers["sec-websocket-protocol"]),
-            let plan = try? await api.execPlan(
-                path: QueryString.decode(parts[0]), query: parts.count > 1 ? QueryString.parse(parts[1]) : [], headers: headers,
-                clientCertificate: headers["authorization"] == nil ? await HummingbirdAdapter.peerCertificate(channel) : nil)
-        else {
+        let attach = parts[0].hasSuffix("/attach")
+        guard parts[0].hasSuffix("/exec") || attach, let subprotocol = ExecChannelProtocol.negotiate(headers["sec-websocket-protocol"]) else {
             return .dontUpgrade
         }
+        let path = QueryString.decode(parts[0])
+        let query = parts.count > 1 ? QueryString.parse(parts[1]) : []
+        let certificate = headers["authorization"] == nil ? await HummingbirdAdapter.peerCertificate(channel) : nil
         var response = HTTPFields()
         response[.secWebSocketProtocol] = subprotocol
+        let plan: ExecPlan
+        do {
+            plan =
+                attach
+                ? try await api.attachPlan(path: path, query: query, headers: headers, clientCertificate: certificate)
+                : try await api.execPlan(path: path, query: query, headers: headers, clientCertificate: certificate)
+        } catch let error as APIError where attach {
+            return .upgrade(response) { _, outbound, _ in
+                await Self.fail(error.status, outbound)
+            }
+        } catch {
+            return .dontUpgrade
+        }
         let client = api.nodeProxy.client
         return .upgrade(response) { inbound, outbound, _ in
             await Self.relay(plan: plan, subprotocol: subprotocol, client: client, inbound: inbound, outbound: outbound, logger: logger)
@@ -81,11 +95,16 @@ struct ExecWebSocketRelay: Sendable {
             }
         } catch {
             logger.warning("exec relay failed", metadata: ["container": "\(plan.container)", "error": "\(error)"])
-            let status = ExecChannelProtocol.failureStatus("cannot run the command through the skiff agent of node \(plan.endpoint.nodeName): \(error)")
-            var buffer = ByteBuffer(integer: ExecChannelProtocol.error)
-            buffer.writeBytes(status.bytes)
-            try? await outbound.write(.binary(buffer))
+            await fail(ExecChannelProtocol.failureStatus("cannot reach the container through the skiff agent of node \(plan.endpoint.nodeName): \(error)"), outbound)
         }
+    }
+
+    /// A failure status on the error channel, then the close.
+    static func fail(_ status: JSON, _ outbound: WebSocketOutboundWriter) async {
+        var buffer = ByteBuffer(integer: ExecChannelProtocol.error)
+        buffer.writeBytes(status.bytes)
+        try? await outbound.write(.binary(buffer))
+        try? await outbound.close(.normalClosure, reason: nil)
     }
 
     static func frame(_ message: WebSocketMessage) -> WebSocketOutboundWriter.OutboundFrame {

@@ -84,6 +84,27 @@ struct AgentNodeBackend: NodeAPIBackend {
         }
     }
 
+    func attach(namespace: String, pod: String, container: String, stdin: Bool) async throws -> any ExecSession {
+        let worker = try await worker(namespace: namespace, pod: pod)
+        guard let spec = await worker.pod.spec.container(named: container) else {
+            throw NodeAPIError.notFound("container \(container) not found in pod \(namespace)/\(pod)")
+        }
+        guard let id = await worker.runningContainerID(container) else {
+            throw NodeAPIError.badRequest("container \(container) is not running")
+        }
+        // The monitor keeps stdin and the terminal only for containers made for attach.
+        if stdin && !spec.stdin {
+            throw NodeAPIError.badRequest(
+                "container \(container) in pod \(namespace)/\(pod) was not created with stdin: true, so it has no stdin to attach to; use kubectl exec -i")
+        }
+        guard ContainerStdio(spec).attachable else {
+            throw NodeAPIError.badRequest(
+                "container \(container) in pod \(namespace)/\(pod) was created without stdin or tty; skiff attaches only to those (use kubectl logs -f for its output)")
+        }
+        let directory = try current().context.containerDirectory(id)
+        return try await blocking { try ContainerAttachSession.connect(directory: directory, stdin: stdin) }
+    }
+
     func portForward(namespace: String, pod: String, port: UInt16) async throws -> ConnectedSocket {
         let worker = try await worker(namespace: namespace, pod: pod)
         guard let sandbox = await worker.sandbox else { throw NodeAPIError.badRequest("pod \(namespace)/\(pod) has no network yet") }

@@ -75,7 +75,8 @@ extension PodWorker {
             let restartCount = isRestart ? state.restartCount + 1 : 0
             let logPath = "\(logDirectory)/\(restartCount).log"
             if !FileSystem.exists(logPath) { attemptLog = logPath }
-            let created = try await context.runtime.create(id: id, bundle: directory, stateDirectory: directory, logPath: logPath)
+            let created = try await context.runtime.create(
+                id: id, bundle: directory, stateDirectory: directory, logPath: logPath, stdio: ContainerStdio(spec))
             state.monitorPID = created.monitor
             context.status.record(pod: pod, container: name, reason: "Created", message: "Created container \(name)")
             startsInFlight[id] = false

@@ -51,7 +51,7 @@ let hostProcessImage = "skiff.dev/host"
 /// (`RuntimeDriver`), or a fake that runs nothing.
 protocol ContainerRuntime: Sendable {
     /// Creates the container under its monitor; returns its init pid and the monitor's pid.
-    func create(id: String, bundle: String, stateDirectory: String, logPath: String) async throws -> (pid: Int32, monitor: Int32)
+    func create(id: String, bundle: String, stateDirectory: String, logPath: String, stdio: ContainerStdio) async throws -> (pid: Int32, monitor: Int32)
     func start(id: String) async throws
     /// Signals the container's init; a container that already stopped is not an error.
     func kill(id: String, signal: Int32) async
@@ -60,6 +60,31 @@ protocol ContainerRuntime: Sendable {
     func execAndWait(id: String, process: RuntimeSpec.Process, timeout: Double) async throws -> (exitCode: Int32, output: String)
     /// Collects the monitor once its container has ended.
     func reap(monitor pid: Int32) async
+}
+
+/// How a container's stdin and terminal are set up (the pod spec's `stdin`, `stdinOnce`, `tty`).
+/// With stdin or a tty the monitor serves attach sessions; without both it costs nothing more.
+struct ContainerStdio: Sendable, Equatable {
+    var stdin = false
+    var stdinOnce = false
+    var tty = false
+
+    init(stdin: Bool = false, stdinOnce: Bool = false, tty: Bool = false) {
+        self.stdin = stdin
+        self.stdinOnce = stdinOnce
+        self.tty = tty
+    }
+
+    init(_ container: Container) {
+        self.init(stdin: container.stdin, stdinOnce: container.stdinOnce, tty: container.tty)
+    }
+
+    var attachable: Bool { stdin || tty }
+
+    /// The monitor's flags for it.
+    var monitorArguments: [String] {
+        (stdin ? ["--stdin"] : []) + (stdin && stdinOnce ? ["--stdin-once"] : []) + (tty ? ["--tty"] : [])
+    }
 }
 
 /// Tells the agent when a container's monitor has written exit.json (the kubelet's pod

@@ -83,9 +83,14 @@ struct ContainerSpecBuilder {
         argv = argv.map { Self.expandVariables($0, environment: input.environment) }
 
         var process = spec.process ?? RuntimeSpec.Process()
-        process.terminal = false
+        // A tty container gets its terminal from the runtime; the monitor holds the master.
+        process.terminal = container.tty
         process.args = argv
         process.env = input.environment
+        if container.tty, !input.environment.contains(where: { $0.hasPrefix("TERM=") }) {
+            // As containerd does for CRI containers with a tty.
+            process.env = input.environment + ["TERM=xterm"]
+        }
         let workingDir = container.workingDir ?? ""
         process.cwd = !workingDir.isEmpty ? workingDir : (input.image.workingDir.isEmpty ? "/" : input.image.workingDir)
         process.user = RuntimeSpec.User(

@@ -18,8 +18,9 @@ struct RuntimeDriver: ContainerRuntime {
     let monitorPath: String
 
     /// Starts the monitor, which runs `skiff-runc create` with the container's stdio on its log
-    /// pipes and then outlives us; returns the container's init pid and the monitor's pid.
-    func create(id: String, bundle: String, stateDirectory: String, logPath: String) async throws -> (pid: Int32, monitor: Int32) {
+    /// pipes and then outlives us; returns the container's init pid and the monitor's pid. With
+    /// stdin or a tty the monitor keeps the container's stdin and serves attach sessions.
+    func create(id: String, bundle: String, stateDirectory: String, logPath: String, stdio: ContainerStdio) async throws -> (pid: Int32, monitor: Int32) {
         let runtimePath = runtimePath
         let runtimeRoot = runtimeRoot
         let monitorPath = monitorPath
@@ -33,7 +34,7 @@ struct RuntimeDriver: ContainerRuntime {
                     [
                         monitorPath, "--runtime", runtimePath, "--runtime-root", runtimeRoot, "--id", id, "--bundle", bundle,
                         "--state-dir", stateDirectory, "--log-path", logPath,
-                    ],
+                    ] + stdio.monitorArguments,
                     environment: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
                     keep: [(fds[1], 3)], newSession: true)
             } catch {

@@ -4,8 +4,9 @@ import NIOCore
 import SkiffAPI
 import Synchronization
 
-/// Runs one exec session over a channel-protocol websocket: client frames to the process's stdin
-/// and terminal size, its stdout/stderr back as frames, then the exit status on channel 3.
+/// Runs one exec or attach session over a channel-protocol websocket: client frames to the
+/// process's stdin and terminal size, its stdout/stderr back as frames, then the exit status on
+/// channel 3 (attach: Success once the container's output ended, as kubelet writes it).
 struct ExecSessionRelay: Sendable {
     let request: ExecRequest
     let backend: any NodeAPIBackend
@@ -20,8 +21,13 @@ struct ExecSessionRelay: Sendable {
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let session: any ExecSession
         do {
-            session = try await backend.exec(
-                namespace: request.namespace, pod: request.pod, container: request.container, command: request.command, tty: request.tty)
+            switch request.kind {
+            case .exec:
+                session = try await backend.exec(
+                    namespace: request.namespace, pod: request.pod, container: request.container, command: request.command, tty: request.tty)
+            case .attach:
+                session = try await backend.attach(namespace: request.namespace, pod: request.pod, container: request.container, stdin: request.stdin)
+            }
         } catch let error as NodeAPIError {
             let reason = if case .notFound = error { "NotFound" } else { "BadRequest" }
             try await sendFailure(ExecChannelProtocol.failureStatus(error.description, reason: reason, code: error.status), outbound)
@@ -58,7 +64,8 @@ struct ExecSessionRelay: Sendable {
                 // All output before the status: the client stops reading once it has it.
                 try await stdoutDone
                 try await stderrDone
-                try await send(ExecChannelProtocol.exitStatus(code: code, command: request.command), on: ExecChannelProtocol.error, outbound)
+                let status = request.kind == .exec ? ExecChannelProtocol.exitStatus(code: code, command: request.command) : ExecChannelProtocol.success
+                try await send(status, on: ExecChannelProtocol.error, outbound)
                 // Start the close handshake ourselves: the client's answering close frame ends
                 // the input reader. (Cancelling a task blocked on inbound frames is not reliable.)
                 try await outbound.close(.normalClosure, reason: nil)
@@ -67,7 +74,7 @@ struct ExecSessionRelay: Sendable {
                 group.cancelAll()
             }
         } catch {
-            logger.debug("exec stream ended early", metadata: ["pod": "\(request.namespace)/\(request.pod)", "error": "\(error)"])
+            logger.debug("\(request.kind.rawValue) stream ended early", metadata: ["pod": "\(request.namespace)/\(request.pod)", "error": "\(error)"])
             await session.terminate()
             throw error
         }

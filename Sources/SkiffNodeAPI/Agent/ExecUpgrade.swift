@@ -4,7 +4,7 @@ import HummingbirdWebSocket
 import Logging
 import NIOCore
 
-/// Decides whether a request becomes an exec or port-forward websocket: right path, the node's
+/// Decides whether a request becomes an exec, attach or port-forward websocket: right path, the node's
 /// credential, and a subprotocol we speak. Anything else falls through to the HTTP routes, which
 /// answer 401 or 400 with the reason.
 struct ExecUpgrade: Sendable {

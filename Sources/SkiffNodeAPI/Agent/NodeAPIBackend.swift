@@ -10,6 +10,13 @@ public protocol NodeAPIBackend: Sendable {
     /// or container, `.badRequest` when the container is not running.
     func exec(namespace: String, pod: String, container: String, command: [String], tty: Bool) async throws -> any ExecSession
 
+    /// Attaches to a running container's own stdio (`kubectl attach`), for containers created
+    /// with `stdin` or `tty`; `stdin` asks to write to it. The session's `terminate` detaches
+    /// (the container keeps running), its `wait` returns when the container's output ends.
+    /// Throw `NodeAPIError.notFound` for an unknown pod or container, `.badRequest` when it is
+    /// not running or was not created for it.
+    func attach(namespace: String, pod: String, container: String, stdin: Bool) async throws -> any ExecSession
+
     /// Connects to `port` on the pod's loopback address, inside its network namespace, for
     /// port-forwarding. Returns the connected TCP socket, which the caller owns. Throw
     /// `NodeAPIError.notFound` for an unknown pod; any error becomes that connection's message.
@@ -35,8 +42,8 @@ public struct ConnectedSocket: Sendable, Equatable {
     public init(descriptor: Int32) { self.descriptor = descriptor }
 }
 
-/// One running exec'd process. Both output streams must finish when the process's ends of the
-/// pipes close; `wait` returns once it has exited.
+/// One running exec'd process, or an attach session to a container. Both output streams must
+/// finish when the process's ends of the pipes close; `wait` returns once it has exited.
 public protocol ExecSession: Sendable {
     /// Output of the process (with a tty: everything; then `stderr` may finish at once).
     var stdout: AsyncStream<[UInt8]> { get }
@@ -48,7 +55,7 @@ public protocol ExecSession: Sendable {
     func resize(width: UInt16, height: UInt16) async
     /// The exit code (128 + signal for a signalled process).
     func wait() async -> Int32
-    /// The client went away before the process exited: kill it.
+    /// The client went away before the process exited: kill it (attach: detach from it).
     func terminate() async
 }
 

@@ -19,6 +19,9 @@ struct NodeAPIRoutes: Sendable {
             // An upgrade request with an acceptable subprotocol never gets here.
             Self.text("exec needs a websocket upgrade with subprotocol \(ExecChannelProtocol.v5) or \(ExecChannelProtocol.v4)\n", status: .badRequest)
         }
+        authenticated.get("/attach/:namespace/:pod/:container") { _, _ in
+            Self.text("attach needs a websocket upgrade with subprotocol \(ExecChannelProtocol.v5) or \(ExecChannelProtocol.v4)\n", status: .badRequest)
+        }
         authenticated.get("/portForward/:namespace/:pod") { _, _ in
             Self.text("port-forward needs a websocket upgrade with subprotocol \(PortForwardProtocol.spdyTunnel)\n", status: .badRequest)
         }

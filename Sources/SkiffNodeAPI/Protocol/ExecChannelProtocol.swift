@@ -26,9 +26,12 @@ public enum ExecChannelProtocol {
         return supported.first { offered.contains($0) }
     }
 
+    /// The status kubelet sends when an attach session ends normally.
+    public static let success: JSON = ["metadata": .emptyObject, "status": "Success"]
+
     /// The status message sent on the error channel when the command has exited.
     public static func exitStatus(code: Int32, command: [String]) -> JSON {
-        if code == 0 { return ["metadata": .emptyObject, "status": "Success"] }
+        if code == 0 { return success }
         return [
             "metadata": .emptyObject, "status": "Failure",
             "message": .string("command terminated with non-zero exit code: error executing command [\(command.joined(separator: " "))], exit code \(code)"),
