@@ -50,6 +50,32 @@ struct ContainerSpecBuilderTests {
         #expect(spec.process?.terminal == false)
     }
 
+    @Test("tty: true gives the process a terminal and TERM=xterm (as containerd), unless the environment sets TERM")
+    func terminal() throws {
+        let spec = try builder.build(Self.input(container: ["name": "c", "tty": true, "stdin": true]))
+        #expect(spec.process?.terminal == true)
+        #expect(spec.process?.env == ["A=1", "B=two", "TERM=xterm"])
+        var input = try Self.input(container: ["name": "c", "tty": true])
+        input.environment = ["TERM=vt100"]
+        #expect(try builder.build(input).process?.env == ["TERM=vt100"])
+        #expect(try builder.build(Self.input(container: ["name": "c", "stdin": true])).process?.terminal == false)
+    }
+
+    @Test(
+        "the monitor keeps stdin or a terminal only for containers that ask: stdin, stdinOnce (with stdin), tty",
+        arguments: [
+            (["name": "c"] as JSON, [String]()),
+            (["name": "c", "stdin": true] as JSON, ["--stdin"]),
+            (["name": "c", "stdin": true, "stdinOnce": true] as JSON, ["--stdin", "--stdin-once"]),
+            (["name": "c", "stdinOnce": true] as JSON, [String]()),
+            (["name": "c", "stdin": true, "stdinOnce": true, "tty": true] as JSON, ["--stdin", "--stdin-once", "--tty"]),
+        ])
+    func monitorArguments(container: JSON, expected: [String]) throws {
+        let stdio = ContainerStdio(try Container(json: JSONField(container)))
+        #expect(stdio.monitorArguments == expected)
+        #expect(stdio.attachable == !expected.isEmpty)
+    }
+
     @Test("no command anywhere is a CreateContainerConfigError")
     func noCommand() {
         #expect(throws: ContainerRuntimeError.self) {

@@ -1,7 +1,7 @@
 import HummingbirdWSClient
 import NIOCore
 import SkiffAPI
-import SkiffNodeAPI
+@testable import SkiffNodeAPI
 import Synchronization
 import Testing
 
@@ -28,11 +28,11 @@ struct ExecWebSocketTests {
     }
 
     func run(
-        _ endpoint: NodeEndpoint, _ query: String, subprotocol: String = ExecChannelProtocol.v5,
+        _ endpoint: NodeEndpoint, _ query: String, path: String = "/exec/default/web/app", subprotocol: String = ExecChannelProtocol.v5,
         send: @escaping @Sendable (WebSocketOutboundWriter) async throws -> Void = { _ in }
     ) async throws -> Transcript {
         let transcript = Transcript()
-        try await client.webSocket(endpoint, path: "/exec/default/web/app?\(query)", subprotocol: subprotocol) { inbound, outbound in
+        try await client.webSocket(endpoint, path: "\(path)?\(query)", subprotocol: subprotocol) { inbound, outbound in
             try await send(outbound)
             for try await message in inbound.messages(maxSize: 1 << 20) { transcript.record(message) }
         }
@@ -88,6 +88,54 @@ struct ExecWebSocketTests {
             }
             let plain = try await client.get(endpoint, path: "/exec/default/web/app?command=echo&stdout=true")
             #expect(plain.status == 400)
+        }
+    }
+
+    @Test("attach relays stdin to the container's process and ends with kubelet's Success status once its output ends")
+    func attach() async throws {
+        try await NodeAPITestServer.with { endpoint, _ in
+            let transcript = try await run(endpoint, "stdin=true&stdout=true&stderr=true", path: "/attach/default/web/app") { outbound in
+                try await outbound.write(.binary(ByteBuffer(bytes: [ExecChannelProtocol.stdin] + Array("typed\n".utf8))))
+                try await outbound.write(.binary(ByteBuffer(bytes: [ExecChannelProtocol.close, ExecChannelProtocol.stdin])))
+            }
+            #expect(transcript.text(ExecChannelProtocol.stdout) == "attached\ntyped\n")
+            #expect(transcript.status == ExecChannelProtocol.success)
+        }
+    }
+
+    @Test("attach with stdin to a container created without it is a BadRequest status that says so")
+    func attachWithoutStdin() async throws {
+        try await NodeAPITestServer.with { endpoint, _ in
+            let transcript = try await run(endpoint, "stdin=true&stdout=true", path: "/attach/default/web/sidecar")
+            #expect(transcript.status["status"] == "Failure")
+            #expect(transcript.status["reason"] == "BadRequest")
+            #expect(transcript.status["message"] == "container sidecar was not created with stdin: true")
+            let missing = try await run(endpoint, "stdout=true", path: "/attach/default/web/nope")
+            #expect(missing.status["reason"] == "NotFound")
+            let plain = try await client.get(endpoint, path: "/attach/default/web/app?stdout=true")
+            #expect(plain.status == 400)
+        }
+    }
+}
+
+@Suite("parsing exec and attach requests")
+struct ExecRequestTests {
+    @Test("attach needs no command; exec does")
+    func attachNeedsNoCommand() throws {
+        let attach = try #require(try ExecRequest.parse(target: "/attach/ns/pod/main?stdin=true&stdout=1"))
+        #expect(attach.kind == .attach && attach.command.isEmpty && attach.stdin && attach.stdout && !attach.stderr)
+        #expect(throws: NodeAPIError.badRequest("exec needs a command (query parameter \"command\")")) {
+            try ExecRequest.parse(target: "/exec/ns/pod/main?stdout=true")
+        }
+        #expect(try ExecRequest.parse(target: "/logs/ns/pod/main?stdout=true") == nil)
+    }
+
+    @Test("with a tty stderr goes with stdout, as kubelet does; asking for no stream is refused")
+    func ttyDropsStderr() throws {
+        let request = try #require(try ExecRequest.parse(target: "/attach/ns/pod/main?stdin=true&stdout=true&stderr=true&tty=true"))
+        #expect(request.tty && request.stdout && !request.stderr)
+        #expect(throws: NodeAPIError.badRequest("you must specify at least 1 of stdin, stdout, stderr")) {
+            try ExecRequest.parse(target: "/attach/ns/pod/main?tty=true")
         }
     }
 }

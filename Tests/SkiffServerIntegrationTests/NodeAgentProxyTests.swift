@@ -97,6 +97,25 @@ import Testing
         }
     }
 
+    @Test("kubectl attach -i runs through the agent over websocket; an attach the server refuses is a status kubectl prints")
+    func attach() async throws {
+        try await withCluster { server in
+            let typed = try await server.kubectl("attach", "-i", "web", input: "typed in\n")
+            expectSuccess(typed)
+            #expect(typed.stdout == "typed in\n")
+            // Not upgraded, kubectl would retry over SPDY and report only that connection's end.
+            let unscheduled: JSON = [
+                "apiVersion": "v1", "kind": "Pod", "metadata": ["name": "nowhere", "namespace": "default"],
+                // A selector no node matches keeps the scheduler away.
+                "spec": ["nodeSelector": ["no": "such-node"], "containers": [["name": "app", "image": "busybox", "stdin": true]]],
+            ]
+            expectSuccess(try await server.kubectl("create", "-f", "-", input: unscheduled.serialized))
+            let refused = try await server.kubectl("attach", "-i", "nowhere", input: "x\n")
+            #expect(refused.status != 0)
+            #expect(refused.stderr.contains("pod nowhere does not have a host assigned"), "\(refused)")
+        }
+    }
+
     @Test("kubectl top pod and top node show the agent's stats summary")
     func top() async throws {
         try await withCluster { server in
