@@ -55,12 +55,16 @@ public struct APIServer: Sendable {
         let servingPort = ServingPort()
         let application = Application(
             responder: HummingbirdAdapter(api: api),
-            // Plain HTTP/1.1, plus the websocket upgrades `kubectl exec` and `port-forward` ask for.
-            server: try .tls(
-                .http1WebSocketUpgrade(
-                    configuration: .init(ws: .init(maxFrameSize: ExecWebSocketRelay.maximumMessageSize)),
-                    shouldUpgrade: ExecWebSocketRelay(api: api).shouldUpgrade),
-                tlsConfiguration: tls),
+            // Plain HTTP/1.1, plus the websocket upgrades `kubectl exec`, `attach` and
+            // `port-forward` ask for; other upgrades (SPDY) become plain requests KubeAPI answers.
+            server: HTTPServerBuilder { responder in
+                try TLSChannel(
+                    DeclinedUpgradeChannel(
+                        base: HTTP1WebSocketUpgradeChannel(
+                            responder: responder, configuration: .init(ws: .init(maxFrameSize: ExecWebSocketRelay.maximumMessageSize)),
+                            shouldUpgrade: ExecWebSocketRelay(api: api).shouldUpgrade)),
+                    tlsConfiguration: tls)
+            },
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port

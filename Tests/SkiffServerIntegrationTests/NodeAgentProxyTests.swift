@@ -116,6 +116,27 @@ import Testing
         }
     }
 
+    @Test("kubectl's SPDY fallback (websockets turned off) gets the server's reason, not an unexpected EOF")
+    func spdyFallback() async throws {
+        try await withCluster { server in
+            let kubectl = try await Tools.kubectl()
+            func spdy(_ variable: String, _ arguments: String...) async throws -> Tools.Output {
+                try await Tools.run("/usr/bin/env", ["\(variable)=false", kubectl, "--kubeconfig", server.kubeconfig] + arguments, timeout: 30)
+            }
+            let exec = try await spdy("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "exec", "web", "--", "echo", "hi")
+            #expect(exec.status != 0)
+            #expect(exec.stderr.contains("Upgrade: SPDY/3.1 is not supported"), "\(exec)")
+            let attach = try await spdy("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "attach", "web")
+            #expect(attach.stderr.contains("Upgrade: SPDY/3.1 is not supported"), "\(attach)")
+            let forward = try await spdy("KUBECTL_PORT_FORWARD_WEBSOCKETS", "port-forward", "pod/web", "18199:80")
+            #expect(forward.status != 0)
+            #expect(forward.stderr.contains("SPDY/3.1 is not supported for port-forward"), "\(forward)")
+            // The SPDY request for a container the pod lacks learns that first.
+            let missing = try await spdy("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "exec", "web", "-c", "nope", "--", "echo")
+            #expect(missing.stderr.contains("container nope is not valid for pod web"), "\(missing)")
+        }
+    }
+
     @Test("kubectl top pod and top node show the agent's stats summary")
     func top() async throws {
         try await withCluster { server in
