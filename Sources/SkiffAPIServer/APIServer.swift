@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
@@ -53,6 +54,8 @@ public struct APIServer: Sendable {
             directory: directory + "/pki", user: UserInfo.admin.name, groups: [UserInfo.mastersGroup])
         let advertised = configuration.advertiseAddress ?? "127.0.0.1"
         let servingPort = ServingPort()
+        let relay = ExecWebSocketRelay(api: api)
+        let serverTLS = tls
         let application = Application(
             responder: HummingbirdAdapter(api: api),
             // Plain HTTP/1.1, plus the websocket upgrades `kubectl exec`, `attach` and
@@ -62,8 +65,8 @@ public struct APIServer: Sendable {
                     DeclinedUpgradeChannel(
                         base: HTTP1WebSocketUpgradeChannel(
                             responder: responder, configuration: .init(ws: .init(maxFrameSize: ExecWebSocketRelay.maximumMessageSize)),
-                            shouldUpgrade: ExecWebSocketRelay(api: api).shouldUpgrade)),
-                    tlsConfiguration: tls)
+                            shouldUpgrade: relay.shouldUpgrade)),
+                    tlsConfiguration: serverTLS)
             },
             configuration: .init(address: .hostname(configuration.bindAddress, port: configuration.port), serverName: nil),
             onServerRunning: { channel in

@@ -12,9 +12,17 @@ import SkiffSystem
 final class ContainerAttachSession: ExecSession {
     let stdout: AsyncStream<[UInt8]>
     let stderr: AsyncStream<[UInt8]>
-    /// The connected socket, closed in deinit: the reader and the writers hold the session.
-    private let socket: Int32
+    /// The connected socket, shared with the reader thread; closed when both are done with it,
+    /// so no write or read ever names a closed (or reused) descriptor.
+    private let connection: Connection
+    private var socket: Int32 { connection.fd }
     private let ended: Task<Int32, Never>
+
+    final class Connection: Sendable {
+        let fd: Int32
+        init(fd: Int32) { self.fd = fd }
+        deinit { closeFD(fd) }
+    }
 
     /// The monitor reads one packet of at most this much input at a time (ATTACH_PACKET − 1).
     static let maximumInput = 16384
@@ -52,22 +60,15 @@ final class ContainerAttachSession: ExecSession {
             // No socket: the monitor has gone with its container (or predates attach support).
             throw NodeAPIError.badRequest("the container is not running, or was not started with stdin or tty")
         }
-        let session = ContainerAttachSession(socket: fd)
-        if stdin { try session.send(.stdin, []) }
-        return session
-    }
-
-    private init(socket: Int32) {
-        self.socket = socket
+        let connection = Connection(fd: fd)
         let (stdout, stdoutSink) = AsyncStream.makeStream(of: [UInt8].self)
         let (stderr, stderrSink) = AsyncStream.makeStream(of: [UInt8].self)
-        self.stdout = stdout
-        self.stderr = stderr
         // Reads packets on a Dispatch thread until the monitor closes (the container exited)
         // or `terminate` shuts the socket down.
-        ended = Task {
-            await withCheckedContinuation { continuation in
+        let ended = Task {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
                 DispatchQueue.global().async {
+                    let socket = connection.fd
                     var buffer = [UInt8](repeating: 0, count: Self.receiveBuffer)
                     while let count = try? sys("recv", "attach socket \(socket)", { buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) } }),
                         count > 0
@@ -84,10 +85,23 @@ final class ContainerAttachSession: ExecSession {
                 }
             }
         }
+        let session = ContainerAttachSession(connection: connection, stdout: stdout, stderr: stderr, ended: ended)
+        if stdin {
+            do {
+                try session.send(.stdin, [])
+            } catch {
+                _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))  // ends the reader
+                throw error
+            }
+        }
+        return session
     }
 
-    deinit {
-        closeFD(socket)
+    private init(connection: Connection, stdout: AsyncStream<[UInt8]>, stderr: AsyncStream<[UInt8]>, ended: Task<Int32, Never>) {
+        self.connection = connection
+        self.stdout = stdout
+        self.stderr = stderr
+        self.ended = ended
     }
 
     /// One packet; blocks while the monitor's queue for us is full (the container is not
