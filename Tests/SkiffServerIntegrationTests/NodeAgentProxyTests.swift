@@ -128,6 +128,9 @@ import Testing
             #expect(exec.stderr.contains("Upgrade: SPDY/3.1 is not supported"), "\(exec)")
             let attach = try await spdy("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "attach", "web")
             #expect(attach.stderr.contains("Upgrade: SPDY/3.1 is not supported"), "\(attach)")
+            // kubectl port-forwards only to a Running pod; no real agent runs this one.
+            expectSuccess(
+                try await server.kubectl("patch", "pod", "web", "--subresource=status", "--type=merge", "-p", #"{"status":{"phase":"Running"}}"#))
             let forward = try await spdy("KUBECTL_PORT_FORWARD_WEBSOCKETS", "port-forward", "pod/web", "18199:80")
             #expect(forward.status != 0)
             #expect(forward.stderr.contains("SPDY/3.1 is not supported for port-forward"), "\(forward)")
