@@ -46,7 +46,8 @@ struct MonitorAttachTests {
     }
 
     func records(_ path: String) throws -> [CRILogLine] {
-        try FileSystem.readString(path).split(separator: "\n").map { line throws in try CRILogLine(parsing: Array(line.utf8)) }
+        // Bytes, not Characters: a tty's "\r\n" is one Character, which a String split would not cut.
+        try Array(FileSystem.readString(path).utf8).split(separator: 10).map { line throws in try CRILogLine(parsing: Array(line)) }
     }
 
     @Test("--stdin: a client's input reaches the container, its output comes back and is logged; --stdin-once ends stdin with the client's input (root)")
