@@ -114,7 +114,7 @@ struct MonitorAttachTests {
         try #require(MonitorHarness.isRoot, "needs root")
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let bundle = try MonitorHarness.makeBundle(in: scratch.path, args: ["/bin/sh", "-c", "read l; echo size=$(stty size) got:$l"]) { config in
+        let bundle = try MonitorHarness.makeBundle(in: scratch.path, args: ["/bin/sh", "-c", "read l; echo size=$(stty size) got:$l; read l; echo bye"]) { config in
             var process = config["process"] as? [String: Any] ?? [:]
             process["terminal"] = true
             config["process"] = process
@@ -128,12 +128,23 @@ struct MonitorAttachTests {
         // Width 101, height 33, little-endian.
         try client.send(4, [101, 0, 33, 0])
         try client.send(0, "typed\n")
-        let output = client.receive()
+        let output = client.receive(until: "got:typed\r\n")
         let text = output.packets.map(\.1).joined()
         #expect(output.packets.allSatisfy { $0.0 == 1 }, "a terminal has one output stream")
         #expect(text.contains("typed\r\n"), "the terminal echoes input: \(text.debugDescription)")
         #expect(text.contains("size=33 101 got:typed\r\n"), "\(text.debugDescription)")
-        #expect(output.eof)
+        // Attach costs a socket, a terminal and buffers touched only when used: still small.
+        let status = (try? FileSystem.readString("/proc/\(run.pid)/status")) ?? ""
+        let rssKB =
+            status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? -1
+        let maps = (try? FileSystem.readString("/proc/\(run.pid)/maps")) ?? ""
+        if !maps.contains(".so") { #expect(rssKB > 0 && rssKB <= 1024, "VmRSS \(rssKB) kB") }
+        print("skiff-monitor VmRSS with a tty and a client attached: \(rssKB) kB (\(maps.contains(".so") ? "dynamic" : "static") build)")
+        try client.send(0, "done\n")
+        let rest = client.receive()
+        #expect(rest.packets.map(\.1).joined().contains("bye\r\n"))
+        #expect(rest.eof)
         #expect(run.waitForExit() == .exited(0))
         let logged = try records(run.logPath).map { String(decoding: $0.content, as: UTF8.self) }
         #expect(logged.contains("size=33 101 got:typed\r"), "\(logged)")
