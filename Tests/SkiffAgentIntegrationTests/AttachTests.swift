@@ -68,7 +68,9 @@ struct AttachTests {
     func runInteractive() async throws {
         try await AgentCluster.with(name: "runit", clusterCIDRBlock: 15) { cluster in
             let piped = try await cluster.kubectl(
-                arguments: ["run", "-i", "--rm", "--image=busybox", "--restart=Never", "piped", "--", "sh", "-c", "while read l; do echo got:$l; done; echo bye"],
+                arguments: [
+                    "run", "-i", "--rm", "--image=busybox", "--restart=Never", "piped", "--", "sh", "-c", "while read l; do echo got:$l; done; echo bye",
+                ],
                 input: "a\nb\n", timeout: 90)
             #expect(piped.status == 0, "kubectl run -i --rm: \(piped)")
             #expect(piped.stdout.contains("got:a\ngot:b\nbye\n"), "\(piped)")

@@ -114,7 +114,8 @@ struct MonitorAttachTests {
         try #require(MonitorHarness.isRoot, "needs root")
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let bundle = try MonitorHarness.makeBundle(in: scratch.path, args: ["/bin/sh", "-c", "read l; echo size=$(stty size) got:$l; read l; echo bye"]) { config in
+        let bundle = try MonitorHarness.makeBundle(in: scratch.path, args: ["/bin/sh", "-c", "read l; echo size=$(stty size) got:$l; read l; echo bye"]) {
+            config in
             var process = config["process"] as? [String: Any] ?? [:]
             process["terminal"] = true
             config["process"] = process

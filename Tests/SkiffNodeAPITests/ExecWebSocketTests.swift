@@ -1,9 +1,10 @@
 import HummingbirdWSClient
 import NIOCore
 import SkiffAPI
-@testable import SkiffNodeAPI
 import Synchronization
 import Testing
+
+@testable import SkiffNodeAPI
 
 // Serialized: run in parallel, a websocket client occasionally receives none of the frames the
 // server wrote (under investigation; see the report), so these tests run one at a time.

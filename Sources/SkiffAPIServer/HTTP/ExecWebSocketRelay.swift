@@ -95,7 +95,8 @@ struct ExecWebSocketRelay: Sendable {
             }
         } catch {
             logger.warning("exec relay failed", metadata: ["container": "\(plan.container)", "error": "\(error)"])
-            await fail(ExecChannelProtocol.failureStatus("cannot reach the container through the skiff agent of node \(plan.endpoint.nodeName): \(error)"), outbound)
+            await fail(
+                ExecChannelProtocol.failureStatus("cannot reach the container through the skiff agent of node \(plan.endpoint.nodeName): \(error)"), outbound)
         }
     }
 

@@ -99,7 +99,8 @@ struct AgentNodeBackend: NodeAPIBackend {
         }
         guard ContainerStdio(spec).attachable else {
             throw NodeAPIError.badRequest(
-                "container \(container) in pod \(namespace)/\(pod) was created without stdin or tty; skiff attaches only to those (use kubectl logs -f for its output)")
+                "container \(container) in pod \(namespace)/\(pod) was created without stdin or tty; skiff attaches only to those (use kubectl logs -f for its output)"
+            )
         }
         let directory = try current().context.containerDirectory(id)
         return try await blocking { try ContainerAttachSession.connect(directory: directory, stdin: stdin) }

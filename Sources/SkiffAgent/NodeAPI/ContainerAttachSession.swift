@@ -70,7 +70,8 @@ final class ContainerAttachSession: ExecSession {
                 DispatchQueue.global().async {
                     let socket = connection.fd
                     var buffer = [UInt8](repeating: 0, count: Self.receiveBuffer)
-                    while let count = try? sys("recv", "attach socket \(socket)", { buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) } }),
+                    while let count = try? sys(
+                        "recv", "attach socket \(socket)", { buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) } }),
                         count > 0
                     {
                         switch Kind(rawValue: buffer[0]) {
