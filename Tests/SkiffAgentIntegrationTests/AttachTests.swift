@@ -19,7 +19,7 @@ struct AttachTests {
             command: ["/bin/sh", "-c", "while read l; do echo got:$l; done"]
           - name: plain
             image: busybox
-            command: ["sleep", "3600"]
+            command: ["/bin/sh", "-c", "i=0; while true; do echo out-$i; echo err-$i >&2; i=$((i+1)); sleep 0.3; done"]
         """
 
     /// kubectl attach -i stays attached while the container runs (its stdin stays open without
@@ -57,6 +57,16 @@ struct AttachTests {
             let plain = try await cluster.kubectl("attach", "-i", "reader", "-c", "plain", input: "x\n", timeout: 30)
             #expect(plain.status != 0)
             #expect(plain.stderr.contains("container plain in pod default/reader was not created with stdin: true"), "\(plain)")
+            // Without -i, a container created without stdin or tty: its output from the moment
+            // of attach, stdout and stderr apart, as the kubelet streams it.
+            let kubectl = try await Tools.kubectl()
+            let watching = try await Tools.run(
+                "/usr/bin/timeout", ["5", kubectl, "--kubeconfig", cluster.server.kubeconfig, "attach", "reader", "-c", "plain"])
+            #expect(watching.status == 124, "kubectl attach stays attached until timeout(1) ends it: \(watching)")
+            let outLines = watching.stdout.split(separator: "\n")
+            let errLines = watching.stderr.split(separator: "\n").filter { $0.hasPrefix("err-") }
+            #expect(outLines.count >= 3 && outLines.allSatisfy { $0.hasPrefix("out-") }, "stdout: \(watching.stdout.debugDescription)")
+            #expect(errLines.count >= 3, "stderr: \(watching.stderr.debugDescription)")
             // A container the pod does not have.
             let missing = try await cluster.kubectl("attach", "reader", "-c", "nope", timeout: 30)
             #expect(missing.status != 0)

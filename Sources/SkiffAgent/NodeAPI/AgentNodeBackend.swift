@@ -98,9 +98,10 @@ struct AgentNodeBackend: NodeAPIBackend {
                 "container \(container) in pod \(namespace)/\(pod) was not created with stdin: true, so it has no stdin to attach to; use kubectl exec -i")
         }
         guard ContainerStdio(spec).attachable else {
-            throw NodeAPIError.badRequest(
-                "container \(container) in pod \(namespace)/\(pod) was created without stdin or tty; skiff attaches only to those (use kubectl logs -f for its output)"
-            )
+            guard let location = await worker.logLocation(container: container, previous: false), location.containerID == id else {
+                throw NodeAPIError.badRequest("container \(container) is not running")
+            }
+            return LogAttachSession.start(log: ContainerLog(path: location.path)) { await worker.runningContainerID(container) != id }
         }
         let directory = try current().context.containerDirectory(id)
         return try await blocking { try ContainerAttachSession.connect(directory: directory, stdin: stdin) }
