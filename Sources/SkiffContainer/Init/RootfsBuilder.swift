@@ -52,10 +52,29 @@ struct RootfsBuilder {
             try mountCgroups(destination, options: options)
             return
         }
+        if type == "tmpfs" {
+            try mountTmpfs(mount, options: options, destination: destination)
+            return
+        }
         try FileSystem.makeDirectories(destination)
         try LinuxCalls.mount(
             mount.source ?? type, destination, type: type, flags: options.flags,
             data: options.data.joined(separator: ","))
+        for propagation in options.propagation { try LinuxCalls.remount(destination, flags: propagation) }
+    }
+
+    /// A tmpfs as runc mounts it: on a new directory its root has the `mode=` option's mode
+    /// (1777 without one); on an existing directory it keeps that directory's mode, whatever
+    /// `mode=` says. It is mounted writable for the chmod and made read-only after.
+    func mountTmpfs(_ mount: RuntimeSpec.Mount, options: MountOptions, destination: String) throws {
+        var st = stat()
+        let existingMode: mode_t? = stat(destination, &st) == 0 ? st.st_mode & 0o7777 : nil
+        if existingMode == nil { try FileSystem.makeDirectories(destination) }
+        try LinuxCalls.mount(
+            mount.source ?? "tmpfs", destination, type: "tmpfs", flags: options.flags & ~UInt(MS_RDONLY),
+            data: options.data.joined(separator: ","))
+        if let existingMode { try sys("chmod", destination.quoted) { chmod(destination, existingMode) } }
+        if options.isReadOnly { try LinuxCalls.remount(destination, flags: UInt(MS_REMOUNT) | options.flags) }
         for propagation in options.propagation { try LinuxCalls.remount(destination, flags: propagation) }
     }
 

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// One configuration from issue 18's list of behaviours that differed from runc 1.1.5, run with
+/// `run` under both runtimes, each on a fresh bundle: a run may leave files in the rootfs (a cwd
+/// it made, a mount point) that would hide the other runtime's behaviour. Both must give the
+/// same stdout and exit code, `expect` pins what runc gives, and when `stderr` is given both
+/// must say it (runc's wording, which callers match on).
+struct DifferenceCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let expect: @Sendable (Harness.Result) -> Bool
+    var stderr: String?
+    let edit: @Sendable (inout [String: Any]) -> Void
+
+    init(
+        name: String, stdout expected: String, status: Int32 = 0, stderr: String? = nil,
+        edit: @escaping @Sendable (inout [String: Any]) -> Void
+    ) {
+        self.init(name: name, expect: stdout(expected, status: status), stderr: stderr, edit: edit)
+    }
+
+    init(
+        name: String, expect: @escaping @Sendable (Harness.Result) -> Bool, stderr: String? = nil,
+        edit: @escaping @Sendable (inout [String: Any]) -> Void
+    ) {
+        self.name = name
+        self.expect = expect
+        self.stderr = stderr
+        self.edit = edit
+    }
+
+    var testDescription: String { name }
+
+    static func withoutNamespace(_ type: String) -> @Sendable (inout [String: Any]) -> Void {
+        { c in
+            let namespaces = c.lookup(["linux", "namespaces"]) as? [[String: Any]] ?? []
+            c.set(["linux", "namespaces"], namespaces.filter { $0["type"] as? String != type })
+            if type == "uts" { c.set(["hostname"], nil) }
+        }
+    }
+
+    static func sysctlRefused(_ key: String, without namespace: String?, _ message: String) -> DifferenceCase {
+        DifferenceCase(name: "sysctl \(key) refused without \(namespace ?? "a namespace")", stdout: "", status: 1, stderr: message) { c in
+            if let namespace { withoutNamespace(namespace)(&c) }
+            c.set(["linux", "sysctl"], [key: "1"])
+            c.setArgs(["true"])
+        }
+    }
+
+    /// The root mount's optional fields (shared:N, master:N) with the numbers masked.
+    static let rootPropagation = sh(
+        #"awk '$5 == "/" { s = ""; for (i = 7; $i != "-"; i++) s = s $i " "; print "root: " s }' /proc/self/mountinfo | sed 's/:[0-9][0-9]*/:N/g'"#)
+
+    static let all: [DifferenceCase] =
+        [
+            DifferenceCase(name: "tmpfs on a new directory takes its mode= option", stdout: "700\n") { c in
+                c.append(["mounts"], ["destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700", "nosuid"]])
+                c.setArgs(["stat", "-c", "%a", "/scratch"])
+            },
+            DifferenceCase(name: "read-only tmpfs on a new directory takes its mode= option", stdout: "750\nro\n") { c in
+                c.append(["mounts"], ["destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["mode=0750", "ro"]])
+                c.setArgs(sh("stat -c %a /scratch; grep ' /scratch ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1"))
+            },
+            DifferenceCase(name: "tmpfs on an existing directory keeps that directory's mode", stdout: "1777\n755\n") { c in
+                c.append(["mounts"], ["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]])
+                c.append(["mounts"], ["destination": "/home", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]])
+                c.setArgs(sh("stat -c %a /tmp /home"))
+            },
+        ]
+}
+
+@Suite("behaviours that differed from runc (root, real kernel)", .serialized)
+struct RuncDifferenceTests {
+    func run(_ cli: RuntimeCLI, _ edit: (inout [String: Any]) -> Void) throws -> Harness.Result {
+        let bundle = try Bundle(specFrom: .runc, edit: edit)
+        defer { bundle.remove() }
+        return Harness.run(cli.binary, ["--root", cli.root, "run", Harness.uniqueID("diff")], directory: bundle.path)
+    }
+
+    @Test("same output, exit code and wording as runc", arguments: DifferenceCase.all)
+    func sameAsRunc(_ parity: DifferenceCase) throws {
+        try #require(Harness.isRoot, "needs root: namespaces, mounts and cgroups")
+        let runc = try run(.runc(), parity.edit)
+        let skiff = try run(.skiff(), parity.edit)
+        #expect(parity.expect(runc), "runc itself did not behave as the case expects: \(runc)")
+        #expect(skiff.stdout == runc.stdout && skiff.status == runc.status, "skiff: \(skiff) runc: \(runc)")
+        if let wording = parity.stderr {
+            // runc's log lines escape the quotes inside msg="…".
+            #expect(runc.stderr.replacingOccurrences(of: #"\""#, with: #"""#).contains(wording), "runc: \(runc)")
+            #expect(skiff.stderr.contains(wording), "skiff: \(skiff)")
+        }
+    }
+}
