@@ -2,7 +2,7 @@ import CSkiffShim
 import Glibc
 
 /// A failed system call: which call, on what, and the errno it returned.
-/// Renders as `mount("proc" -> "/rootfs/proc"): EPERM (Operation not permitted)`.
+/// Renders as `mount("proc" -> "/rootfs/proc"): operation not permitted (EPERM)`.
 public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
     public let call: String
     public let argument: String
@@ -19,8 +19,16 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
         return String(cString: name)
     }
 
+    /// The OS's own wording in the spelling Go programs print ("no such file or directory"):
+    /// strerror's text with a lowercase first letter. Callers such as containerd match on it.
+    public var reason: String {
+        let text = String(cString: strerror(errno))
+        guard let first = text.first, first.isUppercase, text.dropFirst().first?.isUppercase != true else { return text }
+        return first.lowercased() + text.dropFirst()
+    }
+
     public var description: String {
-        "\(call)(\(argument)): \(errnoName) (\(String(cString: strerror(errno))))"
+        "\(call)(\(argument)): \(reason) (\(errnoName))"
     }
 }
 

@@ -66,6 +66,13 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
                 c.append(["mounts"], ["destination": "/home", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]])
                 c.setArgs(sh("stat -c %a /tmp /home"))
             },
+            DifferenceCase(name: "a missing bind source fails in the OS's words", stdout: "", status: 1, stderr: "no such file or directory") { c in
+                c.append(["mounts"], ["destination": "/data", "type": "bind", "source": "/nonexistent-skiff-source", "options": ["bind"]])
+                c.setArgs(["true"])
+            },
+            DifferenceCase(name: "a missing program fails in the OS's words", stdout: "", status: 1, stderr: "no such file or directory") { c in
+                c.setArgs(["/no-such-program"])
+            },
         ]
 }
 

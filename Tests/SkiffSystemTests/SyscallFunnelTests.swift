@@ -58,11 +58,11 @@ struct SyscallFunnelTests {
         let error = #expect(throws: SystemError.self) {
             try sys("open", missing.quoted) { open(missing, O_RDONLY | O_CLOEXEC) }
         }
-        #expect(error?.description == "open(\"/nonexistent-skiff-test/config.json\"): ENOENT (No such file or directory)")
+        #expect(error?.description == "open(\"/nonexistent-skiff-test/config.json\"): no such file or directory (ENOENT)")
         let notAllowed = #expect(throws: SystemError.self) {
             try sys("rmdir", "\"/busy\"", allowing: [ENOENT]) { Self.failing(EBUSY) }
         }
-        #expect(notAllowed?.description == "rmdir(\"/busy\"): EBUSY (Device or resource busy)")
+        #expect(notAllowed?.description == "rmdir(\"/busy\"): device or resource busy (EBUSY)")
     }
 
     @Test("pointer-returning calls throw errno when they return NULL")
@@ -109,7 +109,7 @@ struct SyscallFunnelTrapTests {
             closeFD(Int32.max)
         }
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(stderr.contains("close(2147483647): EBADF"))
+        #expect(stderr.contains("close(2147483647): bad file descriptor (EBADF)"))
     }
 
     @Test("EBADF from a call traps instead of throwing, even inside a do/catch")
@@ -123,7 +123,7 @@ struct SyscallFunnelTrapTests {
             }
         }
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(stderr.contains("read(descriptor 2147483647): EBADF"))
+        #expect(stderr.contains("read(descriptor 2147483647): bad file descriptor (EBADF)"))
     }
 
     @Test("EFAULT traps, naming the call")
@@ -134,7 +134,7 @@ struct SyscallFunnelTrapTests {
             _ = try sys("read", "into address 8") { read(pipe.read, UnsafeMutableRawPointer(bitPattern: 8), 1) }
         }
         let stderr = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-        #expect(stderr.contains("read(into address 8): EFAULT"))
+        #expect(stderr.contains("read(into address 8): bad address (EFAULT)"))
     }
 
     @Test("an allowed EBADF is the caller's to handle: it comes back rather than trapping")
