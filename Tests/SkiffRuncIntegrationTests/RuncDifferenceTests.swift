@@ -66,6 +66,15 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
                 c.append(["mounts"], ["destination": "/home", "type": "tmpfs", "source": "tmpfs", "options": ["mode=700"]])
                 c.setArgs(sh("stat -c %a /tmp /home"))
             },
+            DifferenceCase(name: "a missing cwd is created", stdout: "/no/such/dir\n755\n") { c in
+                c.set(["process", "cwd"], "/no/such/dir")
+                c.setArgs(sh("pwd; stat -c %a /no/such/dir"))
+            },
+            DifferenceCase(name: "a missing cwd is created under a read-only root", stdout: "/made\n") { c in
+                c.set(["root", "readonly"], true)
+                c.set(["process", "cwd"], "/made")
+                c.setArgs(["pwd"])
+            },
             DifferenceCase(name: "a missing bind source fails in the OS's words", stdout: "", status: 1, stderr: "no such file or directory") { c in
                 c.append(["mounts"], ["destination": "/data", "type": "bind", "source": "/nonexistent-skiff-source", "options": ["bind"]])
                 c.setArgs(["true"])

@@ -38,7 +38,11 @@ struct ContainerSetup {
             created: "", annotations: spec.annotations)
         try Hooks.run(spec.hooks?.createContainer ?? [], stage: "createContainer", state: state)
 
-        if newMountNamespace { try rootfs.pivot() }
+        if newMountNamespace {
+            try rootfs.pivot()
+            // A cwd that does not exist is made (as root, 0755, before a read-only root), as runc does.
+            try FileSystem.makeDirectories(process.cwd)
+        }
         for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             let path = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
             do {
@@ -59,7 +63,7 @@ struct ContainerSetup {
         try setup.applyLimits()
         try setup.setUpTerminal()
         if process.terminal == true && newMountNamespace { try rootfs.bindConsole() }
-        try sys("chdir", process.cwd.quoted) { chdir(process.cwd) }
+        try setup.changeDirectory()
         let program = try setup.executable()
         try setup.loadSeccompBeforeDroppingPrivileges()
         try setup.dropPrivileges()
@@ -99,7 +103,7 @@ struct ExecSetup {
         let setup = ProcessSetup(process: process, seccomp: request.spec.linux?.seccomp, consoleSocketFD: request.consoleSocketFD)
         try setup.applyLimits()
         try setup.setUpTerminal()
-        try sys("chdir", process.cwd.quoted) { chdir(process.cwd) }
+        try setup.changeDirectory()
         let program = try setup.executable()
         try setup.loadSeccompBeforeDroppingPrivileges()
         try setup.dropPrivileges()

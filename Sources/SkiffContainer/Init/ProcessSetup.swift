@@ -45,6 +45,15 @@ struct ProcessSetup {
         closeFD(socket)
     }
 
+    /// Enters the process's cwd, failing in runc's words.
+    func changeDirectory() throws {
+        do {
+            try sys("chdir", process.cwd.quoted) { chdir(process.cwd) }
+        } catch {
+            throw RuntimeError("chdir to cwd (\(process.cwd.quoted)) set in config.json failed: \(error.reason)")
+        }
+    }
+
     /// The program to exec, found on the process's PATH like execvp would, so a missing program is
     /// an error at create time rather than after start.
     func executable() throws -> String {
