@@ -75,6 +75,9 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
                 c.set(["process", "cwd"], "/made")
                 c.setArgs(["pwd"])
             },
+            DifferenceCase(name: "loopback is up in a new network namespace", stdout: "0x9\n") { c in
+                c.setArgs(["cat", "/sys/class/net/lo/flags"])
+            },
             DifferenceCase(name: "a missing bind source fails in the OS's words", stdout: "", status: 1, stderr: "no such file or directory") { c in
                 c.append(["mounts"], ["destination": "/data", "type": "bind", "source": "/nonexistent-skiff-source", "options": ["bind"]])
                 c.setArgs(["true"])

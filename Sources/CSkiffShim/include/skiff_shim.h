@@ -45,6 +45,9 @@ int skiff_send_fd(int socket, int fd, const char *payload);
 /// Receives one fd sent with skiff_send_fd; `nonblocking` returns -EAGAIN if none is queued.
 int skiff_recv_fd(int socket, int nonblocking);
 int skiff_set_winsize(int fd, unsigned short rows, unsigned short cols);
+/// Sets IFF_UP on the interface `name` of the caller's network namespace (an ioctl on a
+/// throwaway socket, as `ip link set lo up` does); returns 0 or -errno.
+int skiff_link_up(const char *name);
 /// The symbolic name of an errno value ("EPERM"), or NULL for an unknown one.
 const char *skiff_errno_name(int err);
 int skiff_pidfd_open(pid_t pid);

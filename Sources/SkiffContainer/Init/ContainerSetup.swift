@@ -19,6 +19,8 @@ struct ContainerSetup {
     func run() throws -> Never {
         let setup = ProcessSetup(process: process, seccomp: linux.seccomp, consoleSocketFD: request.consoleSocketFD)
         let newMountNamespace = has("mount", new: true)
+        // A new network namespace starts with its loopback interface down; runc brings it up.
+        if has("network", new: true) { try shim("ioctl", "SIOCSIFFLAGS lo up") { skiff_link_up("lo") } }
         let rootfs = RootfsBuilder(request: request)
         // Mounts overlap the runtime's cgroup attach, except that a new cgroup namespace must
         // exist before the cgroup filesystem is mounted.
