@@ -81,8 +81,10 @@ extension RuntimeSpec {
             throw SpecError("linux.uidMappings", "required with a new user namespace")
         }
         if hostname != nil && !(seen.contains("uts")) {
-            throw SpecError("hostname", "needs a uts namespace (add {\"type\": \"uts\"} to linux.namespaces)")
+            throw SpecError(
+                "hostname", "unable to set hostname without a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)")
         }
+        try validateSysctls(linux)
         if let propagation = linux.rootfsPropagation, !propagation.isEmpty,
             MountOptions.propagation[propagation] == nil
         {

@@ -80,7 +80,42 @@ struct RuntimeSpecTests {
                 $0.hostname = nil
             }, "no such namespace file"
         ),
-        ("hostname without uts", { $0.linux?.namespaces = [.init(type: "mount")] }, "hostname: needs a uts namespace"),
+        ("hostname without uts", { $0.linux?.namespaces = [.init(type: "mount")] }, "hostname: unable to set hostname without a private UTS namespace"),
+        (
+            "hostname as a sysctl",
+            { $0.linux?.sysctl = ["kernel.hostname": "x"] },
+            "linux.sysctl \"kernel.hostname\": sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI \"hostname\" field"
+        ),
+        (
+            "domainname sysctl without uts",
+            {
+                $0.linux?.namespaces?.removeAll { $0.type == "uts" }
+                $0.hostname = nil
+                $0.linux?.sysctl = ["kernel.domainname": "x"]
+            }, "sysctl \"kernel.domainname\" is not in a separate kernel namespace"
+        ),
+        (
+            "net sysctl without a network namespace",
+            {
+                $0.linux?.namespaces?.removeAll { $0.type == "network" }
+                $0.linux?.sysctl = ["net/ipv4/ip_forward": "1"]
+            }, "sysctl \"net.ipv4.ip_forward\" not allowed in host network namespace"
+        ),
+        (
+            "net sysctl in the runtime's own network namespace",
+            {
+                $0.linux?.namespaces = [.init(type: "network", path: "/proc/self/ns/net"), .init(type: "uts")]
+                $0.linux?.sysctl = ["net.ipv4.ip_forward": "1"]
+            }, "not allowed in host network namespace"
+        ),
+        (
+            "ipc sysctl without an ipc namespace",
+            {
+                $0.linux?.namespaces?.removeAll { $0.type == "ipc" }
+                $0.linux?.sysctl = ["fs.mqueue.msg_max": "10"]
+            }, "sysctl \"fs.mqueue.msg_max\" is not allowed in the hosts ipc namespace"
+        ),
+        ("sysctl no namespace isolates", { $0.linux?.sysctl = ["vm.swappiness": "10"] }, "sysctl \"vm.swappiness\" is not in a separate kernel namespace"),
         ("user namespace without mappings", { $0.linux?.namespaces?.append(.init(type: "user")) }, "linux.uidMappings: required"),
         ("relative mount destination", { $0.mounts?.append(.init(destination: "data", type: "tmpfs")) }, "must be an absolute path"),
         ("bind without source", { $0.mounts?.append(.init(destination: "/data", type: "bind")) }, "source: required for a bind mount"),
@@ -106,6 +141,19 @@ struct RuntimeSpecTests {
         var spec = RuntimeSpec.defaultSpec(terminal: false)
         spec.root = .init(path: "/")
         try spec.validate(bundle: "/")
+    }
+
+    /// The sysctls the default namespaces isolate pass, in either spelling.
+    @Test func namespacedSysctlsPass() throws {
+        var spec = RuntimeSpec.defaultSpec(terminal: false)
+        spec.root = .init(path: "/")
+        spec.linux?.sysctl = [
+            "net/ipv4/ip_forward": "1", "net.ipv4.conf.all.forwarding": "1", "kernel.shmmax": "1000", "fs.mqueue.msg_max": "10",
+            "kernel.domainname": "example.org",
+        ]
+        try spec.validate(bundle: "/")
+        #expect(RuntimeSpec.dottedSysctl("net/ipv4/conf/eth0.1/forwarding") == "net.ipv4.conf.eth0/1.forwarding")
+        #expect(RuntimeSpec.dottedSysctl("net.ipv4.conf.eth0/1.forwarding") == "net.ipv4.conf.eth0/1.forwarding")
     }
 }
 

@@ -78,6 +78,26 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
             DifferenceCase(name: "loopback is up in a new network namespace", stdout: "0x9\n") { c in
                 c.setArgs(["cat", "/sys/class/net/lo/flags"])
             },
+            sysctlRefused("kernel.hostname", without: nil, #"sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field"#),
+            sysctlRefused("kernel.domainname", without: "uts", #"sysctl "kernel.domainname" is not in a separate kernel namespace"#),
+            sysctlRefused("net.ipv4.ip_forward", without: "network", #"sysctl "net.ipv4.ip_forward" not allowed in host network namespace"#),
+            sysctlRefused("kernel.shmmax", without: "ipc", #"sysctl "kernel.shmmax" is not allowed in the hosts ipc namespace"#),
+            sysctlRefused("fs.mqueue.msg_max", without: "ipc", #"sysctl "fs.mqueue.msg_max" is not allowed in the hosts ipc namespace"#),
+            sysctlRefused("vm.swappiness", without: nil, #"sysctl "vm.swappiness" is not in a separate kernel namespace"#),
+            DifferenceCase(name: "slash-separated net sysctl in a network namespace", stdout: "1\n") { c in
+                c.set(["linux", "sysctl"], ["net/ipv4/ip_forward": "1"])
+                c.setArgs(["cat", "/proc/sys/net/ipv4/ip_forward"])
+            },
+            DifferenceCase(name: "IPC sysctl in an IPC namespace", stdout: "1000\n") { c in
+                c.set(["linux", "sysctl"], ["kernel.shmmax": "1000"])
+                c.setArgs(["cat", "/proc/sys/kernel/shmmax"])
+            },
+            DifferenceCase(name: "hostname without a UTS namespace", stdout: "", status: 1, stderr: "unable to set hostname without a private UTS namespace") {
+                c in
+                let namespaces = c.lookup(["linux", "namespaces"]) as? [[String: Any]] ?? []
+                c.set(["linux", "namespaces"], namespaces.filter { $0["type"] as? String != "uts" })
+                c.setArgs(["true"])
+            },
             DifferenceCase(name: "a missing bind source fails in the OS's words", stdout: "", status: 1, stderr: "no such file or directory") { c in
                 c.append(["mounts"], ["destination": "/data", "type": "bind", "source": "/nonexistent-skiff-source", "options": ["bind"]])
                 c.setArgs(["true"])
