@@ -14,8 +14,10 @@ enum Hooks {
             try shim("pipe2", "hook stdin") { skiff_pipe_cloexec(&pipeFDs) }
             let pid: pid_t
             do {
+                // A hook without `env` inherits the runtime's whole environment (PATH included),
+                // as runc's do; an `env`, even an empty one, is all the hook gets.
                 pid = try Spawn.start(
-                    hook.path, hook.args ?? [hook.path], environment: hook.env ?? [],
+                    hook.path, hook.args ?? [hook.path], environment: hook.env ?? currentEnvironment(),
                     keep: [(from: pipeFDs[0], to: 0)])
             } catch {
                 closeFD(pipeFDs[0])

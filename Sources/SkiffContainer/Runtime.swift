@@ -68,7 +68,14 @@ public struct Runtime: Sendable {
         _ = unlink(fifoPath)
         var report = record.report(stateDirectory: directory)
         report.status = .running
-        try Hooks.run(record.spec.hooks?.poststart ?? [], stage: "poststart", state: report)
+        do {
+            try Hooks.run(record.spec.hooks?.poststart ?? [], stage: "poststart", state: report)
+        } catch {
+            // A failed poststart hook fails the container: runc kills and deletes it (poststop
+            // hooks run), and so do we.
+            try? delete(record, force: true)
+            throw error
+        }
     }
 
     public func kill(_ id: String, signal: Int32, all: Bool) throws {

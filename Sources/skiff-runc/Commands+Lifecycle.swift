@@ -51,7 +51,8 @@ extension Commands {
         do {
             try runtime.start(record)
         } catch {
-            try? runtime.delete(record, force: true)
+            // start deletes the container itself when a poststart hook fails.
+            if FileSystem.exists(runtime.store.directory(id)) { try? runtime.delete(record, force: true) }
             throw error
         }
         if detach { return 0 }

@@ -130,3 +130,73 @@ struct RuncDifferenceTests {
         }
     }
 }
+
+/// The differences that need more than one `run`: hooks, exec, the global flags, update.
+@Suite("runc's hooks, exec, --log and update (root, real kernel)", .serialized)
+struct RuncDifferenceCommandTests {
+    /// A hook without `env` gets the runtime's whole environment, PATH included; one with an
+    /// empty `env` gets nothing.
+    @Test func hooksWithoutEnvInheritTheRuntimesEnvironmentLikeRunc() throws {
+        func run(_ cli: RuntimeCLI) throws -> (inherited: String, empty: String, result: Harness.Result) {
+            let inherited = Harness.scratch + "/" + Harness.uniqueID("hookenv")
+            let empty = Harness.scratch + "/" + Harness.uniqueID("hookenv")
+            defer { for file in [inherited, empty] { try? FileManager.default.removeItem(atPath: file) } }
+            let bundle = try Bundle(specFrom: .runc) { c in
+                c.set(
+                    ["hooks"],
+                    [
+                        "prestart": [["path": "/bin/sh", "args": ["sh", "-c", "env > \(inherited)"]]],
+                        "poststop": [["path": "/bin/sh", "args": ["sh", "-c", "env > \(empty)"], "env": [String]()]],
+                    ])
+                c.setArgs(["true"])
+            }
+            defer { bundle.remove() }
+            let result = Harness.run(
+                cli.binary, ["--root", cli.root, "run", Harness.uniqueID("hookenv")], directory: bundle.path,
+                environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SKIFF_HOOK_PROBE": "from-the-caller"])
+            return (read(inherited), read(empty), result)
+        }
+        let skiff = try run(.skiff())
+        let runc = try run(.runc())
+        for (name, outcome) in [("runc", runc), ("skiff", skiff)] {
+            #expect(outcome.result.status == 0, "\(name): \(outcome.result)")
+            #expect(outcome.inherited.contains("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), "\(name): \(outcome.inherited)")
+            #expect(outcome.inherited.contains("SKIFF_HOOK_PROBE=from-the-caller"), "\(name): \(outcome.inherited)")
+            #expect(!outcome.empty.contains("SKIFF_HOOK_PROBE") && !outcome.empty.contains("PATH=/usr"), "\(name): \(outcome.empty)")
+        }
+    }
+
+    /// A failing poststart hook fails the command and removes the container (poststop runs).
+    @Test func failingPoststartHookDeletesTheContainerLikeRunc() throws {
+        func run(_ cli: RuntimeCLI, verbs: [[String]]) throws -> (results: [Harness.Result], state: String, poststop: String) {
+            let marker = Harness.scratch + "/" + Harness.uniqueID("poststop")
+            defer { try? FileManager.default.removeItem(atPath: marker) }
+            let bundle = try Bundle(specFrom: .runc) { c in
+                c.set(
+                    ["hooks"],
+                    [
+                        "poststart": [["path": "/bin/false"]],
+                        "poststop": [["path": "/bin/sh", "args": ["sh", "-c", "echo ran >> \(marker)"]]],
+                    ])
+                c.setArgs(["sleep", "30"])
+            }
+            defer { bundle.remove() }
+            let id = Harness.uniqueID("poststart")
+            defer { cli("delete", "--force", id) }
+            let results = verbs.map { verb in cli.detached(verb + (verb.first == "start" ? [id] : ["--bundle", bundle.path, id])) }
+            return (results, cli.status(id), read(marker))
+        }
+        let runc = try run(.runc(), verbs: [["run", "--detach"]])
+        let skiff = try run(.skiff(), verbs: [["run", "--detach"]])
+        for (name, outcome) in [("runc", runc), ("skiff", skiff)] {
+            #expect(outcome.results.first?.status == 1, "\(name): \(outcome.results)")
+            #expect(outcome.state == "absent", "\(name) left the container \(outcome.state)")
+            #expect(outcome.poststop == "ran", "\(name): poststop \(outcome.poststop)")
+        }
+        // skiff-runc runs poststart hooks at `start` (runc 1.1 runs them at create): there the
+        // failure fails `start` and removes the container.
+        let split = try run(.skiff(), verbs: [["create"], ["start"]])
+        #expect(split.results.map(\.status) == [0, 1], "\(split.results)")
+        #expect(split.state == "absent" && split.poststop == "ran", "\(split)")
+    }
+}

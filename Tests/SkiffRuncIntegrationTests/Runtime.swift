@@ -22,7 +22,9 @@ struct RuntimeCLI: Sendable {
 
     /// Runs a verb whose container outlives it (run --detach, create, exec --detach) with the
     /// container's stdio on /dev/null; stderr of the runtime itself is returned.
-    func detached(_ arguments: String...) -> Harness.Result {
+    func detached(_ arguments: String...) -> Harness.Result { detached(arguments) }
+
+    func detached(_ arguments: [String]) -> Harness.Result {
         let errors = Harness.scratch + "/" + Harness.uniqueID("stderr")
         var result = Harness.run(
             "/bin/sh",
