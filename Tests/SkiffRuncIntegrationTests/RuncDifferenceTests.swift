@@ -78,6 +78,9 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
             DifferenceCase(name: "loopback is up in a new network namespace", stdout: "0x9\n") { c in
                 c.setArgs(["cat", "/sys/class/net/lo/flags"])
             },
+            DifferenceCase(name: "the container process leads its own session and process group", stdout: "1\n1 1\n") { c in
+                c.setArgs(sh("echo $$; cut -d' ' -f5,6 /proc/$$/stat"))
+            },
             sysctlRefused("kernel.hostname", without: nil, #"sysctl "kernel.hostname" is not allowed as it conflicts with the OCI "hostname" field"#),
             sysctlRefused("kernel.domainname", without: "uts", #"sysctl "kernel.domainname" is not in a separate kernel namespace"#),
             sysctlRefused("net.ipv4.ip_forward", without: "network", #"sysctl "net.ipv4.ip_forward" not allowed in host network namespace"#),
@@ -198,5 +201,28 @@ struct RuncDifferenceCommandTests {
         let split = try run(.skiff(), verbs: [["create"], ["start"]])
         #expect(split.results.map(\.status) == [0, 1], "\(split.results)")
         #expect(split.state == "absent" && split.poststop == "ran", "\(split)")
+    }
+
+    /// `exec`'d processes lead their own session and process group (runc's init calls setsid),
+    /// with a terminal or without.
+    @Test func execedProcessLeadsItsOwnSessionLikeRunc() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "script (bsdutils) is missing")
+        let bundle = try Bundle(specFrom: .runc) { $0.setArgs(["sleep", "60"]) }
+        defer { bundle.remove() }
+        let probe = #"echo "$$ $(cut -d' ' -f5,6 /proc/$$/stat)""#
+        for cli in [RuntimeCLI.runc(), .skiff()] {
+            let id = Harness.uniqueID("pgid")
+            defer { cli("delete", "--force", id) }
+            try #require(cli.runDetached(bundle, id).status == 0)
+            let plain = cli("exec", id, "sh", "-c", probe)
+            let fields = plain.stdout.split { !$0.isNumber && $0 != "-" }
+            #expect(plain.status == 0 && fields.count == 3 && Set(fields).count == 1, "\(cli.binary): \(plain)")
+            // With a terminal the process also owns it: tpgid (field 8) is its pid too.
+            let command = "\(cli.binary) --root \(cli.root) exec -t \(id) sh -c 'echo \"$$ $(cut -d\" \" -f5,6,8 /proc/$$/stat)\"'"
+            let tty = Harness.run("/usr/bin/script", ["-qfec", command, "/dev/null"])
+            // The pty may add a NUL and carriage returns: keep the numbers.
+            let ttyFields = tty.stdout.split { !$0.isNumber && $0 != "-" }
+            #expect(tty.status == 0 && ttyFields.count == 4 && Set(ttyFields).count == 1, "\(cli.binary) -t: \(tty)")
+        }
     }
 }

@@ -19,6 +19,7 @@ struct ContainerSetup {
     func run() throws -> Never {
         let setup = ProcessSetup(process: process, seccomp: linux.seccomp, consoleSocketFD: request.consoleSocketFD)
         let newMountNamespace = has("mount", new: true)
+        try ProcessSetup.newSession()
         // A new network namespace starts with its loopback interface down; runc brings it up.
         if has("network", new: true) { try shim("ioctl", "SIOCSIFFLAGS lo up") { skiff_link_up("lo") } }
         let rootfs = RootfsBuilder(request: request)
@@ -101,6 +102,7 @@ struct ExecSetup {
 
     func run() throws -> Never {
         _ = try InitProcess.awaitCgroup(request, channel: channel)
+        try ProcessSetup.newSession()
         guard let process = request.spec.process else { throw RuntimeError("exec: no process") }
         let setup = ProcessSetup(process: process, seccomp: request.spec.linux?.seccomp, consoleSocketFD: request.consoleSocketFD)
         try setup.applyLimits()

@@ -24,6 +24,13 @@ struct ProcessSetup {
         }
     }
 
+    /// Makes the process the leader of a new session and process group, as runc's init does for
+    /// every container and exec'd process, with a terminal or without: signals to its group
+    /// then reach no process outside the container, and a pty can become its controlling tty.
+    static func newSession() throws {
+        try sys("setsid", "") { setsid() }
+    }
+
     /// With `terminal`, makes a pty, makes its slave our stdio and controlling terminal, and sends
     /// the master to whoever listens on the console socket.
     func setUpTerminal() throws {
@@ -36,7 +43,6 @@ struct ProcessSetup {
         let slavePath = String(nulTerminated: name)
         let slave = try sys("open", slavePath.quoted) { open(slavePath, O_RDWR | O_NOCTTY) }
         if let size = process.consoleSize { _ = skiff_set_winsize(slave, size.height, size.width) }
-        _ = setsid()
         try shim("ioctl", "TIOCSCTTY") { skiff_set_controlling_tty(slave) }
         for target in Int32(0)...2 { try sys("dup2", "pty -> \(target)") { dup2(slave, target) } }
         if slave > 2 { closeFD(slave) }
