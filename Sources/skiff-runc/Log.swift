@@ -5,9 +5,20 @@ import SkiffSystem
 /// Where errors and debug lines go: always stderr, and `--log FILE` in text or JSON
 /// (`{"level":"error","msg":…}`), which containerd's shim reads after a failure.
 struct Log {
-    var file: String?
+    /// The `--log` file, opened for appending when the command starts.
+    private(set) var fd: Int32?
     var json = false
     var debug = false
+
+    /// Opens `--log FILE` up front, as runc does: a path that cannot be opened fails the command
+    /// (in the OS's words) instead of losing every line written later.
+    mutating func open(_ path: String) throws {
+        do {
+            fd = try sys("open", path.quoted) { Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
+        } catch {
+            throw RuntimeError("open \(path): \(error.reason)")
+        }
+    }
 
     func error(_ message: String) {
         FileSystem.standardError(message + "\n")
@@ -20,13 +31,13 @@ struct Log {
     }
 
     private func append(level: String, _ message: String) {
-        guard let file else { return }
+        guard let fd else { return }
         let time = currentTimestamp()
         let line =
             json
             ? "{\"level\":\"\(level)\",\"msg\":\(JSON.quoted(message)),\"time\":\"\(time)\"}\n"
             : "time=\"\(time)\" level=\(level) msg=\(JSON.quoted(message))\n"
-        try? FileSystem.write(file, line, flags: O_WRONLY | O_CREAT | O_APPEND)
+        try? FileSystem.writeAll(fd: fd, Array(line.utf8), name: "--log")
     }
 }
 

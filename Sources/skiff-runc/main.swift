@@ -17,13 +17,13 @@ do {
         argv.dropFirst(),
         valued: [["root"], ["log"], ["log-format"], ["criu"], ["rootless"]],
         switches: [["systemd-cgroup"], ["debug"], ["help", "h"], ["version", "v"]])
-    log.file = global.value("log")
     log.debug = global.flag("debug")
     switch global.value("log-format") ?? "text" {
     case "json": log.json = true
-    case "text": log.json = false
+    case "text", "": log.json = false
     case let other: throw RuntimeError("invalid log-format: \(other)")
     }
+    if let file = global.value("log"), !file.isEmpty { try log.open(file) }
     if global.flag("version") {
         FileSystem.standardOutput("skiff-runc version \(Commands.version)\nspec: \(Commands.specVersion)\n")
         exit(0)

@@ -225,4 +225,23 @@ struct RuncDifferenceCommandTests {
             #expect(tty.status == 0 && ttyFields.count == 4 && Set(ttyFields).count == 1, "\(cli.binary) -t: \(tty)")
         }
     }
+
+    /// `--log` is opened before anything runs, and a bad `--log-format` is refused, as runc does.
+    @Test func badLogPathOrFormatFailsLikeRunc() throws {
+        let log = Harness.scratch + "/" + Harness.uniqueID("log") + ".log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        for cli in [RuntimeCLI.runc(), .skiff()] {
+            let missing = cli("--log", "/nonexistent-skiff-dir/runtime.log", "list")
+            #expect(
+                missing.status == 1 && missing.stderr.contains("open /nonexistent-skiff-dir/runtime.log: no such file or directory"),
+                "\(cli.binary): \(missing)")
+            let directory = cli("--log", Harness.scratch, "list")
+            #expect(directory.status == 1 && directory.stderr.contains("is a directory"), "\(cli.binary): \(directory)")
+            let format = cli("--log-format", "xml", "list")
+            #expect(format.status == 1 && format.stderr.contains("invalid log-format: xml"), "\(cli.binary): \(format)")
+            try? FileManager.default.removeItem(atPath: log)
+            let fine = cli("--log", log, "list")
+            #expect(fine.status == 0 && FileManager.default.fileExists(atPath: log), "\(cli.binary) made no log file: \(fine)")
+        }
+    }
 }
