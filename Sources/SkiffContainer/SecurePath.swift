@@ -11,6 +11,16 @@ public enum SecurePath {
         public var description: String { "\(path.quoted) resolves outside the container root (through \(via.quoted))" }
     }
 
+    /// An absolute path with its empty, "." and ".." components resolved lexically ("/dev/" and
+    /// "/dev/./" are "/dev"), as Go's filepath.Clean spells the paths runc compares.
+    public static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
     /// Returns the host path of `path` inside `root`. Components that do not exist yet are kept
     /// as they are (they will be created inside the root).
     public static func resolve(_ path: String, in root: String) throws -> String {

@@ -94,8 +94,9 @@ extension RuntimeSpec {
             guard ["c", "u", "b", "p"].contains(device.type) else {
                 throw SpecError("linux.devices[\(index)].type \(device.type.quoted)", "must be c, u, b or p")
             }
-            guard device.path.hasPrefix("/dev/") else {
-                throw SpecError("linux.devices[\(index)].path \(device.path.quoted)", "must be under /dev")
+            // Outside /dev is allowed: runc makes the node wherever the path says.
+            guard device.path.hasPrefix("/") else {
+                throw SpecError("linux.devices[\(index)].path \(device.path.quoted)", "must be an absolute path")
             }
         }
         if let seccomp = linux.seccomp {

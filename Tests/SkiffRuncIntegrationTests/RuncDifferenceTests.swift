@@ -101,6 +101,28 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
                 c.set(["linux", "namespaces"], namespaces.filter { $0["type"] as? String != "uts" })
                 c.setArgs(["true"])
             },
+            DifferenceCase(name: "device node outside /dev", stdout: "character special file 1 3 640\n") { c in
+                c.set(["linux", "devices"], [["type": "c", "path": "/tmp/devices/null2", "major": 1, "minor": 3, "fileMode": 0o640]])
+                c.setArgs(["stat", "-c", "%F %t %T %a", "/tmp/devices/null2"])
+            },
+            DifferenceCase(name: "device path with a trailing slash", stdout: "character special file a e5 666\n") { c in
+                c.set(["linux", "devices"], [["type": "c", "path": "/dev/fuse/", "major": 10, "minor": 229, "fileMode": 0o666]])
+                c.setArgs(["stat", "-c", "%F %t %T %a", "/dev/fuse"])
+            },
+            DifferenceCase(name: "device nodes without a /dev mount", stdout: "character special file 1 3\n") { c in
+                let mounts = c.lookup(["mounts"]) as? [[String: Any]] ?? []
+                c.set(["mounts"], mounts.filter { $0["destination"] as? String != "/dev" && !($0["destination"] as? String ?? "").hasPrefix("/dev/") })
+                c.set(["root", "readonly"], false)
+                c.setArgs(["stat", "-c", "%F %t %T", "/dev/null"])
+            },
+            DifferenceCase(name: "mount destination with a trailing slash", stdout: "tmpfs /data tmpfs\n") { c in
+                c.append(["mounts"], ["destination": "/data/", "type": "tmpfs", "source": "tmpfs"])
+                c.setArgs(sh("grep ' /data ' /proc/mounts | cut -d' ' -f1-3"))
+            },
+            DifferenceCase(name: "file bind mount on a destination with a trailing slash", stdout: "regular file\n") { c in
+                c.append(["mounts"], ["destination": "/etc/hostname2/", "type": "bind", "source": "/etc/hostname", "options": ["bind"]])
+                c.setArgs(["stat", "-c", "%F", "/etc/hostname2"])
+            },
             DifferenceCase(name: "a missing bind source fails in the OS's words", stdout: "", status: 1, stderr: "no such file or directory") { c in
                 c.append(["mounts"], ["destination": "/data", "type": "bind", "source": "/nonexistent-skiff-source", "options": ["bind"]])
                 c.setArgs(["true"])

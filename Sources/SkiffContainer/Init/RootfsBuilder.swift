@@ -31,9 +31,11 @@ struct RootfsBuilder {
                 throw RuntimeError("mounts[\(index)] (\(mount.destination)): \(error)")
             }
         }
-        if (spec.mounts ?? []).contains(where: { $0.destination == "/dev" }) {
-            try createDevices()
+        // As runc: device nodes are made unless /dev is bound from elsewhere (then it has them).
+        let devBound = (spec.mounts ?? []).contains { mount in
+            (mount.type == "bind" || MountOptions(mount.options ?? []).isBind) && SecurePath.clean(mount.destination) == "/dev"
         }
+        if !devBound { try createDevices() }
     }
 
     func target(_ destination: String) throws -> String {
@@ -164,11 +166,18 @@ struct RootfsBuilder {
                 case "p": S_IFIFO
                 default: S_IFCHR
                 }
-            _ = unlink(path)
-            try shim("mknod", path.quoted) {
+            let made = try shim("mknod", path.quoted, allowing: [EEXIST, EPERM]) {
                 skiff_mknod(path, kind | mode_t(device.fileMode ?? 0o666), UInt32(device.major ?? 0), UInt32(device.minor ?? 0))
             }
-            try sys("chown", path.quoted) { chown(path, device.uid ?? 0, device.gid ?? 0) }
+            switch made {
+            case .succeeded: try sys("chown", path.quoted) { chown(path, device.uid ?? 0, device.gid ?? 0) }
+            // A node already there is kept, as runc keeps it (a rootfs may ship its own /dev).
+            case .failed(EEXIST): continue
+            // mknod refused (no CAP_MKNOD, a nodev mount): bind the host's node, as runc does.
+            default:
+                try LinuxCalls.touch(path)
+                try LinuxCalls.mount(device.path, path, type: "bind", flags: UInt(MS_BIND))
+            }
         }
         for (link, target) in [
             ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
