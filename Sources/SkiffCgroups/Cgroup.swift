@@ -10,6 +10,9 @@ public protocol Cgroup: Sendable {
     func create() throws
     func apply(_ resources: RuntimeSpec.Resources) throws
     func add(pid: pid_t) throws
+    /// The same cgroup with processes placed in existing sub-cgroups (`exec --cgroup`): `paths`
+    /// maps a controller ("" for all of them) to a path relative to this cgroup's.
+    func subCgroup(_ paths: [String: String]) throws -> any Cgroup
     func processes() throws -> [pid_t]
     func setFrozen(_ frozen: Bool) throws
     func isFrozen() -> Bool
@@ -40,8 +43,10 @@ public enum Cgroups {
         throw RuntimeError("cgroup \(cgroup.path): processes still running after SIGKILL")
     }
 
-    /// rmdir that tolerates the brief EBUSY after the last process exits.
+    /// rmdir that tolerates the brief EBUSY after the last process exits. Sub-cgroups (made for
+    /// `exec --cgroup`) go first, deepest first, as runc removes them.
     static func removeDirectory(_ directory: String) throws {
+        for child in subdirectories(directory) { try removeDirectory(child) }
         for _ in 0..<100 {
             let removed = try sys("rmdir", directory.quoted, allowing: [ENOENT, EBUSY]) { rmdir(directory) }
             switch removed {
@@ -54,6 +59,19 @@ public enum Cgroups {
 
     static func readPIDs(_ file: String) throws -> [pid_t] {
         try FileSystem.readString(file).split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    /// The pids in `directory`'s cgroup and every sub-cgroup below it (runc's GetAllPids), so
+    /// kill, ps and delete reach processes that `exec --cgroup` put in a sub-cgroup.
+    static func readAllPIDs(_ directory: String) throws -> [pid_t] {
+        var pids = try readPIDs(directory + "/cgroup.procs")
+        for child in subdirectories(directory) { pids += try readAllPIDs(child) }
+        return pids
+    }
+
+    /// A cgroup's child cgroups (its subdirectories); none if it cannot be listed.
+    static func subdirectories(_ directory: String) -> [String] {
+        ((try? FileSystem.listDirectory(directory)) ?? []).map { directory + "/" + $0 }.filter(FileSystem.isDirectory)
     }
 }
 

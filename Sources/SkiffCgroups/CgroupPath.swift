@@ -1,3 +1,5 @@
+import SkiffSystem
+
 /// Turns config.json's `linux.cgroupsPath` into a path inside the hierarchy.
 public enum CgroupPath {
     /// - Absolute paths are used as they are.
@@ -30,6 +32,16 @@ public enum CgroupPath {
             path += "/\(prefix).slice"
         }
         return path
+    }
+
+    /// `relative` under `base` (`exec --cgroup`), refusing one that climbs out of it.
+    public static func sub(_ relative: String, of base: String) throws -> String {
+        let joined = clean(base + "/" + relative)
+        let root = clean(base)
+        guard joined == root || joined.hasPrefix(root == "/" ? "/" : root + "/") else {
+            throw RuntimeError("\(relative) is not a sub cgroup path")
+        }
+        return joined
     }
 
     /// Collapses "//", "." and "..", never climbing above "/".

@@ -13,6 +13,8 @@ public struct CgroupV1: Cgroup {
 
     public let mountPoints: [String: String]
     public let path: String
+    /// Per-controller paths that replace `path` (`exec --cgroup memory:sub`).
+    public var controllerPaths: [String: String] = [:]
 
     public init(mountPoints: [String: String], path: String) {
         self.mountPoints = mountPoints
@@ -21,8 +23,24 @@ public struct CgroupV1: Cgroup {
 
     /// The directory for a controller, or nil if the host does not mount it.
     public func directory(_ controller: String) -> String? {
-        mountPoints[controller].map { $0 + (path == "/" ? "" : path) }
+        let path = controllerPaths[controller] ?? self.path
+        return mountPoints[controller].map { $0 + (path == "/" ? "" : path) }
     }
+
+    public func subCgroup(_ paths: [String: String]) throws -> any Cgroup {
+        var sub = self
+        for (controller, relative) in paths {
+            if controller.isEmpty {
+                for known in mountPoints.keys { sub.controllerPaths[known] = try CgroupPath.sub(relative, of: directoryPath(known)) }
+            } else {
+                guard mountPoints[controller] != nil else { throw RuntimeError("unknown controller \(controller) in SubCgroupPaths") }
+                sub.controllerPaths[controller] = try CgroupPath.sub(relative, of: directoryPath(controller))
+            }
+        }
+        return sub
+    }
+
+    private func directoryPath(_ controller: String) -> String { controllerPaths[controller] ?? path }
 
     /// Each distinct directory once (co-mounted controllers share one).
     var directories: [String] {
@@ -59,18 +77,18 @@ public struct CgroupV1: Cgroup {
 
     public func apply(_ resources: RuntimeSpec.Resources) throws {
         if let memory = resources.memory { try applyMemory(memory) }
-        if let cpu = resources.cpu {
-            if let shares = cpu.shares, shares > 0 { try set("cpu", "cpu.shares", "\(shares)") }
-            if let period = cpu.period, period > 0 { try set("cpu", "cpu.cfs_period_us", "\(period)") }
-            if let quota = cpu.quota, quota != 0 { try set("cpu", "cpu.cfs_quota_us", "\(quota)") }
-            if let cpus = cpu.cpus, !cpus.isEmpty { try set("cpuset", "cpuset.cpus", cpus) }
-            if let mems = cpu.mems, !mems.isEmpty { try set("cpuset", "cpuset.mems", mems) }
-        }
-        if let pids = resources.pids {
+        if let cpu = resources.cpu { try applyCPU(cpu) }
+        // 0 leaves the limit alone, as in runc; -1 (or any negative) lifts it.
+        if let pids = resources.pids, pids.limit != 0 {
             try set("pids", "pids.max", pids.limit > 0 ? "\(pids.limit)" : "max")
         }
         if let io = resources.blockIO {
-            if let weight = io.weight, weight > 0 { try set("blkio", "blkio.weight", "\(weight)") }
+            if let weight = io.weight, weight > 0 {
+                // Kernels whose CFQ scheduler is gone have no blkio.weight; BFQ's weight is the
+                // one left, and runc falls back to it (a kernel with neither fails on the open).
+                let cfq = directory("blkio").map { FileSystem.exists($0 + "/blkio.weight") } ?? false
+                try set("blkio", cfq ? "blkio.weight" : "blkio.bfq.weight", "\(weight)")
+            }
             let throttles: [(String, [RuntimeSpec.ThrottleDevice]?)] = [
                 ("blkio.throttle.read_bps_device", io.throttleReadBpsDevice),
                 ("blkio.throttle.write_bps_device", io.throttleWriteBpsDevice),
@@ -89,9 +107,46 @@ public struct CgroupV1: Cgroup {
         }
     }
 
+    private func applyCPU(_ cpu: RuntimeSpec.CPU) throws {
+        if let shares = cpu.shares, shares > 0 {
+            try set("cpu", "cpu.shares", "\(shares)")
+            // The kernel clamps shares into 2…262144 silently; runc reports the clamp as an error.
+            if let directory = directory("cpu"), let actual = UInt64(try FileSystem.readString(directory + "/cpu.shares").trimmingWhitespace),
+                actual != shares
+            {
+                throw RuntimeError("the \(shares > actual ? "maximum" : "minimum") allowed cpu-shares is \(actual)")
+            }
+        }
+        var periodPending: UInt64?
+        if let period = cpu.period, period > 0 {
+            // A period below the current one can be refused (EINVAL) while the old quota makes
+            // quota/period exceed the parent's; with a quota coming, retry after writing it.
+            do {
+                try set("cpu", "cpu.cfs_period_us", "\(period)")
+            } catch let error as SystemError where error.errno == EINVAL && (cpu.quota ?? 0) != 0 {
+                periodPending = period
+            }
+        }
+        if let quota = cpu.quota, quota != 0 {
+            try set("cpu", "cpu.cfs_quota_us", "\(quota)")
+            if let period = periodPending { try set("cpu", "cpu.cfs_period_us", "\(period)") }
+        }
+        if let period = cpu.realtimePeriod, period > 0 { try set("cpu", "cpu.rt_period_us", "\(period)") }
+        if let runtime = cpu.realtimeRuntime, runtime != 0 { try set("cpu", "cpu.rt_runtime_us", "\(runtime)") }
+        if let cpus = cpu.cpus, !cpus.isEmpty { try set("cpuset", "cpuset.cpus", cpus) }
+        if let mems = cpu.mems, !mems.isEmpty { try set("cpuset", "cpuset.mems", mems) }
+    }
+
     private func applyMemory(_ memory: RuntimeSpec.Memory) throws {
         let memsw = directory("memory").map { $0 + "/memory.memsw.limit_in_bytes" }
         let hasSwapAccounting = memsw.map(FileSystem.exists) ?? false
+        // Zeros leave a value alone (runc's update sends them for "unchanged"); an unlimited
+        // memory with swap unsaid makes swap unlimited too, as runc does.
+        var memory = memory
+        if memory.limit == 0 { memory.limit = nil }
+        if memory.swap == 0 { memory.swap = nil }
+        if memory.reservation == 0 { memory.reservation = nil }
+        if memory.limit == -1 && memory.swap == nil && hasSwapAccounting { memory.swap = -1 }
         if let limit = memory.limit {
             // memsw may never be below the memory limit, in either order of writes: raise memsw
             // first when the new limit is above the current memsw, lower memory first otherwise.
@@ -143,7 +198,7 @@ public struct CgroupV1: Cgroup {
         guard let directory = directory("pids") ?? directory("memory") ?? directories.first,
             FileSystem.isDirectory(directory)
         else { return [] }
-        return try Cgroups.readPIDs(directory + "/cgroup.procs")
+        return try Cgroups.readAllPIDs(directory)
     }
 
     public func setFrozen(_ frozen: Bool) throws {

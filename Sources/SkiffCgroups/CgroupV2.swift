@@ -45,7 +45,11 @@ public struct CgroupV2: Cgroup {
     }
 
     public func apply(_ resources: RuntimeSpec.Resources) throws {
-        if let memory = resources.memory {
+        if var memory = resources.memory {
+            // Zeros leave a value alone, as runc's update sends them for "unchanged".
+            if memory.limit == 0 { memory.limit = nil }
+            if memory.swap == 0 { memory.swap = nil }
+            if memory.reservation == 0 { memory.reservation = nil }
             if let limit = memory.limit { try set("memory.max", limit == -1 ? "max" : "\(limit)") }
             if let reservation = memory.reservation { try set("memory.low", reservation == -1 ? "max" : "\(reservation)") }
             if let swap = memory.swap, FileSystem.exists(file("memory.swap.max")) {
@@ -64,9 +68,17 @@ public struct CgroupV2: Cgroup {
             if let cpus = cpu.cpus, !cpus.isEmpty { try set("cpuset.cpus", cpus) }
             if let mems = cpu.mems, !mems.isEmpty { try set("cpuset.mems", mems) }
         }
-        if let pids = resources.pids { try set("pids.max", pids.limit > 0 ? "\(pids.limit)" : "max") }
+        // 0 leaves the limit alone, as in runc; -1 (or any negative) lifts it.
+        if let pids = resources.pids, pids.limit != 0 { try set("pids.max", pids.limit > 0 ? "\(pids.limit)" : "max") }
         if let io = resources.blockIO {
-            if let weight = io.weight, weight > 0 { try set("io.weight", "default \(CgroupConversion.ioWeight(blkio: weight))") }
+            if let weight = io.weight, weight > 0 {
+                // BFQ takes the blkio weight as it is; io.weight gets it converted (runc's order).
+                if FileSystem.exists(file("io.bfq.weight")) {
+                    try set("io.bfq.weight", "\(weight)")
+                } else {
+                    try set("io.weight", "default \(CgroupConversion.ioWeight(blkio: weight))")
+                }
+            }
             let throttles: [(String, [RuntimeSpec.ThrottleDevice]?)] = [
                 ("rbps", io.throttleReadBpsDevice), ("wbps", io.throttleWriteBpsDevice),
                 ("riops", io.throttleReadIOPSDevice), ("wiops", io.throttleWriteIOPSDevice),
@@ -88,13 +100,23 @@ public struct CgroupV2: Cgroup {
         // relies on the container's /dev holding only the nodes it created (see docs/runtime.md).
     }
 
+    public func subCgroup(_ paths: [String: String]) throws -> any Cgroup {
+        var sub = self
+        for (controller, relative) in paths {
+            // The unified hierarchy has one path for every controller.
+            guard controller.isEmpty else { throw RuntimeError("unknown controller \(controller) in SubCgroupPaths") }
+            sub = CgroupV2(mountPoint: mountPoint, path: try CgroupPath.sub(relative, of: path))
+        }
+        return sub
+    }
+
     public func add(pid: pid_t) throws {
         try FileSystem.write(file("cgroup.procs"), "\(pid)", flags: O_WRONLY)
     }
 
     public func processes() throws -> [pid_t] {
         guard exists else { return [] }
-        return try Cgroups.readPIDs(file("cgroup.procs"))
+        return try Cgroups.readAllPIDs(directory)
     }
 
     public func setFrozen(_ frozen: Bool) throws {

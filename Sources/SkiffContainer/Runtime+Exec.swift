@@ -10,7 +10,33 @@ extension Runtime {
         /// As in `CreateOptions`: where the foreground `exec` reads the pty master from.
         public var foregroundConsole: Int32?
         public var preserveFDs: Int32 = 0
+        /// Existing sub-cgroups to run the process in (`--cgroup`): controller ("" for all) → path
+        /// relative to the container's cgroup.
+        public var subCgroups: [String: String] = [:]
+        /// Exec into a paused container (`--ignore-paused`).
+        public var ignorePaused = false
         public init() {}
+
+        /// runc's `--cgroup [CONTROLLER[,CONTROLLER…]:]PATH` arguments; a path without controllers
+        /// is for every controller and must be the only one.
+        public static func subCgroups(_ arguments: [String]) throws -> [String: String] {
+            var paths: [String: String] = [:]
+            for argument in arguments {
+                let parts = argument.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+                switch parts.count {
+                case 1:
+                    guard arguments.count == 1 else {
+                        throw RuntimeError("invalid --cgroup argument: \(argument) (missing <controller>: prefix)")
+                    }
+                    paths[""] = argument
+                case 2:
+                    for controller in parts[0].split(separator: ",", omittingEmptySubsequences: false) { paths[String(controller)] = parts[1] }
+                default:
+                    throw RuntimeError("invalid --cgroup argument: \(argument)")
+                }
+            }
+            return paths
+        }
     }
 
     /// Starts `process` inside a running container: its namespaces, cgroup and seccomp filter.
@@ -19,7 +45,7 @@ extension Runtime {
         let record = try store.load(id)
         switch record.status(stateDirectory: store.directory(id)) {
         case .stopped: throw RuntimeError("cannot exec in a stopped container")
-        case .paused: throw RuntimeError("cannot exec in a paused container")
+        case .paused where !options.ignorePaused: throw RuntimeError("cannot exec in a paused container (use --ignore-paused to override)")
         default: break
         }
         do {
@@ -45,7 +71,8 @@ extension Runtime {
             mode: .exec, id: id, bundle: record.bundle, rootfs: record.rootfs, spec: spec,
             namespaces: Self.namespacesToJoin(pid: record.pid), execFifoFD: nil, consoleSocketFD: consoleFD,
             preserveFDs: options.preserveFDs, noPivot: false, cgroupPath: record.cgroupPath, hierarchy: record.hierarchy)
-        let pid = try launchInit(request, cgroup: record.cgroup, passing: passing, preserveFDs: options.preserveFDs)
+        let cgroup = options.subCgroups.isEmpty ? record.cgroup : try record.cgroup.subCgroup(options.subCgroups)
+        let pid = try launchInit(request, cgroup: cgroup, passing: passing, preserveFDs: options.preserveFDs)
         if let pidFile = options.pidFile { try FileSystem.writeAtomically(absolutePath(pidFile), "\(pid)", mode: 0o644) }
         return pid
     }

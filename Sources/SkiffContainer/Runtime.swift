@@ -153,6 +153,19 @@ public struct Runtime: Sendable {
     public func update(_ id: String, resources: RuntimeSpec.Resources) throws {
         var record = try store.load(id)
         guard record.status(stateDirectory: store.directory(id)) != .stopped else { throw RuntimeError("container not running") }
+        var resources = resources
+        // A quota without a period (or the reverse) keeps the other at its current value, as
+        // runc's update does; v2's cpu.max takes both at once.
+        if var cpu = resources.cpu, let current = record.spec.linux?.resources?.cpu {
+            if cpu.quota != nil && cpu.period == nil { cpu.period = current.period }
+            if cpu.period != nil && cpu.quota == nil { cpu.quota = current.quota }
+            resources.cpu = cpu
+        }
+        // Swap is memory+swap in config.json: v2's memory.swap.max needs the memory limit too.
+        if var memory = resources.memory, memory.swap != nil, memory.limit == nil {
+            memory.limit = record.spec.linux?.resources?.memory?.limit
+            resources.memory = memory
+        }
         try record.cgroup.apply(resources)
         var linux = record.spec.linux ?? RuntimeSpec.Linux()
         linux.resources = resources.merged(over: linux.resources)
@@ -168,11 +181,32 @@ public struct Runtime: Sendable {
 }
 
 extension RuntimeSpec.Resources {
-    /// Fields set here replace the same fields in `base`; the rest of `base` stays.
+    /// Fields set here replace the same fields in `base` (memory and cpu field by field); the
+    /// rest of `base` stays.
     func merged(over base: RuntimeSpec.Resources?) -> RuntimeSpec.Resources {
         guard var result = base else { return self }
-        if let memory { result.memory = memory }
-        if let cpu { result.cpu = cpu }
+        if let memory {
+            var merged = result.memory ?? RuntimeSpec.Memory()
+            merged.limit = memory.limit ?? merged.limit
+            merged.reservation = memory.reservation ?? merged.reservation
+            merged.swap = memory.swap ?? merged.swap
+            merged.swappiness = memory.swappiness ?? merged.swappiness
+            merged.disableOOMKiller = memory.disableOOMKiller ?? merged.disableOOMKiller
+            result.memory = merged
+        }
+        if let cpu {
+            var merged = result.cpu ?? RuntimeSpec.CPU()
+            merged.shares = cpu.shares ?? merged.shares
+            merged.quota = cpu.quota ?? merged.quota
+            merged.period = cpu.period ?? merged.period
+            merged.burst = cpu.burst ?? merged.burst
+            merged.idle = cpu.idle ?? merged.idle
+            merged.realtimeRuntime = cpu.realtimeRuntime ?? merged.realtimeRuntime
+            merged.realtimePeriod = cpu.realtimePeriod ?? merged.realtimePeriod
+            merged.cpus = cpu.cpus ?? merged.cpus
+            merged.mems = cpu.mems ?? merged.mems
+            result.cpu = merged
+        }
         if let pids { result.pids = pids }
         if let blockIO { result.blockIO = blockIO }
         if let hugepageLimits { result.hugepageLimits = hugepageLimits }

@@ -203,6 +203,8 @@ extension RuntimeSpec.CPU: JSONDecodable, JSONEncodable {
         cpus = try json.optional("cpus")
         mems = try json.optional("mems")
         idle = try json.optional("idle")
+        realtimeRuntime = try json.optional("realtimeRuntime")
+        realtimePeriod = try json.optional("realtimePeriod")
     }
 
     public var json: JSON {
@@ -214,6 +216,8 @@ extension RuntimeSpec.CPU: JSONDecodable, JSONEncodable {
         fields["cpus"] = cpus?.json
         fields["mems"] = mems?.json
         fields["idle"] = idle?.json
+        fields["realtimeRuntime"] = realtimeRuntime?.json
+        fields["realtimePeriod"] = realtimePeriod?.json
         return .object(fields)
     }
 }

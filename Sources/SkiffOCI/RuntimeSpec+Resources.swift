@@ -62,6 +62,9 @@ extension RuntimeSpec {
         public var cpus: String?
         public var mems: String?
         public var idle: Int64?
+        /// cgroup v1's cpu.rt_runtime_us and cpu.rt_period_us (v2 has no real-time group scheduling).
+        public var realtimeRuntime: Int64?
+        public var realtimePeriod: UInt64?
 
         public init(shares: UInt64? = nil, quota: Int64? = nil, period: UInt64? = nil, cpus: String? = nil, mems: String? = nil) {
             self.shares = shares

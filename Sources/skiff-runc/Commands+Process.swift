@@ -9,9 +9,9 @@ extension Commands {
             arguments,
             valued: [
                 ["process", "p"], ["pid-file"], ["console-socket"], ["env", "e"], ["cwd"], ["user", "u"],
-                ["cap", "c"], ["additional-gids", "g"], ["preserve-fds"], ["process-label"], ["apparmor"],
+                ["cap", "c"], ["additional-gids", "g"], ["preserve-fds"], ["process-label"], ["apparmor"], ["cgroup"],
             ],
-            switches: [["detach", "d"], ["tty", "t"], ["no-new-privs"]])
+            switches: [["detach", "d"], ["tty", "t"], ["no-new-privs"], ["ignore-paused"]])
         let id = try args.id("exec")
         let record = try runtime.store.load(id)
         var process: RuntimeSpec.Process
@@ -53,6 +53,8 @@ extension Commands {
         options.pidFile = args.value("pid-file")
         options.consoleSocket = args.value("console-socket")
         options.preserveFDs = Int32(try args.int("preserve-fds") ?? 0)
+        options.subCgroups = try Runtime.ExecOptions.subCgroups(args.all("cgroup"))
+        options.ignorePaused = args.flag("ignore-paused")
         let detach = args.flag("detach")
         var console: Foreground.Console?
         if !detach {

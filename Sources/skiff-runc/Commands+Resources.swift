@@ -16,56 +16,70 @@ extension Commands {
         return 0
     }
 
+    /// runc's `update`: `-r FILE` (or `-`) with a resources JSON, which makes every other flag
+    /// ignored, or the flags one by one. A flag's 0 (or one not given) leaves that value alone.
     func update(_ arguments: ArraySlice<String>) throws -> Int32 {
         let args = try Arguments(
             arguments,
             valued: [
-                ["resources", "r"], ["memory"], ["memory-swap"], ["memory-reservation"], ["cpu-quota"], ["cpu-period"],
-                ["cpu-shares"], ["cpuset-cpus"], ["cpuset-mems"], ["pids-limit"], ["blkio-weight"],
+                ["resources", "r"], ["blkio-weight"], ["cpu-period"], ["cpu-quota"], ["cpu-share", "cpu-shares"], ["cpu-rt-period"],
+                ["cpu-rt-runtime"], ["cpuset-cpus"], ["cpuset-mems"], ["memory"], ["memory-reservation"], ["memory-swap"],
+                ["kernel-memory"], ["kernel-memory-tcp"], ["pids-limit"], ["l3-cache-schema"], ["mem-bw-schema"],
             ],
             switches: [])
         let id = try args.id("update")
-        var resources = RuntimeSpec.Resources()
-        if let path = args.value("resources") {
+        let resources: RuntimeSpec.Resources
+        if let path = args.value("resources"), !path.isEmpty {
             let bytes = path == "-" ? try StandardStream.input.readAll() : try FileSystem.readBytes(path)
             resources = try RuntimeSpec.decode(bytes, as: RuntimeSpec.Resources.self, what: "resources")
+        } else {
+            resources = try Self.resourceFlags(args)
         }
-        if let text = args.value("memory") {
-            resources.memory = resources.memory ?? .init()
-            resources.memory?.limit = try parseBytes(text, flag: "memory")
+        if args.value("l3-cache-schema").map({ !$0.isEmpty }) == true {
+            throw RuntimeError("Intel RDT/CAT: l3 cache schema is not enabled")
         }
-        if let text = args.value("memory-swap") {
-            resources.memory = resources.memory ?? .init()
-            resources.memory?.swap = try parseBytes(text, flag: "memory-swap")
+        if args.value("mem-bw-schema").map({ !$0.isEmpty }) == true {
+            throw RuntimeError("Intel RDT/MBA: memory bandwidth schema is not enabled")
         }
-        if let text = args.value("memory-reservation") {
-            resources.memory = resources.memory ?? .init()
-            resources.memory?.reservation = try parseBytes(text, flag: "memory-reservation")
-        }
-        if let quota = try args.int("cpu-quota") {
-            resources.cpu = resources.cpu ?? .init()
-            resources.cpu?.quota = quota
-        }
-        if let period = try args.int("cpu-period") {
-            resources.cpu = resources.cpu ?? .init()
-            resources.cpu?.period = UInt64(max(period, 0))
-        }
-        if let shares = try args.int("cpu-shares") {
-            resources.cpu = resources.cpu ?? .init()
-            resources.cpu?.shares = UInt64(max(shares, 0))
-        }
-        if let cpus = args.value("cpuset-cpus") {
-            resources.cpu = resources.cpu ?? .init()
-            resources.cpu?.cpus = cpus
-        }
-        if let mems = args.value("cpuset-mems") {
-            resources.cpu = resources.cpu ?? .init()
-            resources.cpu?.mems = mems
-        }
-        if let limit = try args.int("pids-limit") { resources.pids = .init(limit: limit) }
-        if let weight = try args.int("blkio-weight") { resources.blockIO = .init(weight: UInt16(clamping: weight)) }
         try runtime.update(id, resources: resources)
         return 0
+    }
+
+    /// The resources `update`'s flags ask for; zeros are left out, as runc ignores them.
+    static func resourceFlags(_ args: Arguments) throws -> RuntimeSpec.Resources {
+        func unsigned(_ flag: String) throws -> UInt64? {
+            guard let text = args.value(flag), !text.isEmpty else { return nil }
+            guard let value = UInt64(text) else { throw RuntimeError("invalid value for \(flag): \(text.quoted) is not an unsigned number") }
+            return value == 0 ? nil : value
+        }
+        func signed(_ flag: String) throws -> Int64? {
+            guard let text = args.value(flag), !text.isEmpty else { return nil }
+            guard let value = Int64(text) else { throw RuntimeError("invalid value for \(flag): \(text.quoted) is not a number") }
+            return value == 0 ? nil : value
+        }
+        func bytes(_ flag: String) throws -> Int64? {
+            guard let text = args.value(flag), !text.isEmpty else { return nil }
+            let value = try parseBytes(text, flag: flag)
+            return value == 0 ? nil : value
+        }
+        var cpu = RuntimeSpec.CPU(
+            shares: try unsigned("cpu-share"), quota: try signed("cpu-quota"), period: try unsigned("cpu-period"),
+            cpus: args.value("cpuset-cpus").flatMap { $0.isEmpty ? nil : $0 }, mems: args.value("cpuset-mems").flatMap { $0.isEmpty ? nil : $0 })
+        cpu.realtimePeriod = try unsigned("cpu-rt-period")
+        cpu.realtimeRuntime = try signed("cpu-rt-runtime")
+        var resources = RuntimeSpec.Resources()
+        if cpu != RuntimeSpec.CPU() { resources.cpu = cpu }
+        var memory = RuntimeSpec.Memory()
+        memory.limit = try bytes("memory")
+        memory.reservation = try bytes("memory-reservation")
+        memory.swap = try bytes("memory-swap")
+        if memory != RuntimeSpec.Memory() { resources.memory = memory }
+        if try bytes("kernel-memory") != nil || bytes("kernel-memory-tcp") != nil {
+            FileSystem.standardError("warning: kernel memory settings are ignored and will be removed\n")
+        }
+        if let limit = try signed("pids-limit") { resources.pids = .init(limit: limit) }
+        if let weight = try unsigned("blkio-weight") { resources.blockIO = .init(weight: UInt16(clamping: weight)) }
+        return resources
     }
 
     /// `events --stats ID` prints one stats event; without --stats it prints one every

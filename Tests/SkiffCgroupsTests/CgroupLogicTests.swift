@@ -111,9 +111,11 @@ struct CgroupFakeTreeTests {
         let cgroup = CgroupV2(mountPoint: root, path: "/c")
         var resources = RuntimeSpec.Resources(
             memory: .init(limit: 1 << 20, reservation: 1 << 19, swap: 2 << 20),
-            cpu: .init(shares: 1024, quota: 50_000, period: 100_000), pids: .init(limit: 0))
+            cpu: .init(shares: 1024, quota: 50_000, period: 100_000), pids: .init(limit: -1))
         resources.blockIO = .init(weight: 500)
         try cgroup.apply(resources)
+        // A pids limit of 0 leaves pids.max alone, as runc does (update sends 0 for "unchanged").
+        try cgroup.apply(RuntimeSpec.Resources(pids: .init(limit: 0)))
         #expect(try read(root + "/c/memory.max") == "1048576")
         #expect(try read(root + "/c/memory.low") == "524288")
         #expect(try read(root + "/c/memory.swap.max") == "1048576")

@@ -266,4 +266,130 @@ struct RuncDifferenceCommandTests {
             #expect(fine.status == 0 && FileManager.default.fileExists(atPath: log), "\(cli.binary) made no log file: \(fine)")
         }
     }
+
+    /// `exec --cgroup`: the process runs in an existing sub-cgroup of the container's, for every
+    /// controller or per controller; bad arguments fail in runc's words.
+    @Test func execIntoASubCgroupLikeRunc() throws {
+        let layout: CgroupLayout = CgroupLayout.hostHasV1Memory ? .v1 : .v2
+        for cli in [RuntimeCLI.runc(), .skiff()] {
+            let id = Harness.uniqueID("subcg")
+            let cgroup = "/skiff-test/\(id)"
+            let bundle = try Bundle(specFrom: .runc) { c in
+                c.setArgs(["sleep", "60"])
+                c.set(["linux", "cgroupsPath"], cgroup)
+            }
+            defer {
+                cli("delete", "--force", id)
+                bundle.remove()
+            }
+            try #require(cli.runDetached(bundle, id).status == 0)
+            // Every hierarchy the container is in gets a "sub" child (cpuset needs cpus and mems).
+            let directories = layout == .v2 ? [layout.mountPoint + cgroup] : cgroupDirectories(pid: cli.pid(id))
+            for directory in directories {
+                try FileManager.default.createDirectory(atPath: directory + "/sub", withIntermediateDirectories: true)
+                for file in ["cpuset.cpus", "cpuset.mems"] where FileManager.default.fileExists(atPath: directory + "/" + file) {
+                    try read(directory + "/" + file).write(toFile: directory + "/sub/" + file, atomically: false, encoding: .utf8)
+                }
+            }
+            let all = cli("exec", "--cgroup", "sub", id, "cat", "/proc/self/cgroup")
+            // On a hybrid host skiff-runc leaves the cgroup2 mount ("0::") alone, as it does for
+            // the container itself.
+            let lines = all.stdout.split(separator: "\n").filter { layout == .v2 || !$0.hasPrefix("0::") }
+            #expect(all.status == 0 && !lines.isEmpty && lines.allSatisfy { $0.hasSuffix("/sub") }, "\(cli.binary): \(all)")
+            if layout == .v1 {
+                let one = cli("exec", "--cgroup", "pids:sub", id, "cat", "/proc/self/cgroup")
+                let moved = one.stdout.split(separator: "\n").filter { $0.hasSuffix("/sub") }
+                #expect(one.status == 0 && moved.count == 1 && moved.first?.contains(":pids:") == true, "\(cli.binary): \(one)")
+            }
+            let escape = cli("exec", "--cgroup", "../x", id, "true")
+            #expect(escape.status != 0 && escape.stderr.contains("../x is not a sub cgroup path"), "\(cli.binary): \(escape)")
+            let unknown = cli("exec", "--cgroup", "nosuch:x", id, "true")
+            #expect(unknown.status != 0 && unknown.stderr.contains("unknown controller nosuch in SubCgroupPaths"), "\(cli.binary): \(unknown)")
+            let twoBare = cli("exec", "--cgroup", "a", "--cgroup", "b", id, "true")
+            #expect(twoBare.stderr.contains("invalid --cgroup argument: a (missing <controller>: prefix)"), "\(cli.binary): \(twoBare)")
+            let absent = cli("exec", "--cgroup", "absent", id, "true")
+            #expect(absent.status != 0 && absent.stderr.contains("no such file or directory"), "\(cli.binary): \(absent)")
+            cli("delete", "--force", id)
+            for directory in directories { rmdir(directory + "/sub") }
+        }
+    }
+
+    /// Every flag of runc's `update`, one step at a time on a running container: each step's exit
+    /// code and the cgroup files it touches must read the same under both runtimes.
+    @Test func updateFlagsWriteTheSameCgroupFilesAsRunc() throws {
+        let layout: CgroupLayout = CgroupLayout.hostHasV1Memory ? .v1 : .v2
+        let v1 = layout == .v1
+        let cpu = v1 ? ["cpu.cfs_period_us", "cpu.cfs_quota_us"] : ["cpu.max"]
+        let memory = v1 ? ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"] : ["memory.max", "memory.swap.max"]
+        var steps: [(arguments: [String], files: [String], stdin: String?)] = [
+            (["--cpu-share", "512"], [v1 ? "cpu.shares" : "cpu.weight"], nil),
+            (["--cpu-period", "200000", "--cpu-quota", "50000"], cpu, nil),
+            // A quota alone keeps the period.
+            (["--cpu-quota", "80000"], cpu, nil),
+            (["--cpu-period", "100000"], cpu, nil),
+            (["--cpuset-cpus", "0"], ["cpuset.cpus"], nil),
+            (["--cpuset-mems", "0"], ["cpuset.mems"], nil),
+            (["--memory", "100m", "--memory-swap", "200m"], memory, nil),
+            (["--memory-reservation", "50m"], [v1 ? "memory.soft_limit_in_bytes" : "memory.low"], nil),
+            (["--memory", "-1"], memory, nil),
+            (["--pids-limit", "30"], ["pids.max"], nil),
+            // 0 leaves the limit alone.
+            (["--pids-limit", "0"], ["pids.max"], nil),
+            (["--pids-limit", "-1"], ["pids.max"], nil),
+            (["--cpu-share", "1"], [v1 ? "cpu.shares" : "cpu.weight"], nil),
+            // With -r every other flag is ignored.
+            (["-r", "-", "--pids-limit", "99"], ["pids.max", v1 ? "cpu.shares" : "cpu.weight"], #"{"pids":{"limit":40},"cpu":{"shares":256}}"#),
+            (["--blkio-weight", "500"], [], nil),
+        ]
+        // Real-time group scheduling exists on v1 only (runc ignores it on v2).
+        if v1 { steps.append((["--cpu-rt-period", "500000", "--cpu-rt-runtime", "1000"], ["cpu.rt_period_us", "cpu.rt_runtime_us"], nil)) }
+
+        func transcript(_ cli: RuntimeCLI) throws -> [String] {
+            let id = Harness.uniqueID("update")
+            let cgroup = "/skiff-test/\(id)"
+            let bundle = try Bundle(specFrom: .runc) { c in
+                c.setArgs(["sleep", "60"])
+                c.set(["linux", "cgroupsPath"], cgroup)
+            }
+            defer {
+                cli("delete", "--force", id)
+                bundle.remove()
+            }
+            try #require(cli.runDetached(bundle, id).status == 0)
+            // A child's real-time runtime must fit in its parent's, which a new cgroup has none of.
+            let parentRuntime = "/sys/fs/cgroup/cpu/skiff-test/cpu.rt_runtime_us"
+            if v1 && read(parentRuntime) == "0" { try "100000".write(toFile: parentRuntime, atomically: false, encoding: .utf8) }
+            return steps.map { step in
+                let result = Harness.run(cli.binary, ["--root", cli.root, "update"] + step.arguments + [id], stdin: step.stdin)
+                let values = step.files.map { "\($0)=\(read(layout.path(cgroup, $0)))" }
+                // Which weight file the blkio weight went to (or failed on), v1's fallback included.
+                let weight = ["blkio.bfq.weight", "blkio.weight", "io.bfq.weight", "io.weight"].first { result.stderr.contains($0) }
+                return "\(step.arguments.joined(separator: " ")): exit \(result.status) \(values.joined(separator: " "))\(weight.map { " (" + $0 + ")" } ?? "")"
+            }
+        }
+        let runc = try transcript(.runc())
+        let skiff = try transcript(.skiff())
+        #expect(skiff == runc, "skiff-runc:\n\(skiff.joined(separator: "\n"))\nrunc:\n\(runc.joined(separator: "\n"))")
+        if v1 {
+            // Pin runc's own answers on this kind of host, so matching failures cannot pass.
+            #expect(runc.contains("--cpu-quota 80000: exit 0 cpu.cfs_period_us=200000 cpu.cfs_quota_us=80000"), "\(runc)")
+            #expect(runc.contains("--pids-limit 0: exit 0 pids.max=30"), "\(runc)")
+            #expect(runc.contains("--cpu-share 1: exit 1 cpu.shares=2"), "\(runc)")
+            #expect(runc.contains("-r - --pids-limit 99: exit 0 pids.max=40 cpu.shares=256"), "\(runc)")
+        }
+    }
+
+    /// The container's cgroup directories on a v1 host, from /proc/PID/cgroup.
+    func cgroupDirectories(pid: Int32) -> [String] {
+        read("/proc/\(pid)/cgroup").split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { return nil }
+            // The hybrid host's cgroup2 mount, which runc joins as well.
+            if parts[1].isEmpty {
+                return FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified\(parts[2])") ? "/sys/fs/cgroup/unified\(parts[2])" : nil
+            }
+            let name = parts[1].hasPrefix("name=") ? String(parts[1].dropFirst(5)) : String(parts[1])
+            return "/sys/fs/cgroup/\(name)\(parts[2])"
+        }
+    }
 }
