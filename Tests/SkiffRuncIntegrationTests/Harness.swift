@@ -99,8 +99,8 @@ struct Bundle {
         var binary: String { self == .skiff ? Harness.skiffRunc : Harness.runc }
     }
 
-    init(specFrom generator: Generator, edit: (inout [String: Any]) -> Void) throws {
-        path = Harness.scratch + "/" + Harness.uniqueID("bundle")
+    init(specFrom generator: Generator, in directory: String = Harness.scratch, edit: (inout [String: Any]) -> Void) throws {
+        path = directory + "/" + Harness.uniqueID("bundle")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         let spec = Harness.run(generator.binary, ["spec"], directory: path)
         guard spec.status == 0 else { throw BundleError(message: "\(generator) spec: \(spec)") }

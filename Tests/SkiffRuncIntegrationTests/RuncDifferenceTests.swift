@@ -131,6 +131,14 @@ struct DifferenceCase: Sendable, CustomTestStringConvertible {
                 c.setArgs(["/no-such-program"])
             },
         ]
+        + ["shared", "rshared", "private", "rprivate", "slave", "rslave"].map { propagation in
+            // The host decides what the root's tags are (none here, master:N under systemd): the
+            // runtimes must agree, and pivot_root must not fail.
+            DifferenceCase(name: "rootfsPropagation \(propagation)", expect: { $0.status == 0 && $0.stdout.hasPrefix("root: ") }) { c in
+                c.set(["linux", "rootfsPropagation"], propagation)
+                c.setArgs(rootPropagation)
+            }
+        }
 }
 
 @Suite("behaviours that differed from runc (root, real kernel)", .serialized)
@@ -376,6 +384,30 @@ struct RuncDifferenceCommandTests {
             #expect(runc.contains("--pids-limit 0: exit 0 pids.max=30"), "\(runc)")
             #expect(runc.contains("--cpu-share 1: exit 1 cpu.shares=2"), "\(runc)")
             #expect(runc.contains("-r - --pids-limit 99: exit 0 pids.max=40 cpu.shares=256"), "\(runc)")
+        }
+    }
+
+    /// A rootfs on a shared mount (as under systemd, unlike this host's private root) with a
+    /// propagation that leaves that mount shared: the bind of the rootfs would be shared too and
+    /// pivot_root would refuse it, unless the parent mount is made private first, as runc does.
+    @Test(arguments: ["private", "shared", "rshared", "slave"])
+    func rootfsOnASharedMountPivotsLikeRunc(_ propagation: String) throws {
+        let mountPoint = Harness.scratch + "/" + Harness.uniqueID("shared")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        defer {
+            Harness.run("/bin/umount", ["-l", mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        try #require(Harness.run("/bin/mount", ["-t", "tmpfs", "tmpfs", mountPoint]).status == 0)
+        try #require(Harness.run("/bin/mount", ["--make-shared", mountPoint]).status == 0)
+        for cli in [RuntimeCLI.runc(), .skiff()] {
+            let bundle = try Bundle(specFrom: .runc, in: mountPoint) { c in
+                c.set(["linux", "rootfsPropagation"], propagation)
+                c.setArgs(["echo", "pivoted"])
+            }
+            defer { bundle.remove() }
+            let result = Harness.run(cli.binary, ["--root", cli.root, "run", Harness.uniqueID("sharedroot")], directory: bundle.path)
+            #expect(result.stdout == "pivoted\n" && result.status == 0, "\(cli.binary): \(result)")
         }
     }
 

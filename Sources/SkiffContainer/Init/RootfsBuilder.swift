@@ -19,9 +19,17 @@ struct RootfsBuilder {
     var spec: RuntimeSpec { request.spec }
 
     func mountAll() throws {
-        // Nothing we mount may propagate back to the host.
+        // "/" gets linux.rootfsPropagation (rslave by default: nothing we mount reaches the host),
+        // as runc's prepareRoot does.
         let propagation = MountOptions.propagation[spec.linux?.rootfsPropagation ?? ""] ?? UInt(MS_SLAVE | MS_REC)
-        try LinuxCalls.remount("/", flags: propagation == UInt(MS_SHARED | MS_REC) ? UInt(MS_SLAVE | MS_REC) : propagation)
+        try LinuxCalls.remount("/", flags: propagation)
+        // After a shared or non-recursive change a mount above the rootfs may be shared, which
+        // would make the bind below shared too, and pivot_root refuses a shared new root (EINVAL).
+        // runc makes that parent mount private; a recursive slave/private/unbindable "/" has no
+        // shared mount left, so the default path skips reading mountinfo.
+        if propagation & UInt(MS_REC) == 0 || propagation & UInt(MS_SHARED) != 0 {
+            try makeParentMountPrivate()
+        }
         // pivot_root needs the new root to be a mount point.
         try LinuxCalls.mount(rootfs, rootfs, type: "bind", flags: UInt(MS_BIND | MS_REC))
         for (index, mount) in (spec.mounts ?? []).enumerated() {
@@ -36,6 +44,38 @@ struct RootfsBuilder {
             (mount.type == "bind" || MountOptions(mount.options ?? []).isBind) && SecurePath.clean(mount.destination) == "/dev"
         }
         if !devBound { try createDevices() }
+    }
+
+    /// Makes the mount the rootfs lives on private if it is shared (runc's rootfsParentMountPrivate).
+    func makeParentMountPrivate() throws {
+        var parent: (mountPoint: String, shared: Bool)?
+        for line in try FileSystem.readString("/proc/self/mountinfo").split(separator: "\n") {
+            // id parent major:minor root mount-point options [optional fields…] - type source super-options
+            let fields = line.split(separator: " ")
+            guard fields.count > 6 else { continue }
+            let mountPoint = Self.unescapeMountInfo(fields[4])
+            guard mountPoint == "/" || mountPoint == rootfs || rootfs.hasPrefix(mountPoint + "/") else { continue }
+            if let current = parent, current.mountPoint.count > mountPoint.count { continue }
+            let optional = fields[6...].prefix { $0 != "-" }
+            parent = (mountPoint, optional.contains { $0.hasPrefix("shared:") })
+        }
+        if let parent, parent.shared { try LinuxCalls.remount(parent.mountPoint, flags: UInt(MS_PRIVATE)) }
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as \ooo.
+    static func unescapeMountInfo(_ field: Substring) -> String {
+        guard field.contains("\\") else { return String(field) }
+        var bytes: [UInt8] = []
+        var utf8 = Array(field.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 3, let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     func target(_ destination: String) throws -> String {
@@ -209,7 +249,7 @@ struct RootfsBuilder {
         try sys("chdir", "/") { chdir("/") }
     }
 
-    /// Read-only root, masked and read-only paths, and the root's final propagation; after
+    /// Read-only root, masked and read-only paths; after
     /// sysctls are written, since /proc/sys is usually one of the read-only paths.
     func finishRoot() throws {
         for path in spec.linux?.maskedPaths ?? [] {
@@ -227,9 +267,6 @@ struct RootfsBuilder {
         }
         if spec.root?.readonly == true {
             try LinuxCalls.remount("/", flags: UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | LinuxCalls.lockedFlags("/"))
-        }
-        if let name = spec.linux?.rootfsPropagation, let propagation = MountOptions.propagation[name] {
-            try LinuxCalls.remount("/", flags: propagation)
         }
     }
 
