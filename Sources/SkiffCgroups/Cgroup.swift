@@ -43,15 +43,23 @@ public enum Cgroups {
         throw RuntimeError("cgroup \(cgroup.path): processes still running after SIGKILL")
     }
 
-    /// rmdir that tolerates the brief EBUSY after the last process exits. Sub-cgroups (made for
-    /// `exec --cgroup`) go first, deepest first, as runc removes them.
+    /// rmdir that tolerates the brief EBUSY after the last process exits. A cgroup with
+    /// sub-cgroups (made for `exec --cgroup`) is busy too: on the first EBUSY they are removed,
+    /// deepest first, as runc removes them; the common case pays no directory listing.
     static func removeDirectory(_ directory: String) throws {
-        for child in subdirectories(directory) { try removeDirectory(child) }
+        var childrenRemoved = false
         for _ in 0..<100 {
             let removed = try sys("rmdir", directory.quoted, allowing: [ENOENT, EBUSY]) { rmdir(directory) }
             switch removed {
             case .succeeded, .failed(ENOENT): return
-            case .failed: usleep(10_000)
+            case .failed:
+                if !childrenRemoved {
+                    childrenRemoved = true
+                    let children = subdirectories(directory)
+                    for child in children { try removeDirectory(child) }
+                    if !children.isEmpty { continue }
+                }
+                usleep(10_000)
             }
         }
         throw SystemError("rmdir", directory.quoted, errno: EBUSY)
@@ -71,7 +79,7 @@ public enum Cgroups {
 
     /// A cgroup's child cgroups (its subdirectories); none if it cannot be listed.
     static func subdirectories(_ directory: String) -> [String] {
-        ((try? FileSystem.listDirectory(directory)) ?? []).map { directory + "/" + $0 }.filter(FileSystem.isDirectory)
+        ((try? FileSystem.listSubdirectories(directory)) ?? []).map { directory + "/" + $0 }
     }
 }
 

@@ -105,6 +105,22 @@ public enum FileSystem {
         return names
     }
 
+    /// The names of the directories in `path`, from readdir's d_type (no stat per entry), so a
+    /// cgroup's children are found without touching its many files.
+    public static func listSubdirectories(_ path: String) throws(SystemError) -> [String] {
+        let dir = try sys("opendir", path.quoted) { opendir(path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// Removes a file or a whole tree without crossing into other mounts' contents: it never
     /// follows symlinks.
     public static func removeTree(_ path: String) throws(SystemError) {
