@@ -42,6 +42,17 @@ struct DigTests {
         try await dig(port, ["+short"] + arguments).split(separator: "\n").map(String.init).filter { !$0.hasPrefix(";;") }.sorted()
     }
 
+    /// A name answered through the upstream. In a loaded CI run both of dig's tries once timed
+    /// out (an empty answer) while the forwarded query was slow; what is tested is the answer,
+    /// so an empty one is asked for again, up to three times in all.
+    static func forwarded(_ port: Int, _ arguments: [String]) async throws -> [String] {
+        for _ in 1..<3 {
+            let answer = try await short(port, arguments)
+            if !answer.isEmpty { return answer }
+        }
+        return try await short(port, arguments)
+    }
+
     static func status(_ port: Int, _ arguments: [String]) async throws -> String? {
         let output = try await dig(port, arguments)
         guard let range = output.range(of: "status: ") else { return nil }
@@ -71,11 +82,11 @@ struct DigTests {
                         ])
                     // The CNAME's target comes from the upstream: a CI run under load once got
                     // something else here, and the expression alone did not say what.
-                    let external = try await Self.short(port, [transport, "ext.default.svc.cluster.local"])
+                    let external = try await Self.forwarded(port, [transport, "ext.default.svc.cluster.local"])
                     #expect(external == ["192.0.2.80", "www.corp.svc.example.test."], "\(transport): \(external)")
                     #expect(try await Self.status(port, [transport, "nope.default.svc.cluster.local"]) == "NXDOMAIN")
                     #expect(try await Self.status(port, [transport, "AAAA", "web.default.svc.cluster.local"]) == "NOERROR")
-                    #expect(try await Self.short(port, [transport, "www.corp.svc.example.test"]) == ["192.0.2.80"])
+                    #expect(try await Self.forwarded(port, [transport, "www.corp.svc.example.test"]) == ["192.0.2.80"])
                 }
                 let authoritative = try await Self.dig(port, ["web.default.svc.cluster.local"])
                 #expect(authoritative.contains("flags: qr aa rd ra"))
