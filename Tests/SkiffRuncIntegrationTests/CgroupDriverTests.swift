@@ -125,6 +125,26 @@ struct CgroupDriverChecks {
         #expect(run.stdout == "fits in 4 MiB\n" && run.status == 0, "\(run)")
     }
 
+    /// Issue 18's tiny limits: nothing skiff-runc charges to the container's cgroup before
+    /// execve needs 2 MiB (runc 1.1.5 fails near 10 MiB: "unable to set memory limit to 2097152
+    /// (current usage: 2351104…)"), and the limit is the container's: a shell that grows past it
+    /// is OOM-killed.
+    func twoMebibyteContainerStartsAndItsLimitHolds() throws {
+        let limits: [String: Any] = ["memory": ["limit": 2 << 20, "swap": 2 << 20]]
+        let id = Harness.uniqueID("twomib")
+        let bundle = try bundle(["/bin/true"], resources: limits, cgroup: "/skiff-test/\(id)")
+        defer { bundle.remove() }
+        let run = cli("run", "--bundle", bundle.path, id)
+        #expect(run.status == 0, "/bin/true under 2 MiB: \(run)")
+
+        let hogID = Harness.uniqueID("twomib-hog")
+        let hog = try self.bundle(
+            ["sh", "-c", "x=$(head -c 8000000 /dev/zero | tr '\\0' a); echo ${#x}"], resources: limits, cgroup: "/skiff-test/\(hogID)")
+        defer { hog.remove() }
+        let grown = cli("run", "--bundle", hog.path, hogID)
+        #expect(grown.status == 137 && grown.stdout.isEmpty, "8 MB in a shell variable under 2 MiB is OOM-killed: \(grown)")
+    }
+
     func pauseFreezesAndResumeThaws() throws {
         let id = Harness.uniqueID("freeze")
         let bundle = try bundle(["sleep", "60"], resources: [:], cgroup: "/skiff-test/\(id)")
@@ -161,6 +181,7 @@ struct CgroupV1DriverTests {
     @Test func limitsLandInTheCgroupFilesAndUpdateChangesThem() throws { try checks.limitsLandInTheCgroupFilesAndUpdateChangesThem() }
     @Test func oomKillIsCountedInStats() throws { try checks.oomKillIsCountedInStats() }
     @Test func fourMebibyteContainerRunsEcho() throws { try checks.fourMebibyteContainerRunsEcho() }
+    @Test func twoMebibyteContainerStartsAndItsLimitHolds() throws { try checks.twoMebibyteContainerStartsAndItsLimitHolds() }
     @Test func pauseFreezesAndResumeThaws() throws { try checks.pauseFreezesAndResumeThaws() }
 }
 
@@ -174,5 +195,6 @@ struct CgroupV2DriverTests {
     @Test func limitsLandInTheCgroupFilesAndUpdateChangesThem() throws { try checks.limitsLandInTheCgroupFilesAndUpdateChangesThem() }
     @Test func oomKillIsCountedInStats() throws { try checks.oomKillIsCountedInStats() }
     @Test func fourMebibyteContainerRunsEcho() throws { try checks.fourMebibyteContainerRunsEcho() }
+    @Test func twoMebibyteContainerStartsAndItsLimitHolds() throws { try checks.twoMebibyteContainerStartsAndItsLimitHolds() }
     @Test func pauseFreezesAndResumeThaws() throws { try checks.pauseFreezesAndResumeThaws() }
 }
